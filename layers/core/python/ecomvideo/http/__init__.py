@@ -1,0 +1,1 @@
+"""Shared API helpers: the resolver factory, problem+json errors, auth context, pagination."""

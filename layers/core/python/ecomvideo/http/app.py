@@ -1,0 +1,148 @@
+"""The one resolver setup every HTTP function uses.
+
+``create_app()`` returns a Powertools ``APIGatewayHttpResolver`` with pydantic validation (the
+OpenAPI source), CORS, a request body size limit, and exception handlers that turn every error
+into an RFC 9457 problem+json response: bad input is a 4xx, never a 500 or a stack trace.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from ecomvideo.errors import AppError
+from ecomvideo.http.problems import PROBLEM_CONTENT_TYPE, from_app_error, problem, validation_errors
+from ecomvideo.observability import logger
+from ecomvideo.settings import get_settings
+
+ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"]
+
+
+class Api(APIGatewayHttpResolver):
+    """Resolver that refuses oversized bodies before anything parses them."""
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        limit = get_settings().max_body_bytes
+        body = event.get("body") or ""
+        size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body)
+        if size > limit:
+            return problem_event_response(
+                413,
+                "Payload Too Large",
+                f"The request body is larger than {limit} bytes.",
+                slug="payload-too-large",
+            )
+        return super().resolve(event, context)
+
+
+def problem_event_response(status: int, title: str, detail: str, *, slug: str) -> dict[str, Any]:
+    """A problem+json response already in API Gateway's payload format 2.0 shape."""
+    response = problem(status, title, detail, slug=slug)
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": PROBLEM_CONTENT_TYPE},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
+
+
+def create_app() -> Api:
+    settings = get_settings()
+    app = Api(
+        enable_validation=True,
+        cors=CORSConfig(
+            allow_origin=settings.cors_allow_origin,
+            allow_headers=ALLOWED_HEADERS,
+            expose_headers=["Retry-After", "RateLimit-Limit", "RateLimit-Remaining"],
+            max_age=600,
+        ),
+    )
+    register_error_handlers(app)
+    return app
+
+
+def register_error_handlers(app: APIGatewayHttpResolver) -> None:
+    @app.exception_handler(AppError)
+    def _app_error(exc: AppError) -> Response:
+        if exc.status >= 500:
+            logger.warning("request failed", extra={"error": exc.slug, "status": exc.status})
+        return from_app_error(exc, instance=app.current_event.path)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(exc: RequestValidationError) -> Response:
+        errors = list(exc.errors())
+        kinds = {err.get("type") for err in errors}
+        path = app.current_event.path
+        if "json_invalid" in kinds:
+            return problem(
+                400, "Malformed JSON", "The request body is not valid JSON.",
+                slug="malformed-json", instance=path,
+            )
+        if "unsupported_content_type" in kinds:
+            return problem(
+                415, "Unsupported Media Type", "Send the request body as application/json.",
+                slug="unsupported-media-type", instance=path,
+            )
+        return problem(
+            422,
+            "Validation failed",
+            "The request has invalid or missing fields; see errors.",
+            slug="validation-error",
+            instance=path,
+            extra={"errors": validation_errors(errors)},
+        )
+
+    @app.exception_handler(NotFoundError)
+    def _not_found(exc: NotFoundError) -> Response:
+        path = app.current_event.path
+        allowed = sorted(
+            {
+                route.method
+                for route in app._static_routes + app._dynamic_routes
+                if route.rule.match(path)
+            }
+        )
+        if allowed:
+            return problem(
+                405,
+                "Method Not Allowed",
+                f"{app.current_event.http_method} is not allowed here.",
+                slug="method-not-allowed",
+                instance=path,
+                headers={"Allow": ", ".join(allowed)},
+            )
+        return problem(404, "Not Found", "No such resource.", slug="not-found", instance=path)
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        logger.exception("unhandled error")
+        return problem(
+            500,
+            "Internal Server Error",
+            "Something went wrong on our side; it has been logged.",
+            slug="internal-error",
+            instance=app.current_event.path,
+        )
+
+
+def raw_body(event: Mapping[str, Any]) -> bytes:
+    """The exact bytes the caller sent (API Gateway may have base64-encoded them)."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return base64.b64decode(body)
+    return body.encode("utf-8")
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(payload, default=str),
+        headers=headers or {},
+    )

@@ -1,0 +1,62 @@
+"""RFC 9457 problem details (application/problem+json)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from ecomvideo.errors import AppError
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_BASE = "https://docs.ecomvideo.ai/problems/"
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    slug: str,
+    instance: str | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if extra:
+        body.update(extra)
+    return Response(
+        status_code=status,
+        content_type=PROBLEM_CONTENT_TYPE,
+        body=json.dumps(body, default=str),
+        headers=headers or {},
+    )
+
+
+def from_app_error(exc: AppError, instance: str | None = None) -> Response:
+    return problem(
+        exc.status,
+        exc.title,
+        exc.detail,
+        slug=exc.slug,
+        instance=instance,
+        extra=exc.extra,
+        headers=exc.headers,
+    )
+
+
+def validation_errors(errors: Any) -> list[dict[str, Any]]:
+    """Pydantic/Powertools errors without echoing the submitted values back."""
+    out = []
+    for err in errors:
+        loc = [str(part) for part in err.get("loc", ())]
+        out.append({"loc": loc, "msg": err.get("msg", "invalid"), "type": err.get("type", "")})
+    return out

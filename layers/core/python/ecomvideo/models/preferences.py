@@ -1,0 +1,110 @@
+"""Spec section 5: user preferences and settings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ecomvideo.models.base import (
+    Base,
+    audit_column,
+    bool_column,
+    created_at_column,
+    int_column,
+    str_default,
+    updated_at_column,
+    uuid_pk,
+)
+
+if TYPE_CHECKING:
+    from ecomvideo.models.users import User
+
+
+class UserPreferences(Base):
+    __tablename__ = "user_preferences"
+    __table_args__ = (
+        UniqueConstraint("user_id"),
+        Index("ix_user_preferences_user_id", "user_id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    default_video_resolution: Mapped[str] = str_default(20, "1080x1920")
+    default_aspect_ratio: Mapped[str] = str_default(10, "9:16")
+    default_video_duration: Mapped[int] = int_column(5)
+    preferred_ai_provider: Mapped[str] = str_default(50, "Freepik")
+    auto_save_to_library: Mapped[bool] = bool_column(True)
+    auto_generate_thumbnails: Mapped[bool] = bool_column(True)
+    watermark_enabled: Mapped[bool] = bool_column(False)
+    default_video_quality: Mapped[str] = str_default(20, "High")
+    preferred_language: Mapped[str] = str_default(10, "en-US")
+    timezone: Mapped[str] = str_default(50, "UTC")
+    date_format: Mapped[str] = str_default(20, "MM/DD/YYYY")
+    time_format: Mapped[str] = str_default(10, "12h")
+    theme: Mapped[str] = str_default(20, "Dark")
+    email_notifications_enabled: Mapped[bool] = bool_column(True)
+    push_notifications_enabled: Mapped[bool] = bool_column(True)
+    marketing_emails_enabled: Mapped[bool] = bool_column(False)
+    two_factor_enabled: Mapped[bool] = bool_column(False)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime | None] = updated_at_column()
+    updated_by: Mapped[str | None] = audit_column()
+
+    user: Mapped[User] = relationship(back_populates="preferences")
+
+
+class UserInterest(Base):
+    __tablename__ = "user_interests"
+    __table_args__ = (
+        Index("ix_user_interests_user_id", "user_id"),
+        Index("ix_user_interests_category", "category"),
+        Index("ix_user_interests_user_category", "user_id", "category", unique=True),
+        CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    category: Mapped[str] = mapped_column(String(100), nullable=False)
+    level: Mapped[int] = int_column(1)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime | None] = updated_at_column()
+
+    user: Mapped[User] = relationship(back_populates="interests")
+
+
+class NotificationSettings(Base):
+    __tablename__ = "notification_settings"
+    __table_args__ = (
+        UniqueConstraint("user_id"),
+        Index("ix_notification_settings_user_id", "user_id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    video_completed: Mapped[bool] = bool_column(True)
+    video_failed: Mapped[bool] = bool_column(True)
+    subscription_renewal: Mapped[bool] = bool_column(True)
+    subscription_expired: Mapped[bool] = bool_column(True)
+    payment_failed: Mapped[bool] = bool_column(True)
+    new_features: Mapped[bool] = bool_column(True)
+    marketing_updates: Mapped[bool] = bool_column(False)
+    weekly_digest: Mapped[bool] = bool_column(True)
+    email_enabled: Mapped[bool] = bool_column(True)
+    push_enabled: Mapped[bool] = bool_column(True)
+    sms_enabled: Mapped[bool] = bool_column(False)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime | None] = updated_at_column()
+    updated_by: Mapped[str | None] = audit_column()
+
+    user: Mapped[User] = relationship(back_populates="notification_settings")

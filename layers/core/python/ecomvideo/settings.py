@@ -1,0 +1,99 @@
+"""Typed configuration: the only module that reads the process environment.
+
+Every variable is documented in the README's configuration table. Values are read once per
+Lambda container (``get_settings`` is cached); tests call ``reset_settings()`` after changing
+the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    stage: str = Field("dev", description="Deployment stage name (dev, prod, local, test).")
+    app_version: str = Field("0.1.0", description="Version reported by /v1/health.")
+
+    # Database
+    database_url: str | None = Field(
+        None, description="PostgreSQL URL. When unset, DB_SECRET_ARN is read instead."
+    )
+    db_secret_arn: str | None = Field(
+        None, description="Secrets Manager secret holding host/port/username/password/dbname."
+    )
+    db_pool_size: int = Field(2, description="Connections kept per Lambda container.")
+    db_max_overflow: int = Field(2, description="Extra connections allowed under burst.")
+    db_statement_timeout_ms: int = Field(15000, description="Server-side statement timeout.")
+    db_connect_timeout_s: int = Field(5, description="TCP connect timeout to PostgreSQL.")
+
+    # AWS resources (names/ARNs come from template.yaml)
+    aws_region: str = Field("us-east-1", alias="AWS_REGION")
+    videos_bucket: str = Field("ecomvideo-videos-local", description="S3 bucket for media.")
+    uploads_bucket: str = Field("ecomvideo-uploads-local", description="S3 bucket for uploads.")
+    pipeline_queue_url: str | None = Field(None, description="SQS work queue of the pipeline.")
+    state_machine_arn: str | None = Field(None, description="Video pipeline state machine ARN.")
+    s3_public_endpoint: str | None = Field(
+        None,
+        alias="AWS_ENDPOINT_URL_S3",
+        description="Endpoint used to sign S3 URLs (the moto server in the local stack).",
+    )
+
+    # Auth
+    jwt_issuer: str = Field("https://api.ecomvideo.ai", description="iss claim of access tokens.")
+    jwt_audience: str = Field("ecomvideo-api", description="aud claim of access tokens.")
+    jwt_private_key_secret_arn: str | None = Field(
+        None, description="Secrets Manager secret with the Ed25519 signing key (PEM)."
+    )
+    jwt_public_key: str | None = Field(None, description="Ed25519 public key (PEM) to verify.")
+    jwt_private_key: str | None = Field(
+        None, description="Ed25519 private key (PEM); local/test only, use the secret in AWS."
+    )
+    frontend_url: str = Field("http://127.0.0.1:3000", description="Base of links in emails.")
+    email_sender: str = Field("no-reply@ecomvideo.ai", description="SES From address.")
+
+    # Providers
+    video_provider: str = Field(
+        "auto", description="auto (Freepik when a key is set, else Local), Local or Freepik."
+    )
+    freepik_base_url: str = Field("https://api.freepik.com", description="Freepik API base URL.")
+    freepik_api_key_header: str = Field("x-freepik-api-key", description="API key header name.")
+    freepik_api_key: str | None = Field(None, description="Freepik API key (local only).")
+    freepik_secret_arn: str | None = Field(
+        None, description="Secrets Manager secret with api_key and webhook_secret."
+    )
+    freepik_webhook_secret: str | None = Field(None, description="Webhook HMAC secret (local).")
+
+    # Stripe
+    stripe_secret_arn: str | None = Field(
+        None, description="Secrets Manager secret with api_key and webhook_secret."
+    )
+    stripe_api_key: str | None = Field(None, description="Stripe secret key (local only).")
+    stripe_webhook_secret: str | None = Field(None, description="Stripe webhook secret (local).")
+
+    # HTTP
+    max_body_bytes: int = Field(1_048_576, description="Largest accepted request body.")
+    cors_allow_origin: str = Field("*", description="CORS allowed origin for the HTTP API.")
+
+    def sqlalchemy_url(self) -> str | None:
+        """DATABASE_URL rewritten for the psycopg 3 driver, or None when unset."""
+        url = self.database_url
+        if not url:
+            return None
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()
