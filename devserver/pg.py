@@ -58,7 +58,7 @@ def _run_as_owner(args: list[str], **kwargs) -> subprocess.CompletedProcess:
     """Run a PostgreSQL tool, as the ``postgres`` user when we are root."""
     if os.geteuid() == 0:
         args = ["runuser", "-u", "postgres", "--", *args]
-    return subprocess.run(args, check=True, **kwargs)  # noqa: S603
+    return subprocess.run(args, check=True, **kwargs)
 
 
 def _port_open(port: int) -> bool:
@@ -105,16 +105,36 @@ def _start_system() -> None:
         _ensure_traversable(STATE_DIR)
     if not (DATA_DIR / "PG_VERSION").exists():
         _run_as_owner(
-            [str(bindir / "initdb"), "-D", str(DATA_DIR), "-U", "postgres", "--auth=trust",
-             "-E", "UTF8", "--locale=C.UTF-8"],
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(DATA_DIR),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
             stdout=subprocess.DEVNULL,
         )
     if os.geteuid() == 0 and LOG_FILE.exists():
         owner = pwd.getpwnam("postgres")
         os.chown(LOG_FILE, owner.pw_uid, owner.pw_gid)
     _run_as_owner(
-        [str(bindir / "pg_ctl"), "-D", str(DATA_DIR), "-o", SERVER_OPTIONS, "-l", str(LOG_FILE),
-         "-w", "-t", "60", "start"],
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(DATA_DIR),
+            "-o",
+            SERVER_OPTIONS,
+            "-l",
+            str(LOG_FILE),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
         stdout=subprocess.DEVNULL,
     )
 
@@ -207,9 +227,7 @@ def stop_server() -> None:
 
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "status"
-    if command == "start":
-        print(ensure_server())
-    elif command == "url":
+    if command == "start" or command == "url":
         print(ensure_server())
     elif command == "stop":
         stop_server()
@@ -221,7 +239,7 @@ def main(argv: list[str]) -> int:
         url = ensure_server()
         env = {**os.environ, "DATABASE_URL": url}
         try:
-            return subprocess.call(cmd, env=env)  # noqa: S603
+            return subprocess.call(cmd, env=env)
         finally:
             if started_here:
                 stop_server()

@@ -21,7 +21,7 @@ target_metadata = Base.metadata
 OPTIONAL_OBJECTS = {"ix_videos_title_trgm", "ix_videos_description_trgm"}
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+def include_object(obj, name, type_, reflected, compare_to):
     return not (type_ == "index" and name in OPTIONAL_OBJECTS)
 
 
@@ -49,7 +49,7 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection) -> None:  # noqa: ANN001
+def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -81,13 +81,19 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         path = app.current_event.path
         if "json_invalid" in kinds:
             return problem(
-                400, "Malformed JSON", "The request body is not valid JSON.",
-                slug="malformed-json", instance=path,
+                400,
+                "Malformed JSON",
+                "The request body is not valid JSON.",
+                slug="malformed-json",
+                instance=path,
             )
         if "unsupported_content_type" in kinds:
             return problem(
-                415, "Unsupported Media Type", "Send the request body as application/json.",
-                slug="unsupported-media-type", instance=path,
+                415,
+                "Unsupported Media Type",
+                "Send the request body as application/json.",
+                slug="unsupported-media-type",
+                instance=path,
             )
         return problem(
             422,

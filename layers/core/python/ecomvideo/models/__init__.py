@@ -59,6 +59,6 @@ __all__ = [
     "VideoShare",
     "VideoTag",
     "VideoTemplate",
-    "video_tag_mappings",
     "utcnow",
+    "video_tag_mappings",
 ]

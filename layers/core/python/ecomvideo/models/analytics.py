@@ -42,9 +42,7 @@ class VideoAnalytics(Base):
     referrer: Mapped[str | None] = mapped_column(String(500))
     country_code: Mapped[str | None] = mapped_column(String(2))
     city: Mapped[str | None] = mapped_column(String(100))
-    device_type: Mapped[DeviceType | None] = enum_column(
-        DeviceType, "device_type", nullable=True
-    )
+    device_type: Mapped[DeviceType | None] = enum_column(DeviceType, "device_type", nullable=True)
     browser: Mapped[str | None] = mapped_column(String(100))
     os: Mapped[str | None] = mapped_column(String(100))
     session_id: Mapped[str | None] = mapped_column(String(255))

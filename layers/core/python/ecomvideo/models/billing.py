@@ -177,9 +177,7 @@ class Payment(Base):
         Index("ix_payments_payment_intent_id", "payment_intent_id"),
         Index("ix_payments_created_at", "created_at"),
         CheckConstraint("amount >= 0", name="amount_non_negative"),
-        CheckConstraint(
-            "refunded_amount >= 0 AND refunded_amount <= amount", name="refund_range"
-        ),
+        CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount", name="refund_range"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
