@@ -10,6 +10,7 @@ from ecomvideo.models.billing import (
     UsageCredit,
     UserSubscription,
 )
+from ecomvideo.models.ledger import CreditMovement, MovementKind
 from ecomvideo.models.preferences import NotificationSettings, UserInterest, UserPreferences
 from ecomvideo.models.products import ProductCategory, ProductData, ProductImage, ScrapingRule
 from ecomvideo.models.system import BackgroundJob, SystemSetting
@@ -33,8 +34,10 @@ __all__ = [
     "ApiUsage",
     "BackgroundJob",
     "Base",
+    "CreditMovement",
     "EmailVerificationToken",
     "Invoice",
+    "MovementKind",
     "NotificationSettings",
     "PasswordResetToken",
     "Payment",

@@ -1,0 +1,34 @@
+"""The one source of "now" for business logic, so tests can freeze time.
+
+Timestamps are naive UTC (the spec's columns are TIMESTAMP without time zone). Tests set
+``clock.freeze(datetime)`` / ``clock.advance(timedelta)`` and ``clock.unfreeze()``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+_frozen: datetime | None = None
+
+
+def utcnow() -> datetime:
+    if _frozen is not None:
+        return _frozen
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def freeze(at: datetime) -> None:
+    global _frozen
+    _frozen = (
+        at.replace(tzinfo=None) if at.tzinfo is None else at.astimezone(UTC).replace(tzinfo=None)
+    )
+
+
+def advance(delta: timedelta) -> None:
+    global _frozen
+    _frozen = utcnow() + delta
+
+
+def unfreeze() -> None:
+    global _frozen
+    _frozen = None
