@@ -1,0 +1,1 @@
+"""Fakes of outside systems for tests (HTTP-level, no network)."""
