@@ -1,0 +1,97 @@
+# EcomVideo AI backend. Needs only Python 3.12 and make: every tool is installed on first use.
+#   make dev    the whole backend on http://127.0.0.1:3000 (PostgreSQL, moto, handlers)
+#   make test   lint + template validation + build + tests (what CI runs)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+VENV_SAM  := .venv-sam
+PY        := $(VENV)/bin/python
+UV        := $(VENV)/bin/uv
+SAM       := $(VENV_SAM)/bin/sam
+LINT_DIRS := layers functions devserver tests migrations bench
+PLATFORM  := x86_64-manylinux_2_28
+LOCKS     := layer worker dev sam  # order: worker/dev include layer.txt
+export SAM_CLI_TELEMETRY := 0
+
+# python3.12 if it runs (a pyenv shim may exist without the version), else python3 + warning.
+PYTHON ?= $(shell if python3.12 -c '' >/dev/null 2>&1; then echo python3.12; else echo python3; fi)
+
+.PHONY: help venv dev test lint format validate build pytest lock layer-requirements clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}'
+
+# ---------------------------------------------------------------- environments
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' || \
+	  echo "WARNING: $(PYTHON) is not Python 3.12 (Lambda runs 3.12); continuing" >&2
+	$(PYTHON) -m venv $(VENV)
+
+$(UV): | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv
+
+# Stamp files: re-sync only when the lock changed.
+$(VENV)/.synced: requirements/dev.txt | $(UV)
+	$(UV) pip sync --quiet --python $(PY) requirements/dev.txt
+	@touch $@
+
+$(VENV_SAM)/bin/python:
+	$(PYTHON) -m venv $(VENV_SAM)
+
+$(VENV_SAM)/.synced: requirements/sam.txt | $(UV) $(VENV_SAM)/bin/python
+	$(UV) pip sync --quiet --python $(VENV_SAM)/bin/python requirements/sam.txt
+	@touch $@
+
+venv: $(VENV)/.synced $(VENV_SAM)/.synced layers/core/requirements.txt ## create/refresh .venv and .venv-sam from the locks
+
+# SAM builds the layer from layers/core/ only, so it gets its own copy of the layer lock.
+layers/core/requirements.txt: requirements/layer.txt
+	cp $< $@
+
+layer-requirements: layers/core/requirements.txt ## copy requirements/layer.txt into the layer
+
+# ---------------------------------------------------------------- run
+dev: venv ## run the local stack (API on :3000, moto on :5000); Ctrl-C stops it
+	PYTHONPATH=layers/core/python:. $(PY) -m devserver $(DEV_ARGS)
+
+# ---------------------------------------------------------------- checks
+test: lint validate build pytest ## everything CI checks
+
+lint: $(VENV)/.synced ## ruff check + ruff format --check
+	$(VENV)/bin/ruff check $(LINT_DIRS)
+	$(VENV)/bin/ruff format --check $(LINT_DIRS)
+
+format: $(VENV)/.synced ## apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix $(LINT_DIRS)
+	$(VENV)/bin/ruff format $(LINT_DIRS)
+
+validate: $(VENV_SAM)/.synced ## sam validate --lint (cfn-lint rules included)
+	$(SAM) validate --lint
+
+# The venv's python3.12 and uv come first on PATH: SAM checks the runtime's interpreter and
+# the layer's Makefile installs the Lambda wheels with uv.
+build: $(VENV)/.synced $(VENV_SAM)/.synced layers/core/requirements.txt ## sam build (cached, parallel)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM) build --parallel --cached
+
+PYTEST_ARGS ?= -n auto -q
+# devserver.pg run: starts the project's PostgreSQL unless DATABASE_URL is set, and stops it
+# again afterwards if it started it.
+pytest: $(VENV)/.synced layers/core/requirements.txt ## run the tests (exit code 5, no tests, is a pass)
+	PYTHONPATH=. $(PY) -m devserver.pg run -- $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
+
+# ---------------------------------------------------------------- maintenance
+lock: $(UV) ## recompile requirements/*.txt from *.in (Lambda platform, Python 3.12)
+	cd requirements && for name in $(LOCKS); do \
+	  ../$(UV) pip compile --quiet --python-version 3.12 --python-platform $(PLATFORM) \
+	    $$name.in -o $$name.txt || exit 1; \
+	done
+	cp requirements/layer.txt layers/core/requirements.txt
+
+clean: ## remove build output and caches (keeps the venvs and the local database)
+	rm -rf .aws-sam .pytest_cache .ruff_cache
+	find . -path ./.venv -prune -o -path ./.venv-sam -prune -o -name __pycache__ -type d \
+	  -prune -exec rm -rf {} +

@@ -1,0 +1,222 @@
+"""Read a CloudFormation/SAM template and resolve its intrinsic functions locally.
+
+The loader turns the YAML short tags (``!Ref``, ``!GetAtt``, ``!Sub``...) into their long JSON
+form (``{"Ref": ...}``, ``{"Fn::GetAtt": [...]}``), so the rest of the local stack only deals
+with plain dicts. ``Resolver`` evaluates those against local values (parameters, pseudo
+parameters, the moto resources created for the template).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+NO_VALUE = object()  # AWS::NoValue: the enclosing key or list item disappears
+
+_SHORT_TAGS = (
+    "Base64",
+    "Cidr",
+    "Equals",
+    "FindInMap",
+    "GetAZs",
+    "If",
+    "ImportValue",
+    "Join",
+    "Not",
+    "Or",
+    "And",
+    "Select",
+    "Split",
+    "Sub",
+    "Transform",
+    "Contains",
+    "Length",
+    "ToJsonString",
+)
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """SafeLoader that also understands CloudFormation's short-form tags."""
+
+
+def _construct(node: yaml.Node, loader: yaml.SafeLoader) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+
+
+def _fn(name: str) -> Callable[[yaml.SafeLoader, yaml.Node], dict[str, Any]]:
+    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+        return {f"Fn::{name}": _construct(node, loader)}
+
+    return construct
+
+
+def _ref(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+    return {"Ref": _construct(node, loader)}
+
+
+def _condition(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+    return {"Condition": _construct(node, loader)}
+
+
+def _get_att(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+    value = _construct(node, loader)
+    if isinstance(value, str):  # !GetAtt Resource.Attribute
+        resource, _, attribute = value.partition(".")
+        value = [resource, attribute]
+    return {"Fn::GetAtt": value}
+
+
+for _tag in _SHORT_TAGS:
+    _CfnLoader.add_constructor(f"!{_tag}", _fn(_tag))
+_CfnLoader.add_constructor("!Ref", _ref)
+_CfnLoader.add_constructor("!GetAtt", _get_att)
+_CfnLoader.add_constructor("!Condition", _condition)
+
+
+def load_template(path: str | Path) -> dict[str, Any]:
+    """Parse a SAM/CloudFormation YAML (or JSON) template into plain Python objects."""
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} is not a template (top level must be a mapping)")
+    return data
+
+
+class UnresolvableError(ValueError):
+    """An intrinsic the local stack cannot evaluate (e.g. Fn::ImportValue)."""
+
+
+class Resolver:
+    """Evaluates intrinsic functions against local values.
+
+    ``refs`` maps a logical id (parameter or resource) to what ``Ref`` returns; ``attrs`` maps
+    ``(logical_id, attribute)`` to what ``Fn::GetAtt`` returns.
+    """
+
+    _SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
+
+    def __init__(
+        self,
+        template: Mapping[str, Any],
+        refs: Mapping[str, Any],
+        attrs: Mapping[tuple[str, str], Any] | None = None,
+    ) -> None:
+        self.template = template
+        self.refs = dict(refs)
+        self.attrs = dict(attrs or {})
+        self._conditions: dict[str, bool] = {}
+
+    # -- public ----------------------------------------------------------------------------
+    def resolve(self, value: Any) -> Any:
+        """Resolve every intrinsic inside ``value`` (dicts and lists are walked)."""
+        if isinstance(value, dict):
+            if len(value) == 1:
+                ((key, arg),) = value.items()
+                if key == "Ref":
+                    return self._ref(arg)
+                if key.startswith("Fn::") or key == "Condition":
+                    return self._fn(key, arg)
+            out = {}
+            for key, item in value.items():
+                resolved = self.resolve(item)
+                if resolved is not NO_VALUE:
+                    out[key] = resolved
+            return out
+        if isinstance(value, list):
+            return [r for r in (self.resolve(v) for v in value) if r is not NO_VALUE]
+        return value
+
+    def condition(self, name: str) -> bool:
+        """Evaluate a named entry of the template's Conditions section."""
+        if name not in self._conditions:
+            spec = (self.template.get("Conditions") or {}).get(name)
+            if spec is None:
+                raise UnresolvableError(f"unknown condition {name}")
+            self._conditions[name] = bool(self.resolve(spec))
+        return self._conditions[name]
+
+    # -- intrinsics -----------------------------------------------------------------------
+    def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
+        if name in self.refs:
+            return self.refs[name]
+        raise UnresolvableError(f"Ref {name} has no local value")
+
+    def _get_att(self, arg: Any) -> Any:
+        resource, attribute = self.resolve(arg) if isinstance(arg, list) else arg.split(".", 1)
+        try:
+            return self.attrs[(resource, attribute)]
+        except KeyError:
+            raise UnresolvableError(f"GetAtt {resource}.{attribute} has no local value") from None
+
+    def _sub(self, arg: Any) -> str:
+        if isinstance(arg, list):
+            text, variables = arg[0], self.resolve(arg[1])
+        else:
+            text, variables = arg, {}
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1).strip()
+            if name in variables:
+                return str(variables[name])
+            if "." in name:
+                resource, attribute = name.split(".", 1)
+                return str(self._get_att([resource, attribute]))
+            return str(self._ref(name))
+
+        # ${!Literal} stays as ${Literal}, as in CloudFormation.
+        return self._SUB_VAR.sub(replace, text).replace("${!", "${")
+
+    def _fn(self, key: str, arg: Any) -> Any:
+        name = key.removeprefix("Fn::")
+        if name == "GetAtt":
+            return self._get_att(arg)
+        if name == "Sub":
+            return self._sub(arg)
+        if name == "Condition":
+            return self.condition(arg)
+        if name == "If":
+            cond, when_true, when_false = arg
+            return self.resolve(when_true if self.condition(cond) else when_false)
+        if name == "Equals":
+            left, right = self.resolve(arg)
+            return str(left) == str(right)
+        if name == "Not":
+            return not self.resolve(arg)[0]
+        if name == "And":
+            return all(self.resolve(arg))
+        if name == "Or":
+            return any(self.resolve(arg))
+        if name == "Join":
+            separator, items = arg
+            return str(separator).join(str(i) for i in self.resolve(items))
+        if name == "Select":
+            index, items = self.resolve(arg)
+            return items[int(index)]
+        if name == "Split":
+            separator, text = self.resolve(arg)
+            return str(text).split(separator)
+        if name == "FindInMap":
+            mapping, top, second = self.resolve(arg)
+            return self.template["Mappings"][mapping][top][second]
+        if name == "GetAZs":
+            region = self.resolve(arg) or self.refs.get("AWS::Region", "us-east-1")
+            return [f"{region}a", f"{region}b", f"{region}c"]
+        if name == "Base64":
+            import base64
+
+            return base64.b64encode(str(self.resolve(arg)).encode()).decode()
+        if name == "ToJsonString":
+            import json
+
+            return json.dumps(self.resolve(arg))
+        raise UnresolvableError(f"{key} is not supported by the local stack")
