@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     db_connect_timeout_s: int = Field(5, description="TCP connect timeout to PostgreSQL.")
 
     # AWS resources (names/ARNs come from template.yaml)
-    aws_region: str = Field("us-east-1", alias="AWS_REGION")
+    aws_region: str = Field(
+        "us-east-1", alias="AWS_REGION", description="AWS region (set by Lambda)."
+    )
     videos_bucket: str = Field("ecomvideo-videos-local", description="S3 bucket for media.")
     uploads_bucket: str = Field("ecomvideo-uploads-local", description="S3 bucket for uploads.")
     pipeline_queue_url: str | None = Field(None, description="SQS work queue of the pipeline.")
