@@ -1,0 +1,88 @@
+"""The partial product each extraction layer produces, and availability normalisation."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ecomvideo.scraping.images import ImageCandidate
+from ecomvideo.scraping.models import Availability
+
+
+@dataclass
+class Fields:
+    """What one layer (JSON-LD, microdata, a platform...) found. ``None`` means "not found"."""
+
+    source: str
+    name: str | None = None
+    description: str | None = None
+    price: Decimal | None = None
+    currency: str | None = None
+    original_price: Decimal | None = None
+    brand: str | None = None
+    sku: str | None = None
+    product_id: str | None = None
+    availability: Availability | None = None
+    rating: Decimal | None = None
+    review_count: int | None = None
+    images: list[ImageCandidate] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    variants: list[dict[str, Any]] = field(default_factory=list)
+    specifications: dict[str, str] = field(default_factory=dict)
+    shipping: dict[str, Any] = field(default_factory=dict)
+
+    def has_product(self) -> bool:
+        return bool(self.name) and (self.price is not None or bool(self.images))
+
+
+_AVAILABILITY_WORDS: list[tuple[str, Availability]] = [
+    ("outofstock", Availability.OUT_OF_STOCK),
+    ("soldout", Availability.OUT_OF_STOCK),
+    ("unavailable", Availability.OUT_OF_STOCK),
+    ("currentlyunavailable", Availability.OUT_OF_STOCK),
+    ("notavailable", Availability.OUT_OF_STOCK),
+    ("ausverkauft", Availability.OUT_OF_STOCK),
+    ("nichtverfügbar", Availability.OUT_OF_STOCK),
+    ("épuisé", Availability.OUT_OF_STOCK),
+    ("agotado", Availability.OUT_OF_STOCK),
+    ("在庫切れ", Availability.OUT_OF_STOCK),
+    ("discontinued", Availability.DISCONTINUED),
+    ("preorder", Availability.PRE_ORDER),
+    ("presale", Availability.PRE_ORDER),
+    ("backorder", Availability.BACK_ORDER),
+    ("availablefororder", Availability.BACK_ORDER),
+    ("limitedavailability", Availability.LIMITED_AVAILABILITY),
+    ("onlyafewleft", Availability.LIMITED_AVAILABILITY),
+    ("lowstock", Availability.LIMITED_AVAILABILITY),
+    ("instock", Availability.IN_STOCK),
+    ("onlineonly", Availability.IN_STOCK),
+    ("instoreonly", Availability.IN_STOCK),
+    ("available", Availability.IN_STOCK),
+    ("auflager", Availability.IN_STOCK),
+    ("lieferbar", Availability.IN_STOCK),
+    ("enstock", Availability.IN_STOCK),
+    ("disponible", Availability.IN_STOCK),
+    ("在庫あり", Availability.IN_STOCK),
+]
+
+
+def normalise_availability(value: object) -> Availability | None:
+    """Map schema.org URLs, OpenGraph words, platform flags and shop text to ``Availability``."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return Availability.IN_STOCK if value else Availability.OUT_OF_STOCK
+    text = str(value).strip().lower()
+    if not text:
+        return None
+    text = text.rsplit("/", 1)[-1]  # https://schema.org/InStock
+    squashed = re.sub(r"[\s_\-.:!]+", "", text)
+    m = re.match(r"only(\d+)left", squashed)
+    if m:
+        return Availability.LIMITED_AVAILABILITY
+    for word, availability in _AVAILABILITY_WORDS:
+        if word in squashed:
+            return availability
+    return None
