@@ -51,8 +51,10 @@ def main() -> None:
     for body, _, name in bodies:
         times = per_page[name]
         print(f"{name:32} {len(body) / 1024:6.1f} {pct(times, 0.5):8.3f} {pct(times, 0.95):8.3f}")
-    print(f"all pages: p50 {pct(all_times, 0.5):.3f} ms, p95 {pct(all_times, 0.95):.3f} ms, "
-          f"mean {statistics.fmean(all_times):.3f} ms")
+    print(
+        f"all pages: p50 {pct(all_times, 0.5):.3f} ms, p95 {pct(all_times, 0.95):.3f} ms, "
+        f"mean {statistics.fmean(all_times):.3f} ms"
+    )
     print(f"throughput: {len(all_times) / total:.0f} pages/second (single thread)")
 
 

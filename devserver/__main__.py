@@ -139,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     add_layers_to_path(model)
 
     from devserver.gateway import Gateway, make_server
+    from devserver.keys import local_jwt_keys
     from devserver.runner import FunctionRunner
     from devserver.worker import EventSources
 
@@ -160,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             "DATABASE_URL": url,
             "STAGE": "local",
             **aws_environment(args.region, moto.url),
+            **local_jwt_keys(),  # auth signs, the authorizer verifies (issue 4)
         }
         apply_process_environment(local_env)
         if not args.no_migrate:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from logging.config import fileConfig
 
 from alembic import context
@@ -21,7 +22,14 @@ target_metadata = Base.metadata
 OPTIONAL_OBJECTS = {"ix_videos_title_trgm", "ix_videos_description_trgm"}
 
 
+# Monthly partitions (migration 0006) are created and dropped at run time by
+# ecomvideo.services.partitions; only their partitioned parents are modelled.
+PARTITION_NAME = re.compile(r"^(video_analytics|user_activity|api_usage)_(p\d{6}|default)$")
+
+
 def include_object(obj, name, type_, reflected, compare_to):
+    if type_ == "table" and reflected and compare_to is None and PARTITION_NAME.match(name):
+        return False
     return not (type_ == "index" and name in OPTIONAL_OBJECTS)
 
 

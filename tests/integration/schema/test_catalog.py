@@ -150,6 +150,15 @@ def test_unique_columns_are_unique(catalog, table, column):
     )
 
 
+# Monthly RANGE partitioning on created_at (migration 0006) needs the partition key in the
+# primary key (PostgreSQL rule): these three tables deviate on purpose, see docs/decisions.md.
+PARTITIONED_PRIMARY_KEYS = {
+    "video_analytics": ["id", "created_at"],
+    "user_activity": ["id", "created_at"],
+    "api_usage": ["id", "created_at"],
+}
+
+
 @pytest.mark.parametrize("table", sorted(SPEC_TABLES))
 def test_primary_key(catalog, table):
     pk = [
@@ -157,4 +166,5 @@ def test_primary_key(catalog, table):
         for name, idx in catalog["indexes"].items()
         if idx["table"] == table and name.startswith("pk_")
     ]
-    assert pk == [SPEC_TABLES[table].primary_key]
+    expected = PARTITIONED_PRIMARY_KEYS.get(table, SPEC_TABLES[table].primary_key)
+    assert pk == [expected]

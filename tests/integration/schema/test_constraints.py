@@ -135,11 +135,12 @@ def test_viewer_deletion_keeps_analytics_and_api_usage_with_null_user(session):
     usage = ApiUsage(user_id=viewer.id, endpoint="/v1/videos", method="GET", status_code=200)
     session.add_all([event, usage])
     session.flush()
-    event_id, usage_id = event.id, usage.id
+    # Partitioned tables: the primary key is (id, created_at), see docs/decisions.md.
+    event_key, usage_key = (event.id, event.created_at), (usage.id, usage.created_at)
     session.execute(text("DELETE FROM users WHERE id = :id"), {"id": viewer.id})
     session.expire_all()
-    kept_event = session.get(VideoAnalytics, event_id)
-    kept_usage = session.get(ApiUsage, usage_id)
+    kept_event = session.get(VideoAnalytics, event_key)
+    kept_usage = session.get(ApiUsage, usage_key)
     assert kept_event is not None and kept_event.user_id is None
     assert kept_usage is not None and kept_usage.user_id is None
 

@@ -90,7 +90,9 @@ def test_selectors_can_rescue_a_page_without_structured_data() -> None:
     )
 
     assert (product.name, product.price, product.currency) == (
-        "Hand Thrown Vase", Decimal("45.00"), "EUR"
+        "Hand Thrown Vase",
+        Decimal("45.00"),
+        "EUR",
     )
     assert product.main_image_url == "https://potter.example/v.jpg"
 
@@ -133,8 +135,10 @@ def test_shipping_and_seo_metadata_are_read_from_json_ld() -> None:
 
 
 def test_http_charset_header_wins_over_guessing() -> None:
-    body = "<html><head><title>Crème</title></head><body><h1>Crème brûlée set</h1>" \
-           "<span class='price'>€12,00</span></body></html>"
+    body = (
+        "<html><head><title>Crème</title></head><body><h1>Crème brûlée set</h1>"
+        "<span class='price'>€12,00</span></body></html>"
+    )
     product = extract_product(
         body.encode("cp1252"),
         "https://dessert.example.fr/p",

@@ -689,9 +689,7 @@ class FreepikClient:
             if status < 400:
                 body = _json_or_none(response)
                 if body is None:
-                    raise FreepikUnavailable(
-                        "unexpected provider response", status_code=status
-                    )
+                    raise FreepikUnavailable("unexpected provider response", status_code=status)
                 return body
             if (status == 429 or status >= 500) and attempt < self.max_retries:
                 delay = self._delay(attempt, self._retry_after(response.headers))

@@ -1,4 +1,9 @@
-"""Spec section 6: analytics and tracking (high-volume, retention-bound tables)."""
+"""Spec section 6: analytics and tracking (high-volume, retention-bound tables).
+
+The three tables are RANGE-partitioned by month on ``created_at`` (migration 0006), so their
+primary key is ``(id, created_at)``: PostgreSQL requires the partition key in every unique
+constraint (docs/decisions.md). ``id`` alone is still unique in practice (random UUIDs).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,22 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ecomvideo.enums import AnalyticsEventType, DeviceType
-from ecomvideo.models.base import Base, bool_column, created_at_column, enum_column, uuid_pk
+from ecomvideo.models.base import Base, bool_column, enum_column, uuid_pk
 
 if TYPE_CHECKING:
     from ecomvideo.models.videos import Video
+
+
+def partition_key_column() -> Mapped[datetime]:
+    """``created_at`` as the partition key: part of the primary key, defaulting to now."""
+    return mapped_column(
+        DateTime, primary_key=True, nullable=False, server_default=text("CURRENT_TIMESTAMP")
+    )
 
 
 class VideoAnalytics(Base):
@@ -48,7 +60,7 @@ class VideoAnalytics(Base):
     session_id: Mapped[str | None] = mapped_column(String(255))
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONB)
-    created_at: Mapped[datetime] = created_at_column()
+    created_at: Mapped[datetime] = partition_key_column()
 
     video: Mapped[Video] = relationship(back_populates="analytics")
 
@@ -73,7 +85,7 @@ class UserActivity(Base):
     ip_address: Mapped[str | None] = mapped_column(INET)
     user_agent: Mapped[str | None] = mapped_column(String(1000))
     meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONB)
-    created_at: Mapped[datetime] = created_at_column()
+    created_at: Mapped[datetime] = partition_key_column()
 
 
 class ApiUsage(Base):
@@ -101,4 +113,4 @@ class ApiUsage(Base):
     api_key_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     rate_limit_hit: Mapped[bool] = bool_column(False)
     error_message: Mapped[str | None] = mapped_column(String(1000))
-    created_at: Mapped[datetime] = created_at_column()
+    created_at: Mapped[datetime] = partition_key_column()

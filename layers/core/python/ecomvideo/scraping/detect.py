@@ -16,9 +16,13 @@ _CAPTCHA_TITLES = re.compile(
 # Markers that only appear on challenge pages, never on a normal product page.
 _CAPTCHA_STRONG = (
     "/errors/validatecaptcha",  # Amazon
-    "cf-challenge", "challenge-platform", "cf_chl_opt",  # Cloudflare
-    "px-captcha", "_pxcaptcha",  # PerimeterX / HUMAN
-    "captcha-delivery.com", "geo.captcha-delivery",  # DataDome
+    "cf-challenge",
+    "challenge-platform",
+    "cf_chl_opt",  # Cloudflare
+    "px-captcha",
+    "_pxcaptcha",  # PerimeterX / HUMAN
+    "captcha-delivery.com",
+    "geo.captcha-delivery",  # DataDome
     "enter the characters you see below",
     "sorry, we just need to make sure you're not a robot",
 )
@@ -45,8 +49,14 @@ def raise_if_challenge(page: Page) -> None:
         raise NotAProductPage("captcha")
 
 
-def listing_reason(page: Page, *, ld_products: int, ld_listing_items: int,
-                   microdata_products: int, has_main_product_signal: bool) -> str | None:
+def listing_reason(
+    page: Page,
+    *,
+    ld_products: int,
+    ld_listing_items: int,
+    microdata_products: int,
+    has_main_product_signal: bool,
+) -> str | None:
     """``"listing"`` when the page shows many products rather than one."""
     if has_main_product_signal:
         return None

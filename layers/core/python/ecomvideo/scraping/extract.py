@@ -55,11 +55,32 @@ from ecomvideo.scraping.structured import (
 from ecomvideo.scraping.text import clean_text, decode_html, one_line
 
 SELECTOR_FIELDS = frozenset(
-    {"name", "description", "price", "original_price", "currency", "brand", "sku",
-     "product_id", "availability", "rating", "review_count", "images", "categories"}
+    {
+        "name",
+        "description",
+        "price",
+        "original_price",
+        "currency",
+        "brand",
+        "sku",
+        "product_id",
+        "availability",
+        "rating",
+        "review_count",
+        "images",
+        "categories",
+    }
 )
-_SCALAR_FIELDS = ("name", "description", "brand", "sku", "product_id", "availability",
-                  "rating", "review_count")
+_SCALAR_FIELDS = (
+    "name",
+    "description",
+    "brand",
+    "sku",
+    "product_id",
+    "availability",
+    "rating",
+    "review_count",
+)
 
 
 def _charset_of(content_type: str | None) -> str | None:
@@ -88,9 +109,7 @@ def extract_product(
     """
     text = decode_html(html, _charset_of(content_type))
     media = (content_type or "").split(";", 1)[0].strip().lower()
-    if "json" in media or "javascript" in media or (
-        not media and text.lstrip()[:1] == "{"
-    ):
+    if "json" in media or "javascript" in media or (not media and text.lstrip()[:1] == "{"):
         return _from_json(text, url)
     page = Page.parse(text, url)
     page.meta = meta_tags(page.tree)
@@ -102,12 +121,14 @@ def extract_product(
     layers: list[Fields] = []
     ld_node = choose_product(ld, url)
     if ld_node is not None:
-        layers.append(product_from_node(ld_node, ld, base=page.base, domain=page.domain,
-                                        source="json-ld"))
+        layers.append(
+            product_from_node(ld_node, ld, base=page.base, domain=page.domain, source="json-ld")
+        )
     md_node = choose_product(md, url)
     if md_node is not None:
-        layers.append(product_from_node(md_node, md, base=page.base, domain=page.domain,
-                                        source="microdata"))
+        layers.append(
+            product_from_node(md_node, md, base=page.base, domain=page.domain, source="microdata")
+        )
     platform_fn = EXTRACTORS.get(platform)
     if platform_fn is not None:
         found = platform_fn(page)
@@ -121,11 +142,12 @@ def extract_product(
     og_type = (page.meta.get("og:type") or [""])[0].lower()
     main_signal = (
         "product" in og_type
+        or any("ProductGroup" in short_type(n.get("@type")) for n in ld.products() + md.products())
         or any(
-            "ProductGroup" in short_type(n.get("@type")) for n in ld.products() + md.products()
+            layer.has_product()
+            for layer in layers
+            if layer.source not in ("json-ld", "microdata", "opengraph", "html")
         )
-        or any(layer.has_product() for layer in layers if layer.source not in
-               ("json-ld", "microdata", "opengraph", "html"))
     )
     reason = listing_reason(
         page,
@@ -332,8 +354,7 @@ def _apply_selectors(
                 updates["main_image_url"] = images[0].url
             continue
         if field_name == "categories":
-            names = [one_line(n.attributes.get(attr) if attr else n.text(deep=True))
-                     for n in nodes]
+            names = [one_line(n.attributes.get(attr) if attr else n.text(deep=True)) for n in nodes]
             cats = clean_categories([n for n in names if n], product.name)
             if cats:
                 updates["categories"] = cats

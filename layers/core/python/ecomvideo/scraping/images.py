@@ -16,24 +16,61 @@ _ORIGINAL = 100_000  # score of a variant without a size token: the uploaded ori
 
 _SRCSET_ATTRS = ("data-srcset", "data-lazy-srcset", "srcset")
 _SRC_ATTRS = (
-    "data-zoom-image", "data-large_image", "data-old-hires", "data-full", "data-zoom",
-    "data-src", "data-lazy-src", "data-lazy", "data-original", "src",
+    "data-zoom-image",
+    "data-large_image",
+    "data-old-hires",
+    "data-full",
+    "data-zoom",
+    "data-src",
+    "data-lazy-src",
+    "data-lazy",
+    "data-original",
+    "src",
 )
 _JUNK = re.compile(
     r"(?i)(?:^data:|blank\.gif|spacer|pixel\.gif|1x1|placeholder|loading\.gif|lazy\.(?:gif|png)"
     r"|transparent\.(?:gif|png)|sprite)"
 )
 _SIZE_PARAMS = frozenset(
-    {"width", "height", "w", "h", "sw", "sh", "size", "resize", "fit", "crop", "quality", "q",
-     "format", "fm", "auto", "dpr", "v", "imwidth", "odnwidth", "odnheight"}
+    {
+        "width",
+        "height",
+        "w",
+        "h",
+        "sw",
+        "sh",
+        "size",
+        "resize",
+        "fit",
+        "crop",
+        "quality",
+        "q",
+        "format",
+        "fm",
+        "auto",
+        "dpr",
+        "v",
+        "imwidth",
+        "odnwidth",
+        "odnheight",
+    }
 )
 _SHOPIFY_TOKEN = re.compile(
     r"_(?P<tok>\d+x\d*|x\d+|pico|icon|thumb|small|compact|medium|large|grande|original|master)"
     r"(?:_crop_[a-z]+)?(?:@\dx)?(?=\.[A-Za-z0-9]+$)"
 )
-_SHOPIFY_NAMED = {"pico": 16, "icon": 32, "thumb": 50, "small": 100, "compact": 160,
-                  "medium": 240, "large": 480, "grande": 600, "original": _ORIGINAL,
-                  "master": _ORIGINAL}
+_SHOPIFY_NAMED = {
+    "pico": 16,
+    "icon": 32,
+    "thumb": 50,
+    "small": 100,
+    "compact": 160,
+    "medium": 240,
+    "large": 480,
+    "grande": 600,
+    "original": _ORIGINAL,
+    "master": _ORIGINAL,
+}
 _AMAZON_TOKEN = re.compile(r"\._[A-Za-z0-9,_\-]+_(?=\.[A-Za-z]+$)")
 _WP_TOKEN = re.compile(r"-(\d+)x(\d+)(?=\.[A-Za-z]+$)")
 _ETSY_TOKEN = re.compile(r"/il_(\d+x\w+|fullxfull)\.")
@@ -132,9 +169,7 @@ def candidate_from_img(node: LexborNode, base: str) -> ImageCandidate | None:
     for name in _SRC_ATTRS:
         if attrs.get(name) and not _JUNK.search(attrs.get(name) or ""):
             aliases.append(attrs.get(name) or "")
-    resolved = tuple(
-        a for a in (absolute_url(x, base) for x in aliases) if a and a != url
-    )
+    resolved = tuple(a for a in (absolute_url(x, base) for x in aliases) if a and a != url)
     return ImageCandidate(
         url, alt.strip() if alt and alt.strip() else None, width, height, resolved
     )

@@ -27,13 +27,23 @@ _DOMAIN_PLATFORMS = (
     (re.compile(r"\.myshopify\.com$"), Platform.SHOPIFY),
 )
 _MARKERS = (
-    (Platform.SHOPIFY, ("cdn.shopify.com", "Shopify.shop", "shopify-digital-wallet",
-                        "/cdn/shop/", "ShopifyAnalytics")),
+    (
+        Platform.SHOPIFY,
+        (
+            "cdn.shopify.com",
+            "Shopify.shop",
+            "shopify-digital-wallet",
+            "/cdn/shop/",
+            "ShopifyAnalytics",
+        ),
+    ),
     (Platform.AMAZON, ('id="productTitle"', "data-a-dynamic-image", "a-price-whole")),
     (Platform.ETSY, ("etsystatic.com", "data-buy-box-listing-title")),
     (Platform.MAGENTO, ("text/x-magento-init", "Magento_", "mage/cookies", "data-mage-init")),
-    (Platform.BIGCOMMERCE, ("cdn11.bigcommerce.com", "BCData", "productView-title",
-                            "data-product-price-without-tax")),
+    (
+        Platform.BIGCOMMERCE,
+        ("cdn11.bigcommerce.com", "BCData", "productView-title", "data-product-price-without-tax"),
+    ),
     (Platform.WOOCOMMERCE, ("woocommerce", "wp-content/plugins/woocommerce")),
     (Platform.PRESTASHOP, ("prestashop", "PrestaShop")),
     (Platform.SQUARESPACE, ("static1.squarespace.com",)),
@@ -69,14 +79,14 @@ _SHOPIFY_CURRENCY = re.compile(r'Shopify\.currency\s*=\s*\{[^}]*"active"\s*:\s*"
 
 def is_shopify_product_json(data: Any) -> bool:
     product = data.get("product", data) if isinstance(data, dict) else None
-    return isinstance(product, dict) and isinstance(product.get("variants"), list) and bool(
-        product.get("title")
+    return (
+        isinstance(product, dict)
+        and isinstance(product.get("variants"), list)
+        and bool(product.get("title"))
     )
 
 
-def shopify_from_json(
-    data: dict[str, Any], *, url: str, base: str, currency: str | None
-) -> Fields:
+def shopify_from_json(data: dict[str, Any], *, url: str, base: str, currency: str | None) -> Fields:
     """Read Shopify product JSON: ``/products/<handle>.json`` (``{"product": ...}``, prices as
     strings) or ``.js`` / theme JSON (bare product, prices as integer cents)."""
     product = data.get("product", data)
@@ -120,7 +130,8 @@ def shopify_from_json(
             "currency": currency,
             "availability": (
                 (Availability.IN_STOCK if available else Availability.OUT_OF_STOCK).value
-                if isinstance(available, bool) else None
+                if isinstance(available, bool)
+                else None
             ),
             "options": options or None,
         }
@@ -200,8 +211,12 @@ def amazon(page: Page) -> Fields:
     f = Fields(source="amazon")
     f.name = page.text("#productTitle")
     text, amount = None, None
-    for scope in ("#corePrice_feature_div", "#corePriceDisplay_desktop_feature_div",
-                  "#apex_desktop", "#price"):
+    for scope in (
+        "#corePrice_feature_div",
+        "#corePriceDisplay_desktop_feature_div",
+        "#apex_desktop",
+        "#price",
+    ):
         text, amount = _amazon_price(page, scope)
         if text or amount:
             break
@@ -209,16 +224,19 @@ def amazon(page: Page) -> Fields:
         text = page.text("#priceblock_dealprice") or page.text("#priceblock_ourprice")
     f.currency = detect_currency(text, domain=page.domain)
     f.price = amount if amount is not None else parse_price(text, currency=f.currency)
-    strike = page.text(".a-price.a-text-price[data-a-strike] .a-offscreen") or page.text(
-        ".basisPrice .a-offscreen"
-    ) or page.text("#listPrice")
+    strike = (
+        page.text(".a-price.a-text-price[data-a-strike] .a-offscreen")
+        or page.text(".basisPrice .a-offscreen")
+        or page.text("#listPrice")
+    )
     f.original_price = parse_price(strike, currency=f.currency)
     byline = page.text("#bylineInfo")
     if byline:
         byline = re.sub(r"(?i)^(visit the|brand:|marke:|marca:)\s*", "", byline)
         f.brand = re.sub(r"(?i)\s*(store|shop)$", "", byline).strip() or None
-    f.availability = normalise_availability(page.text("#availability span") or page.text(
-        "#availability"))
+    f.availability = normalise_availability(
+        page.text("#availability span") or page.text("#availability")
+    )
     rating = page.attr("#acrPopover", "title") or page.text("#acrPopover .a-icon-alt")
     if rating and (m := re.search(r"(\d+[.,]\d+|\d+)", rating)):
         f.rating = Decimal(m.group(1).replace(",", "."))
@@ -233,7 +251,8 @@ def amazon(page: Page) -> Fields:
     bullets = [b for b in bullets if b]
     f.description = page.block_text("#productDescription") or ("\n".join(bullets) or None)
     f.categories = [
-        t for a in page.tree.css("#wayfinding-breadcrumbs_feature_div li a")
+        t
+        for a in page.tree.css("#wayfinding-breadcrumbs_feature_div li a")
         if (t := one_line(a.text(deep=True)))
     ]
     for row in page.tree.css(
@@ -325,8 +344,10 @@ def woocommerce(page: Page) -> Fields:
     if stock is not None:
         classes = stock.attributes.get("class") or ""
         f.availability = normalise_availability(
-            "outofstock" if "out-of-stock" in classes
-            else "backorder" if "available-on-backorder" in classes
+            "outofstock"
+            if "out-of-stock" in classes
+            else "backorder"
+            if "available-on-backorder" in classes
             else stock.text(deep=True)
         )
     f.product_id = (
@@ -356,11 +377,14 @@ def woocommerce(page: Page) -> Fields:
         if large:
             u = absolute_url(large, page.base)
             if u:
-                f.images.append(ImageCandidate(
-                    u, alt or None,
-                    _int(img.attributes.get("data-large_image_width")),  # type: ignore[union-attr]
-                    _int(img.attributes.get("data-large_image_height")),  # type: ignore[union-attr]
-                ))
+                f.images.append(
+                    ImageCandidate(
+                        u,
+                        alt or None,
+                        _int(img.attributes.get("data-large_image_width")),  # type: ignore[union-attr]
+                        _int(img.attributes.get("data-large_image_height")),  # type: ignore[union-attr]
+                    )
+                )
         elif link is not None and (u := absolute_url(link.attributes.get("href"), page.base)):
             f.images.append(ImageCandidate(u, alt or None))
         elif img is not None and (cand := candidate_from_img(img, page.base)):
@@ -374,7 +398,8 @@ def woocommerce(page: Page) -> Fields:
         regular = parse_price(v.get("display_regular_price"), currency=f.currency, machine=True)
         attrs = {
             str(k).removeprefix("attribute_").removeprefix("pa_").capitalize(): val
-            for k, val in (v.get("attributes") or {}).items() if val
+            for k, val in (v.get("attributes") or {}).items()
+            if val
         }
         entry = {
             "sku": v.get("sku") or None,
@@ -382,8 +407,9 @@ def woocommerce(page: Page) -> Fields:
             "price": str(price) if price is not None else None,
             "original_price": str(regular) if regular and price and regular > price else None,
             "currency": f.currency,
-            "availability": (Availability.IN_STOCK if v.get("is_in_stock")
-                             else Availability.OUT_OF_STOCK).value,
+            "availability": (
+                Availability.IN_STOCK if v.get("is_in_stock") else Availability.OUT_OF_STOCK
+            ).value,
             "options": attrs or None,
         }
         f.variants.append({k: val for k, val in entry.items() if val is not None})
@@ -421,21 +447,25 @@ def magento(page: Page) -> Fields:
     )
     if final is not None:
         f.currency = detect_currency(final.text(deep=True), domain=page.domain)
-        f.price = parse_price(final.attributes.get("data-price-amount"), currency=f.currency,
-                              machine=True)
+        f.price = parse_price(
+            final.attributes.get("data-price-amount"), currency=f.currency, machine=True
+        )
     old = page.first('.product-info-main [data-price-type="oldPrice"]') or page.first(
         '[data-price-type="oldPrice"]'
     )
     if old is not None:
-        f.original_price = parse_price(old.attributes.get("data-price-amount"),
-                                       currency=f.currency, machine=True)
+        f.original_price = parse_price(
+            old.attributes.get("data-price-amount"), currency=f.currency, machine=True
+        )
     f.sku = page.text(".product.attribute.sku .value")
     stock = page.first(".product-info-stock-sku .stock") or page.first(".stock")
     if stock is not None:
         classes = stock.attributes.get("class") or ""
         f.availability = (
-            Availability.OUT_OF_STOCK if "unavailable" in classes
-            else Availability.IN_STOCK if "available" in classes
+            Availability.OUT_OF_STOCK
+            if "unavailable" in classes
+            else Availability.IN_STOCK
+            if "available" in classes
             else normalise_availability(stock.text(deep=True))
         )
     f.description = page.block_text(".product.attribute.description .value")
@@ -523,8 +553,19 @@ def bigcommerce(page: Page) -> Fields:
 
 # -- generic HTML fallbacks -------------------------------------------------------------------
 
-_HOME = {"home", "start", "startseite", "accueil", "inicio", "home page", "homepage", "shop",
-         "ホーム", "トップ", "all products"}
+_HOME = {
+    "home",
+    "start",
+    "startseite",
+    "accueil",
+    "inicio",
+    "home page",
+    "homepage",
+    "shop",
+    "ホーム",
+    "トップ",
+    "all products",
+}
 _SEPARATORS = {">", "/", "\u203a", "»", "|", "-", "→", "·"}
 _BREADCRUMB_CONTAINERS = (
     "#wayfinding-breadcrumbs_feature_div",
@@ -603,9 +644,7 @@ def generic(page: Page) -> Fields:
     """Last-resort heuristics for pages without structured data."""
     f = Fields(source="html")
     f.name = page.text("h1")
-    f.description = one_line(
-        (page.meta.get("description") or [None])[0]
-    )
+    f.description = one_line((page.meta.get("description") or [None])[0])
     current, old = _generic_prices(page)
     if current:
         f.currency = detect_currency(current, domain=page.domain)

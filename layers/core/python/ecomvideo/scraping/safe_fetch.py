@@ -58,8 +58,7 @@ ROBOTS_USER_AGENT = "EcomVideoBot"
 
 _DEFAULT_HEADERS = {
     "Accept": (
-        "text/html,application/xhtml+xml,application/xml;q=0.9,application/json;q=0.8,"
-        "*/*;q=0.7"
+        "text/html,application/xhtml+xml,application/xml;q=0.9,application/json;q=0.8,*/*;q=0.7"
     ),
     "Accept-Language": "en-US,en;q=0.9",
     # Only encodings we decode ourselves with a size guard.
@@ -448,9 +447,7 @@ class SafeFetcher:
                 elapsed_ms=int((time.monotonic() - started) * 1000),
                 ip=str(target.ip),
             )
-        raise TooManyRedirects(
-            f"The page redirected more than {self.config.max_redirects} times."
-        )
+        raise TooManyRedirects(f"The page redirected more than {self.config.max_redirects} times.")
 
     def _timeouts(self, deadline: float) -> dict[str, float]:
         left = max(0.001, deadline - time.monotonic())

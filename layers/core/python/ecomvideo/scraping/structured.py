@@ -21,16 +21,37 @@ from ecomvideo.scraping.prices import detect_currency, parse_price
 from ecomvideo.scraping.text import clean_text, one_line
 
 PRODUCT_TYPES = frozenset(
-    {"Product", "ProductGroup", "IndividualProduct", "ProductModel", "SomeProducts", "Book",
-     "Vehicle", "Car"}
+    {
+        "Product",
+        "ProductGroup",
+        "IndividualProduct",
+        "ProductModel",
+        "SomeProducts",
+        "Book",
+        "Vehicle",
+        "Car",
+    }
 )
 _PAGE_TYPES = frozenset({"WebPage", "ItemPage", "ProductPage", "Offer"})
 _LIST_PRICE_TYPES = ("listprice", "strikethroughprice", "msrp", "regularprice")
 _SPEC_PROPS = {
-    "color": "Color", "material": "Material", "size": "Size", "pattern": "Pattern",
-    "weight": "Weight", "width": "Width", "height": "Height", "depth": "Depth",
-    "gtin": "GTIN", "gtin8": "GTIN", "gtin12": "GTIN", "gtin13": "GTIN", "gtin14": "GTIN",
-    "mpn": "MPN", "model": "Model", "itemCondition": "Condition", "audience": "Audience",
+    "color": "Color",
+    "material": "Material",
+    "size": "Size",
+    "pattern": "Pattern",
+    "weight": "Weight",
+    "width": "Width",
+    "height": "Height",
+    "depth": "Depth",
+    "gtin": "GTIN",
+    "gtin8": "GTIN",
+    "gtin12": "GTIN",
+    "gtin13": "GTIN",
+    "gtin14": "GTIN",
+    "mpn": "MPN",
+    "model": "Model",
+    "itemCondition": "Condition",
+    "audience": "Audience",
 }
 _EMPTY_VALUES = frozenset({"n/a", "na", "none", "null", "-", "unknown", "undefined"})
 _VARIANT_OPTION_PROPS = ("color", "size", "material", "pattern")
@@ -413,8 +434,11 @@ def product_from_node(
             # An AggregateOffer often leaves availability to its offers: in stock if any is.
             found = [a for o in offers if (a := normalise_availability(o.availability))]
             f.availability = (
-                Availability.IN_STOCK if Availability.IN_STOCK in found
-                else found[0] if found else None
+                Availability.IN_STOCK
+                if Availability.IN_STOCK in found
+                else found[0]
+                if found
+                else None
             )
         f.shipping = _shipping(chosen.node, ld.resolve)
     f.variants = [_variant(v, ld, base, domain) for v in variants_nodes]
@@ -453,9 +477,19 @@ def product_from_node(
 
 # -- Microdata / RDFa-lite ----------------------------------------------------------------------
 
-_URL_TAGS = {"a": "href", "link": "href", "area": "href", "img": "src", "source": "src",
-             "audio": "src", "video": "src", "embed": "src", "iframe": "src", "track": "src",
-             "object": "data"}
+_URL_TAGS = {
+    "a": "href",
+    "link": "href",
+    "area": "href",
+    "img": "src",
+    "source": "src",
+    "audio": "src",
+    "video": "src",
+    "embed": "src",
+    "iframe": "src",
+    "track": "src",
+    "object": "data",
+}
 
 
 def _owner(node: LexborNode, scope_attr: str) -> LexborNode | None:

@@ -46,10 +46,13 @@ def decode_html(data: bytes | str, header_charset: str | None = None) -> str:
     then UTF-8 if it decodes cleanly, else windows-1252. Never raises."""
     if isinstance(data, str):
         return data
-    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                      (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, name in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if data.startswith(bom):
-            return data[len(bom):].decode(name, "replace")
+            return data[len(bom) :].decode(name, "replace")
     candidates = [_codec(header_charset)]
     match = _META_CHARSET.search(data[:4096])
     if match:
