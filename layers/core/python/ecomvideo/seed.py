@@ -217,6 +217,27 @@ SYSTEM_SETTINGS: dict[str, tuple[Any, str, str, str, bool]] = {
         True,
     ),
     "analytics.ip_anonymization": (True, "boolean", "privacy", "Store /24 and /48 only.", False),
+    "retention.webhook_deliveries_days": (
+        30,
+        "number",
+        "retention",
+        "Outbound webhook delivery log.",
+        False,
+    ),
+    "webhooks.credits_low_threshold": (
+        5,
+        "number",
+        "webhooks",
+        "credits.low fires at or below this balance.",
+        False,
+    ),
+    "billing.subscription_expiry_grace_hours": (
+        48,
+        "number",
+        "billing",
+        "Wait for Stripe this long past ends_at before expiring.",
+        False,
+    ),
     "app.maintenance_mode": (False, "boolean", "app", "Reject new videos when true.", True),
 }
 

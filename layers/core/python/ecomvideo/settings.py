@@ -77,6 +77,21 @@ class Settings(BaseSettings):
     stripe_api_key: str | None = Field(None, description="Stripe secret key (local only).")
     stripe_webhook_secret: str | None = Field(None, description="Stripe webhook secret (local).")
 
+    # Scraping
+    scrape_queue_url: str | None = Field(
+        None, description="SQS queue of product scrapes (unset: scrape inside the request)."
+    )
+    scraper_respect_robots: bool = Field(True, description="Honour robots.txt when scraping.")
+    scraper_fresh_hours: int = Field(
+        24, description="A user's scrape of the same URL younger than this is reused."
+    )
+    scraper_default_delay_ms: int = Field(
+        1000, description="Politeness delay per shop domain without a scraping rule."
+    )
+    scraper_max_gate_wait_s: float = Field(
+        5.0, description="Longest in-request wait for a shop's politeness slot."
+    )
+
     # HTTP
     max_body_bytes: int = Field(1_048_576, description="Largest accepted request body.")
     cors_allow_origin: str = Field("*", description="CORS allowed origin for the HTTP API.")

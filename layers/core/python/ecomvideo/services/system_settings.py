@@ -75,3 +75,86 @@ def get(session: Session, key: str, default: Any = None) -> Any:
 
 def clear_cache() -> None:
     _cache.clear()
+
+
+# ---------------------------------------------------------------------------- admin API
+
+
+def validate(value: Any, data_type: SettingDataType | str) -> str:
+    """Encode ``value`` for storage after checking it matches ``data_type``.
+
+    Raises InvalidSettingValue when it does not (e.g. "abc" for a number, 1 for a boolean).
+    """
+    kind = SettingDataType(data_type)
+    if kind is SettingDataType.NUMBER:
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+            raise InvalidSettingValue("expected a number")
+        stored = str(value).strip()
+        try:
+            number = Decimal(stored)
+        except InvalidOperation as exc:
+            raise InvalidSettingValue("expected a number") from exc
+        if not number.is_finite():
+            raise InvalidSettingValue("expected a finite number")
+        return stored
+    if kind is SettingDataType.BOOLEAN:
+        if isinstance(value, bool):
+            return encode(value, kind)
+        if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+            return value.strip().lower()
+        raise InvalidSettingValue("expected true or false")
+    if kind is SettingDataType.STRING:
+        if not isinstance(value, str):
+            raise InvalidSettingValue("expected a string")
+        return value
+    return encode(value, kind)
+
+
+def list_settings(
+    session: Session, *, public_only: bool = False, category: str | None = None
+) -> list[SystemSetting]:
+    """All settings (admin) or only ``is_public`` ones, ordered by key."""
+    stmt = select(SystemSetting).order_by(SystemSetting.key)
+    if public_only:
+        stmt = stmt.where(SystemSetting.is_public.is_(True))
+    if category:
+        stmt = stmt.where(SystemSetting.category == category)
+    return list(session.scalars(stmt))
+
+
+def update(
+    session: Session,
+    key: str,
+    value: Any,
+    *,
+    updated_by: str,
+    data_type: SettingDataType | str | None = None,
+    description: str | None = None,
+    category: str | None = None,
+    is_public: bool | None = None,
+) -> SystemSetting:
+    """Create or change a setting; the value must match its (new or existing) data type.
+
+    The per-container cache of this container is dropped for the key; other containers see the
+    change within ``CACHE_TTL_SECONDS``.
+    """
+    row = session.scalars(
+        select(SystemSetting).where(SystemSetting.key == key).with_for_update()
+    ).first()
+    kind = SettingDataType(data_type or (row.data_type if row else SettingDataType.STRING))
+    stored = validate(value, kind)
+    if row is None:
+        row = SystemSetting(key=key, value=stored, data_type=kind, is_public=bool(is_public))
+        session.add(row)
+    row.value = stored
+    row.data_type = kind
+    row.updated_by = updated_by[:100]
+    if description is not None:
+        row.description = description
+    if category is not None:
+        row.category = category
+    if is_public is not None:
+        row.is_public = is_public
+    session.flush()
+    _cache.pop(key, None)
+    return row

@@ -1,0 +1,55 @@
+"""HTTP API Lambda REQUEST authorizer (payload 2.0, simple responses).
+
+Verifies the bearer access token (EdDSA signature, expiry, issuer, audience) with the public
+key only and hands ``userId`` and ``roles`` (comma-separated) to the route's handler through
+``requestContext.authorizer.lambda``. Kept import-light for cold starts: no SQLAlchemy, no
+boto3, no database; API Gateway caches the answer per Authorization header.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ecomvideo.security.jwt import InvalidToken, KeyNotConfigured, verify_access_token
+
+logger = Logger()
+DENY: dict[str, Any] = {"isAuthorized": False}
+
+
+def bearer_token(event: dict[str, Any]) -> str | None:
+    """The token of ``Authorization: Bearer <token>`` (header names are lower-case in 2.0)."""
+    headers = event.get("headers") or {}
+    value = headers.get("authorization")
+    if value is None:
+        sources = event.get("identitySource") or []
+        value = sources[0] if sources else None
+    if not value:
+        return None
+    scheme, _, token = str(value).strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 4096:
+        return None
+    return token
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    token = bearer_token(event)
+    if token is None:
+        return DENY
+    try:
+        claims = verify_access_token(token)
+    except InvalidToken as exc:
+        # The reason is the exception class name (e.g. ExpiredSignatureError), never the token.
+        logger.info("access token rejected", extra={"reason": str(exc)})
+        return DENY
+    except KeyNotConfigured:
+        logger.error("authorizer has no verification key configured")
+        return DENY
+    return {
+        "isAuthorized": True,
+        "context": {"userId": claims.sub, "roles": ",".join(claims.roles), "jti": claims.jti},
+    }

@@ -1,0 +1,149 @@
+"""Catalogue API: templates, video categories and tags (public reads, Admin/Moderator CRUD)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ecomvideo.db import transaction
+from ecomvideo.http.app import create_app
+from ecomvideo.http.auth import current_principal, require_roles
+from ecomvideo.observability import logger, metrics, tracer
+from ecomvideo.schemas import catalog as schemas
+from ecomvideo.services import catalog
+
+app = create_app()
+EDITORS = ("Admin", "Moderator")
+TemplateOut = schemas.TemplateOut
+
+
+def _editor() -> str:
+    """The caller's id (audit actor) once their role allows catalogue edits."""
+    principal = current_principal(app)
+    require_roles(principal, *EDITORS)
+    return str(principal.user_id)
+
+
+@app.get("/v1/templates")
+def list_templates(
+    category_id: Annotated[uuid.UUID | None, Query()] = None,
+    premium: Annotated[bool | None, Query()] = None,
+    active: Annotated[bool | None, Query()] = True,
+) -> schemas.TemplateList:
+    if active is not True:  # inactive templates are an editor's view
+        require_roles(current_principal(app), *EDITORS)
+    with transaction() as session:
+        rows = catalog.list_templates(
+            session, category_id=category_id, premium=premium, active=active
+        )
+        return schemas.TemplateList(items=[TemplateOut.model_validate(t) for t in rows])
+
+
+@app.get("/v1/templates/<template_id>")
+def get_template(template_id: uuid.UUID) -> schemas.TemplateOut:
+    with transaction() as session:
+        return TemplateOut.model_validate(catalog.get_template(session, template_id))
+
+
+@app.get("/v1/video-categories")
+def list_categories() -> schemas.CategoryList:
+    with transaction() as session:
+        rows = catalog.list_categories(session)
+        return schemas.CategoryList(items=[schemas.CategoryOut.model_validate(c) for c in rows])
+
+
+@app.get("/v1/tags")
+def list_tags(
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    prefix: Annotated[str | None, Query(max_length=50)] = None,
+) -> schemas.TagList:
+    with transaction() as session:
+        rows = catalog.popular_tags(session, limit=limit, prefix=prefix)
+        return schemas.TagList(items=[schemas.TagOut.model_validate(t) for t in rows])
+
+
+@app.post("/v1/admin/templates")
+def create_template(body: schemas.TemplateIn) -> Response[schemas.TemplateOut]:
+    actor = _editor()
+    with transaction() as session:
+        created = catalog.create_template(session, body.model_dump(), actor=actor)
+        out = TemplateOut.model_validate(created)
+    return Response(201, "application/json", out)
+
+
+@app.patch("/v1/admin/templates/<template_id>")
+def update_template(template_id: uuid.UUID, body: schemas.TemplatePatch) -> schemas.TemplateOut:
+    actor = _editor()
+    with transaction() as session:
+        changes = body.model_dump(exclude_unset=True)
+        changed = catalog.update_template(session, template_id, changes, actor=actor)
+        return TemplateOut.model_validate(changed)
+
+
+@app.delete("/v1/admin/templates/<template_id>")
+def delete_template(template_id: uuid.UUID) -> Response[None]:
+    actor = _editor()
+    with transaction() as session:
+        catalog.delete_template(session, template_id, actor=actor)
+    return Response(status_code=204, body="")
+
+
+@app.post("/v1/admin/video-categories")
+def create_category(body: schemas.CategoryIn) -> Response[schemas.CategoryOut]:
+    _editor()
+    with transaction() as session:
+        created = catalog.create_category(session, body.model_dump())
+        out = schemas.CategoryOut.model_validate(created)
+    return Response(201, "application/json", out)
+
+
+@app.patch("/v1/admin/video-categories/<category_id>")
+def update_category(category_id: uuid.UUID, body: schemas.CategoryPatch) -> schemas.CategoryOut:
+    _editor()
+    with transaction() as session:
+        changed = catalog.update_category(session, category_id, body.model_dump(exclude_unset=True))
+        return schemas.CategoryOut.model_validate(changed)
+
+
+@app.delete("/v1/admin/video-categories/<category_id>")
+def delete_category(category_id: uuid.UUID) -> Response[None]:
+    _editor()
+    with transaction() as session:
+        catalog.delete_category(session, category_id)
+    return Response(status_code=204, body="")
+
+
+@app.post("/v1/admin/tags")
+def create_tag(body: schemas.TagIn) -> Response[schemas.TagOut]:
+    _editor()
+    with transaction() as session:
+        out = schemas.TagOut.model_validate(catalog.create_tag(session, body.name, body.color_hex))
+    return Response(201, "application/json", out)
+
+
+@app.patch("/v1/admin/tags/<tag_id>")
+def update_tag(tag_id: uuid.UUID, body: schemas.TagPatch) -> schemas.TagOut:
+    _editor()
+    with transaction() as session:
+        changed = catalog.update_tag(session, tag_id, body.model_dump(exclude_unset=True))
+        return schemas.TagOut.model_validate(changed)
+
+
+@app.delete("/v1/admin/tags/<tag_id>")
+def delete_tag(tag_id: uuid.UUID) -> Response[None]:
+    _editor()
+    with transaction() as session:
+        catalog.delete_tag(session, tag_id)
+    return Response(status_code=204, body="")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,48 @@
+"""Pipeline worker: one SQS message = one step of the video state machine.
+
+Powertools ``BatchProcessor`` reports partial batch failures: a message whose step raised
+(database or S3 unavailable...) goes back to the queue and is redelivered, then to the DLQ.
+Step failures meant for the user never raise: the step answers Step Functions with
+SendTaskFailure and the state machine's MarkFailed step does the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ecomvideo.observability import logger, metrics, tracer
+from ecomvideo.services import pipeline
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> str:
+    try:
+        message = pipeline.StepMessage.parse(json.loads(record.body))
+    except (ValueError, KeyError, TypeError) as exc:
+        # A malformed message can never succeed: log it and drop it instead of looping.
+        logger.error("dropping malformed pipeline message", extra={"reason": str(exc)})
+        return "dropped"
+    logger.append_keys(video_id=str(message.video_id), step=message.step, attempt=message.attempt)
+    outcome = pipeline.handle(message)
+    logger.info("pipeline step handled", extra={"outcome": outcome})
+    return outcome
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

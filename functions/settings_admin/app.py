@@ -1,0 +1,100 @@
+"""System settings: ``GET/PUT /v1/admin/settings`` (role Admin) and public
+``GET /v1/settings/public`` (only ``is_public`` settings, no authorizer).
+
+Values are validated against their ``data_type`` (string, number, boolean, json) by
+``ecomvideo.services.system_settings``; a mismatch is a 422 naming the key.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ecomvideo.db import transaction
+from ecomvideo.enums import UserRole
+from ecomvideo.errors import ValidationFailed
+from ecomvideo.http.app import create_app
+from ecomvideo.http.auth import current_principal, require_roles
+from ecomvideo.models import SystemSetting
+from ecomvideo.observability import logger, metrics, tracer
+from ecomvideo.schemas import system as s
+from ecomvideo.services import system_settings
+
+app = create_app()
+PUBLIC_CACHE = "public, max-age=30"
+
+
+def _out(row: SystemSetting) -> s.SettingOut:
+    try:
+        value = system_settings.decode(row.value, row.data_type)
+    except system_settings.InvalidSettingValue:
+        value = row.value  # show the raw text so an admin can fix it
+    return s.SettingOut(
+        key=row.key,
+        value=value,
+        data_type=row.data_type,
+        category=row.category,
+        description=row.description,
+        is_public=bool(row.is_public),
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
+
+
+@app.get("/v1/admin/settings")
+def list_settings() -> s.SettingsList:
+    require_roles(current_principal(app), UserRole.ADMIN.value)
+    with transaction() as session:
+        return s.SettingsList(items=[_out(r) for r in system_settings.list_settings(session)])
+
+
+@app.put("/v1/admin/settings")
+def update_settings(body: s.SettingsUpdate) -> s.SettingsList:
+    """Create or change settings atomically (all or none)."""
+    principal = current_principal(app)
+    require_roles(principal, UserRole.ADMIN.value)
+    errors = []
+    with transaction() as session:
+        rows = []
+        for item in body.settings:
+            try:
+                rows.append(
+                    system_settings.update(
+                        session,
+                        item.key,
+                        item.value,
+                        updated_by=f"user:{principal.user_id}",
+                        data_type=item.data_type,
+                        description=item.description,
+                        category=item.category,
+                        is_public=item.is_public,
+                    )
+                )
+            except system_settings.InvalidSettingValue as exc:
+                errors.append({"field": item.key, "message": str(exc)})
+        if errors:
+            raise ValidationFailed("Some values do not match their data type.", errors=errors)
+        return s.SettingsList(items=[_out(r) for r in rows])
+
+
+@app.get("/v1/settings/public")
+def public_settings():
+    with transaction() as session:
+        items = [
+            s.PublicSettingOut(key=o.key, value=o.value, data_type=o.data_type)
+            for o in map(_out, system_settings.list_settings(session, public_only=True))
+        ]
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=s.PublicSettingsList(items=items).model_dump_json(),
+        headers={"Cache-Control": PUBLIC_CACHE},
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,71 @@
+"""Aspect ratios and frame sizes. Pure Python: safe to import from any handler.
+
+``videos.resolution`` holds either an explicit size (``"1080x1920"``, the spec's default) or a
+tier (``"1080p"``, ``"720p"``: the plan's ``max_resolution`` vocabulary). ``frame_size`` turns
+either, plus the aspect ratio, into the pixel size the renderer and the providers use.
+"""
+
+from __future__ import annotations
+
+import re
+
+# width:height of each aspect ratio the API accepts.
+ASPECT_RATIOS: dict[str, tuple[int, int]] = {
+    "9:16": (9, 16),
+    "1:1": (1, 1),
+    "16:9": (16, 9),
+    "4:5": (4, 5),
+}
+
+# Tier -> length of the SHORT side (1080p 9:16 is 1080x1920, 1080p 16:9 is 1920x1080).
+RESOLUTION_TIERS: dict[str, int] = {"480p": 480, "720p": 720, "1080p": 1080, "1440p": 1440}
+
+MAX_SIDE = 3840
+MIN_SIDE = 64
+
+_SIZE_RE = re.compile(r"^\s*(\d{2,5})\s*[xX\u00d7]\s*(\d{2,5})\s*$")
+
+
+def _even(value: float) -> int:
+    # H.264 with yuv420p needs even sizes.
+    return max(2, round(value / 2) * 2)
+
+
+def frame_size(aspect_ratio: str, resolution: str = "1080p") -> tuple[int, int]:
+    """Pixel ``(width, height)`` for an aspect ratio and a resolution.
+
+    ``resolution`` is a tier (``"720p"``, ``"1080p"``) or ``"WxH"``. An explicit size whose
+    orientation disagrees with the aspect ratio (``"1080x1920"`` for 16:9) is read as a tier
+    given by its short side, so a user default of ``1080x1920`` still works for a 1:1 video.
+    Raises ``ValueError`` for an unknown aspect ratio or an unreadable resolution.
+    """
+    if aspect_ratio not in ASPECT_RATIOS:
+        raise ValueError(f"unsupported aspect ratio {aspect_ratio!r}")
+    aw, ah = ASPECT_RATIOS[aspect_ratio]
+    res = (resolution or "1080p").strip().lower()
+    match = _SIZE_RE.match(res)
+    if match:
+        width, height = int(match.group(1)), int(match.group(2))
+        if abs(width / height - aw / ah) < 0.02:
+            return _check(_even(width), _even(height))
+        short = min(width, height)
+    elif res in RESOLUTION_TIERS:
+        short = RESOLUTION_TIERS[res]
+    elif res.endswith("p") and res[:-1].isdigit():
+        short = int(res[:-1])
+    else:
+        raise ValueError(f"unreadable resolution {resolution!r}")
+    if aw <= ah:
+        return _check(_even(short), _even(short * ah / aw))
+    return _check(_even(short * aw / ah), _even(short))
+
+
+def _check(width: int, height: int) -> tuple[int, int]:
+    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
+        raise ValueError(f"frame size {width}x{height} out of range")
+    return width, height
+
+
+def resolution_tier(width: int, height: int) -> str:
+    """The tier name of a frame size (its short side), e.g. ``1080x1920 -> "1080p"``."""
+    return f"{min(width, height)}p"

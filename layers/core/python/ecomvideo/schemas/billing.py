@@ -1,0 +1,220 @@
+"""Billing API contract: plans, checkout, subscription, payments, invoices, payment methods."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ecomvideo.enums import BillingCycle
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class PlanOut(_Out):
+    id: uuid.UUID
+    name: str
+    description: str | None = None
+    price_monthly: Decimal
+    price_yearly: Decimal | None = None
+    currency: str
+    video_credits_monthly: int
+    max_video_duration: int
+    max_resolution: str
+    ai_providers: list[str] | None = None
+    features: Any | None = None
+    is_popular: bool
+    trial_days: int
+    sort_order: int
+
+
+class AdminPlanOut(PlanOut):
+    is_active: bool
+
+
+class PlanList(BaseModel):
+    items: list[PlanOut]
+
+
+class PlanCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    description: str | None = Field(None, max_length=2000)
+    price_monthly: Decimal = Field(ge=0, max_digits=8, decimal_places=2)
+    price_yearly: Decimal | None = Field(None, ge=0, max_digits=8, decimal_places=2)
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    video_credits_monthly: int = Field(0, ge=0)
+    max_video_duration: int = Field(15, ge=1, le=600)
+    max_resolution: str = Field("1080p", pattern=r"^(720p|1080p|4k)$")
+    ai_providers: list[str] | None = None
+    features: list[str] | dict[str, Any] | None = None
+    is_popular: bool = False
+    is_active: bool = True
+    trial_days: int = Field(0, ge=0, le=90)
+    sort_order: int = 0
+
+
+class PlanUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=100)
+    description: str | None = Field(None, max_length=2000)
+    price_monthly: Decimal | None = Field(None, ge=0, max_digits=8, decimal_places=2)
+    price_yearly: Decimal | None = Field(None, ge=0, max_digits=8, decimal_places=2)
+    video_credits_monthly: int | None = Field(None, ge=0)
+    max_video_duration: int | None = Field(None, ge=1, le=600)
+    max_resolution: str | None = Field(None, pattern=r"^(720p|1080p|4k)$")
+    ai_providers: list[str] | None = None
+    features: list[str] | dict[str, Any] | None = None
+    is_popular: bool | None = None
+    is_active: bool | None = None
+    trial_days: int | None = Field(None, ge=0, le=90)
+    sort_order: int | None = None
+
+
+class CheckoutRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    plan: str = Field(min_length=1, max_length=100, description="Plan name or id.")
+    billing_cycle: BillingCycle = BillingCycle.MONTHLY
+
+
+class ChangePlanRequest(CheckoutRequest):
+    pass
+
+
+class CreditPackCheckoutRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pack: str = Field(min_length=1, max_length=50, description="Credit pack code.")
+
+
+class CheckoutResponse(BaseModel):
+    id: str
+    url: str
+
+
+class PortalResponse(BaseModel):
+    url: str
+
+
+class CreditPackOut(_Out):
+    code: str
+    name: str
+    credits: int
+    price: Decimal
+    currency: str
+    validity_days: int | None = None
+
+
+class CreditPackList(BaseModel):
+    items: list[CreditPackOut]
+
+
+class SubscriptionOut(BaseModel):
+    id: uuid.UUID
+    plan_id: uuid.UUID
+    plan: str
+    status: str
+    billing_cycle: str
+    price_paid: Decimal
+    currency: str
+    started_at: datetime
+    ends_at: datetime
+    trial_ends_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    auto_renew: bool
+    cancel_at_period_end: bool
+
+    @classmethod
+    def of(cls, sub: Any) -> SubscriptionOut:
+        return cls(
+            id=sub.id,
+            plan_id=sub.subscription_plan_id,
+            plan=sub.plan.name,
+            status=str(sub.status),
+            billing_cycle=str(sub.billing_cycle),
+            price_paid=sub.price_paid,
+            currency=sub.currency,
+            started_at=sub.started_at,
+            ends_at=sub.ends_at,
+            trial_ends_at=sub.trial_ends_at,
+            cancelled_at=sub.cancelled_at,
+            auto_renew=bool(sub.auto_renew),
+            cancel_at_period_end=bool((sub.meta or {}).get("cancel_at_period_end")),
+        )
+
+
+class SubscriptionResponse(BaseModel):
+    subscription: SubscriptionOut | None
+
+
+class PaymentOut(_Out):
+    id: uuid.UUID
+    amount: Decimal
+    currency: str
+    status: str
+    description: str | None = None
+    failure_reason: str | None = None
+    refunded_amount: Decimal | None = None
+    paid_at: datetime | None = None
+    created_at: datetime
+
+
+class PaymentPage(BaseModel):
+    items: list[PaymentOut]
+    next_cursor: str | None = None
+
+
+class InvoiceOut(BaseModel):
+    id: uuid.UUID
+    invoice_number: str
+    amount: Decimal
+    tax_amount: Decimal | None = None
+    currency: str
+    status: str
+    issued_at: datetime
+    due_at: datetime | None = None
+    paid_at: datetime | None = None
+    pdf_url: str | None = None
+    hosted_url: str | None = None
+
+    @classmethod
+    def of(cls, inv: Any) -> InvoiceOut:
+        return cls(
+            id=inv.id,
+            invoice_number=inv.invoice_number,
+            amount=inv.amount,
+            tax_amount=inv.tax_amount,
+            currency=inv.currency,
+            status=str(inv.status),
+            issued_at=inv.issued_at,
+            due_at=inv.due_at,
+            paid_at=inv.paid_at,
+            pdf_url=inv.pdf_url,
+            hosted_url=(inv.meta or {}).get("hosted_invoice_url"),
+        )
+
+
+class InvoicePage(BaseModel):
+    items: list[InvoiceOut]
+    next_cursor: str | None = None
+
+
+class PaymentMethodOut(_Out):
+    id: uuid.UUID
+    type: str
+    brand: str | None = None
+    last_four_digits: str | None = None
+    expires_at: datetime | None = None
+    is_default: bool
+
+
+class PaymentMethodList(BaseModel):
+    items: list[PaymentMethodOut]

@@ -1,0 +1,149 @@
+"""Request and response models of the catalogue: templates, video categories, tags."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from ecomvideo.schemas.videos import AspectRatio
+
+Hex = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
+Name100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+ResolutionText = Annotated[str, StringConstraints(pattern=r"^\d{2,4}x\d{2,4}$")]
+Url500 = Annotated[str, StringConstraints(max_length=500)]
+
+
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,49})\}")
+
+
+def template_variables(prompt_template: str) -> list[str]:
+    """Placeholder names (``{product_name}``) of a prompt template, in order of appearance."""
+    seen: dict[str, None] = {}
+    for name in PLACEHOLDER.findall(prompt_template):
+        seen.setdefault(name, None)
+    return list(seen)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CategoryOut(_Out):
+    id: uuid.UUID
+    name: str
+    description: str | None = None
+    color_hex: str | None = None
+    icon_name: str | None = None
+    sort_order: int | None = 0
+    is_active: bool | None = True
+
+
+class CategoryIn(_Request):
+    name: Name100
+    description: str | None = None
+    color_hex: Hex | None = None
+    icon_name: Annotated[str, StringConstraints(max_length=50)] | None = None
+    sort_order: int = 0
+    is_active: bool = True
+
+
+class CategoryPatch(_Request):
+    name: Name100 | None = None
+    description: str | None = None
+    color_hex: Hex | None = None
+    icon_name: Annotated[str, StringConstraints(max_length=50)] | None = None
+    sort_order: int | None = None
+    is_active: bool | None = None
+
+
+class TemplateOut(_Out):
+    id: uuid.UUID
+    category_id: uuid.UUID | None = None
+    name: str
+    description: str | None = None
+    thumbnail_url: str | None = None
+    preview_url: str | None = None
+    prompt_template: str
+    variables: list[str] = Field(default_factory=list)
+    style_settings: dict[str, Any] | None = None
+    default_duration: int | None = 5
+    aspect_ratio: str | None = "9:16"
+    resolution: str | None = "1080x1920"
+    is_premium: bool | None = False
+    is_active: bool | None = True
+    usage_count: int | None = 0
+    created_at: datetime
+
+    @model_validator(mode="after")
+    def _list_variables(self) -> TemplateOut:
+        self.variables = template_variables(self.prompt_template)
+        return self
+
+
+class TemplateIn(_Request):
+    category_id: uuid.UUID | None = None
+    name: Name200
+    description: str | None = None
+    thumbnail_url: Url500 | None = None
+    preview_url: Url500 | None = None
+    prompt_template: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    style_settings: dict[str, Any] | None = None
+    default_duration: int = Field(5, ge=1, le=60)
+    aspect_ratio: AspectRatio = "9:16"
+    resolution: ResolutionText = "1080x1920"
+    is_premium: bool = False
+    is_active: bool = True
+
+
+class TemplatePatch(_Request):
+    category_id: uuid.UUID | None = None
+    name: Name200 | None = None
+    description: str | None = None
+    thumbnail_url: Url500 | None = None
+    preview_url: Url500 | None = None
+    prompt_template: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
+    style_settings: dict[str, Any] | None = None
+    default_duration: int | None = Field(None, ge=1, le=60)
+    aspect_ratio: AspectRatio | None = None
+    resolution: ResolutionText | None = None
+    is_premium: bool | None = None
+    is_active: bool | None = None
+
+
+class TagOut(_Out):
+    id: uuid.UUID
+    name: str
+    color_hex: str | None = None
+    usage_count: int | None = 0
+
+
+class TagIn(_Request):
+    name: TagName
+    color_hex: Hex | None = None
+
+
+class TagPatch(_Request):
+    name: TagName | None = None
+    color_hex: Hex | None = None
+
+
+class TemplateList(BaseModel):
+    items: list[TemplateOut]
+
+
+class CategoryList(BaseModel):
+    items: list[CategoryOut]
+
+
+class TagList(BaseModel):
+    items: list[TagOut]

@@ -1,0 +1,103 @@
+"""Request and response models of /v1/videos/{id}/shares and /v1/public/videos/{slug}."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# Spellings accepted from clients; services.sharing normalises them ("X" -> "Twitter/X").
+SharePlatform = Literal[
+    "Instagram",
+    "TikTok",
+    "YouTube",
+    "Twitter/X",
+    "Twitter",
+    "X",
+    "Facebook",
+    "Pinterest",
+    "Link",
+]
+
+
+class ShareCreate(BaseModel):
+    """POST /v1/videos/{id}/shares."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    platform: SharePlatform
+    caption: Annotated[str, StringConstraints(max_length=5000)] | None = None
+
+
+class SafeZone(BaseModel):
+    """Margins (percent of the frame) that the platform's UI covers: keep text out of them."""
+
+    top_pct: float
+    bottom_pct: float
+    left_pct: float
+    right_pct: float
+
+
+class PlatformPreset(BaseModel):
+    platform: str
+    recommended_aspect_ratio: str | None
+    accepted_aspect_ratios: list[str]
+    max_duration_seconds: int | None
+    recommended_duration_seconds: int | None
+    caption_max_length: int | None
+    safe_zone: SafeZone | None
+
+
+class ShareOut(BaseModel):
+    id: uuid.UUID
+    video_id: uuid.UUID
+    platform: str
+    slug: str
+    share_url: str = Field(description="Link for viewers (the web player).")
+    public_api_url: str = Field(description="GET this without a token for metadata and stream.")
+    shared_at: datetime
+    revoked_at: datetime | None = None
+    caption: str | None = None
+    preset: PlatformPreset
+    warnings: list[str] = Field(
+        default_factory=list, description="Where the video or caption does not fit the platform."
+    )
+
+
+class ShareList(BaseModel):
+    items: list[ShareOut]
+
+
+class PublicVideo(BaseModel):
+    """What anyone with the link may see: never the owner, prompt or internal fields."""
+
+    slug: str
+    title: str
+    description: str | None
+    aspect_ratio: str
+    resolution: str
+    duration_seconds: int
+    platform: str | None
+    stream_url: str
+    stream_url_expires_in: int
+    thumbnail_url: str | None
+    view_count: int
+    published_at: datetime | None
+
+
+class PublicEventIn(BaseModel):
+    """POST /v1/public/videos/{slug}/events."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_type: Literal["View", "Download", "Share", "Like"]
+    session_id: Annotated[str, StringConstraints(min_length=8, max_length=255)] | None = None
+    duration_seconds: Annotated[int, Field(ge=0, le=86_400)] | None = None
+    platform: Annotated[str, StringConstraints(max_length=50)] | None = None
+    referrer: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class PublicEventAccepted(BaseModel):
+    status: Literal["accepted"] = "accepted"

@@ -1,0 +1,101 @@
+"""API models for system settings (admin + public) and outbound webhooks."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ecomvideo.enums import SettingDataType
+
+WebhookEvent = Literal["video.completed", "video.failed", "credits.low"]
+
+
+class SettingOut(BaseModel):
+    key: str
+    value: Any = Field(description="Decoded according to data_type.")
+    data_type: SettingDataType
+    category: str | None = None
+    description: str | None = None
+    is_public: bool = False
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+
+class PublicSettingOut(BaseModel):
+    key: str
+    value: Any
+    data_type: SettingDataType
+
+
+class SettingsList(BaseModel):
+    items: list[SettingOut]
+
+
+class PublicSettingsList(BaseModel):
+    items: list[PublicSettingOut]
+
+
+class SettingUpdate(BaseModel):
+    """One setting to create or change. ``value`` must match ``data_type`` (or the stored one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_.\-]+$")
+    value: Any
+    data_type: SettingDataType | None = None
+    category: str | None = Field(default=None, max_length=50)
+    description: str | None = Field(default=None, max_length=2000)
+    is_public: bool | None = None
+
+
+class SettingsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    settings: list[SettingUpdate] = Field(min_length=1, max_length=100)
+
+
+class WebhookCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=8, max_length=500, examples=["https://example.com/hooks/ecomvideo"])
+    events: list[WebhookEvent] = Field(min_length=1, max_length=3)
+    description: str | None = Field(default=None, max_length=200)
+
+
+class WebhookOut(BaseModel):
+    id: uuid.UUID
+    url: str
+    events: list[str]
+    description: str | None = None
+    is_active: bool
+    failure_count: int
+    last_delivery_at: datetime | None = None
+    last_status_code: int | None = None
+    created_at: datetime
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="Signing secret; shown only in this response.")
+
+
+class WebhookList(BaseModel):
+    items: list[WebhookOut]
+
+
+class DeliveryOut(BaseModel):
+    id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: str
+    attempt: int
+    success: bool
+    status_code: int | None = None
+    error: str | None = None
+    duration_ms: int | None = None
+    created_at: datetime
+
+
+class DeliveryList(BaseModel):
+    items: list[DeliveryOut]

@@ -1,0 +1,197 @@
+"""Request and response models of /v1/videos, /v1/uploads and /v1/credits."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from ecomvideo.enums import VideoInputType, VideoStatus
+from ecomvideo.schemas.fields import HttpsUrl
+
+AspectRatio = Literal["9:16", "1:1", "16:9", "4:5"]
+Provider = Literal["Local", "Freepik"]
+ImageContentType = Literal["image/jpeg", "image/png", "image/webp"]
+TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+VariableValue = Annotated[str, StringConstraints(max_length=300)]
+# "1080x1920" or a class ("720p", "1080p", "4k") resolved with the aspect ratio.
+Resolution = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_lower=True, pattern=r"^(\d{2,4}x\d{2,4}|720p|1080p|4k)$"
+    ),
+]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VideoCreate(_Request):
+    """POST /v1/videos (and /v1/videos/quote). Unset fields come from preferences/template."""
+
+    input_type: VideoInputType
+    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    description: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    text_prompt: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None
+    ) = None
+    template_id: uuid.UUID | None = None
+    variables: dict[Annotated[str, StringConstraints(max_length=50)], VariableValue] = Field(
+        default_factory=dict, max_length=30
+    )
+    upload_key: Annotated[str, StringConstraints(max_length=400)] | None = None
+    image_url: HttpsUrl | None = None
+    product_url: HttpsUrl | None = None
+    category: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    tags: list[TagName] = Field(default_factory=list, max_length=20)
+    style: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    duration_seconds: int | None = Field(None, ge=1, le=60)
+    aspect_ratio: AspectRatio | None = None
+    resolution: Resolution | None = None
+    provider: Provider | None = None
+
+    @model_validator(mode="after")
+    def _inputs_match_type(self) -> VideoCreate:
+        kind = self.input_type
+        if kind is VideoInputType.TEXT and not (self.text_prompt or self.template_id):
+            raise ValueError("a Text video needs text_prompt or template_id")
+        if kind is VideoInputType.IMAGE and bool(self.upload_key) == bool(self.image_url):
+            raise ValueError("an Image video needs exactly one of upload_key or image_url")
+        if kind is VideoInputType.URL and not self.product_url:
+            raise ValueError("a Url video needs product_url")
+        if kind is not VideoInputType.IMAGE and (self.upload_key or self.image_url):
+            raise ValueError("upload_key/image_url are only for Image videos")
+        if kind is not VideoInputType.URL and self.product_url:
+            raise ValueError("product_url is only for Url videos")
+        return self
+
+
+class VideoUpdate(_Request):
+    """PATCH /v1/videos/{id}: only the fields sent change."""
+
+    title: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+        | None
+    ) = None
+    description: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    category: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    tags: list[TagName] | None = Field(None, max_length=20)
+    is_public: bool | None = None
+
+
+class VideoAccepted(BaseModel):
+    id: uuid.UUID
+    status: VideoStatus
+    cost: int
+
+
+class Quote(BaseModel):
+    cost: int
+    balance: int
+    duration_seconds: int
+    resolution: str
+    aspect_ratio: str
+    provider: str
+
+
+class VideoMetadata(BaseModel):
+    """The spec's VideoMetadata JSON."""
+
+    width: int
+    height: int
+    frameRate: float
+    format: str
+    codec: str
+    bitrate: int
+    duration: float
+    fileSize: int
+
+
+class VideoSummary(BaseModel):
+    id: uuid.UUID
+    title: str
+    description: str | None = None
+    status: VideoStatus
+    input_type: VideoInputType
+    aspect_ratio: str
+    resolution: str
+    duration_seconds: int
+    category_id: uuid.UUID | None = None
+    template_id: uuid.UUID | None = None
+    tags: list[str] = Field(default_factory=list)
+    is_public: bool = False
+    ai_provider: str | None = None
+    thumbnail_url: str | None = None
+    created_at: datetime
+    completed_at: datetime | None = None
+
+
+class VideoDetail(VideoSummary):
+    text_prompt: str
+    style: str | None = None
+    progress_step: str | None = None
+    progress_percent: int = 0
+    error_message: str | None = None
+    download_url: str | None = None
+    download_url_expires_in: int | None = None
+    file_size_bytes: int = 0
+    download_count: int = 0
+    view_count: int = 0
+    generation_cost_credits: int = 0
+    metadata: VideoMetadata | None = None
+    user_id: uuid.UUID
+    updated_at: datetime | None = None
+
+
+class VideoPage(BaseModel):
+    items: list[VideoSummary]
+    next_cursor: str | None = None
+
+
+class UploadRequest(_Request):
+    content_type: ImageContentType
+    size_bytes: int = Field(gt=0)
+    filename: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class UploadTicket(BaseModel):
+    upload_url: str
+    upload_key: str
+    method: Literal["PUT"] = "PUT"
+    headers: dict[str, str]
+    expires_in: int
+    max_bytes: int
+
+
+class GrantOut(BaseModel):
+    id: uuid.UUID
+    source: str
+    amount: int
+    used_amount: int
+    remaining: int
+    expires_at: datetime | None = None
+    is_active: bool
+    created_at: datetime
+
+
+class MovementOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    amount: int
+    video_id: uuid.UUID | None = None
+    usage_credit_id: uuid.UUID
+    reference: str | None = None
+    created_at: datetime
+
+
+class CreditsOut(BaseModel):
+    balance: int
+    grants: list[GrantOut]
+    movements: list[MovementOut]
+
+
+def to_jsonable(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")

@@ -1,0 +1,303 @@
+"""Event tracking for public videos: one raw ``video_analytics`` row per event, plus counters.
+
+``record`` does, in the caller's transaction and always in this order (a fixed lock order, so
+concurrent viewers of one video queue on row locks instead of deadlocking):
+
+1. decide whether the event counts: bots (``useragent.parse``) never count; a View or Like
+   counts once per session per video per ``DEDUP_WINDOW`` (an upsert on
+   ``analytics_counted_sessions`` whose ``WHERE`` makes the check-and-set atomic);
+2. insert the raw event with ``created_at`` = the time it happened (partition key);
+3. bump the video's counter with ``UPDATE ... SET view_count = view_count + 1`` (no lost
+   updates: the row lock serialises concurrent increments);
+4. upsert the daily rollup rows (total, platform, country, device) that reports read.
+
+The IP is anonymised before it is stored (IPv4 to /24, IPv6 to /48) while the
+``analytics.ip_anonymization`` setting is true (the default). The full address is used only
+to derive the session key of viewers that send no session id, and only as a hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import literal_column, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from ecomvideo import clock
+from ecomvideo.enums import AnalyticsEventType
+from ecomvideo.models import User, Video, VideoAnalytics
+from ecomvideo.models.engagement import AnalyticsCountedSession, VideoAnalyticsDaily
+from ecomvideo.services import system_settings, useragent
+
+DEDUP_WINDOW = timedelta(minutes=30)
+UNKNOWN = "Unknown"
+# Events deduplicated per session; the others count every time (a second download is real).
+DEDUPLICATED = frozenset({AnalyticsEventType.VIEW, AnalyticsEventType.LIKE})
+COUNTER_COLUMNS = {
+    AnalyticsEventType.VIEW: "view_count",
+    AnalyticsEventType.DOWNLOAD: "download_count",
+    AnalyticsEventType.SHARE: "share_count",
+}
+
+
+@dataclass(frozen=True)
+class TrackedEvent:
+    """One viewer event as the public route saw it (also the SQS message body)."""
+
+    video_id: uuid.UUID
+    event_type: AnalyticsEventType
+    occurred_at: datetime
+    ip: str | None = None
+    user_agent: str | None = None
+    referrer: str | None = None
+    country_code: str | None = None
+    city: str | None = None
+    session_id: str | None = None
+    platform: str | None = None
+    duration_seconds: int | None = None
+    user_id: uuid.UUID | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_message(self) -> dict[str, Any]:
+        """JSON-safe dict for an SQS message body."""
+        return {
+            "video_id": str(self.video_id),
+            "event_type": str(self.event_type),
+            "occurred_at": self.occurred_at.isoformat(),
+            "ip": self.ip,
+            "user_agent": self.user_agent,
+            "referrer": self.referrer,
+            "country_code": self.country_code,
+            "city": self.city,
+            "session_id": self.session_id,
+            "platform": self.platform,
+            "duration_seconds": self.duration_seconds,
+            "user_id": str(self.user_id) if self.user_id else None,
+            "meta": self.meta,
+        }
+
+    @classmethod
+    def from_message(cls, data: dict[str, Any]) -> TrackedEvent:
+        """Inverse of ``to_message``; raises ValueError/KeyError on a malformed body."""
+        return cls(
+            video_id=uuid.UUID(data["video_id"]),
+            event_type=AnalyticsEventType(data["event_type"]),
+            occurred_at=datetime.fromisoformat(data["occurred_at"]).replace(tzinfo=None),
+            ip=data.get("ip"),
+            user_agent=data.get("user_agent"),
+            referrer=data.get("referrer"),
+            country_code=data.get("country_code"),
+            city=data.get("city"),
+            session_id=data.get("session_id"),
+            platform=data.get("platform"),
+            duration_seconds=data.get("duration_seconds"),
+            user_id=uuid.UUID(data["user_id"]) if data.get("user_id") else None,
+            meta=data.get("meta") or {},
+        )
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    counted: bool
+    bot: bool
+
+
+def anonymize_ip(ip: str | None) -> str | None:
+    """IPv4 -> its /24 network address, IPv6 -> its /48; None for absent or invalid input."""
+    if not ip:
+        return None
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+
+
+def _valid_ip(ip: str | None) -> str | None:
+    if not ip:
+        return None
+    try:
+        return str(ipaddress.ip_address(ip.strip()))
+    except ValueError:
+        return None
+
+
+def session_key(event: TrackedEvent) -> str:
+    """A stable, non-reversible key for "this viewer": their session id, else IP + agent."""
+    raw = (
+        f"s:{event.session_id}"
+        if event.session_id
+        else f"a:{event.ip or ''}|{event.user_agent or ''}"
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def country(value: str | None) -> str | None:
+    """CloudFront-Viewer-Country is ISO 3166-1 alpha-2; anything else is dropped."""
+    if value and len(value.strip()) == 2 and value.strip().isalpha():
+        return value.strip().upper()
+    return None
+
+
+def _claim_count(session: Session, event: TrackedEvent) -> bool:
+    """True when no counted event of this kind exists for the session within the window."""
+    stmt = insert(AnalyticsCountedSession).values(
+        video_id=event.video_id,
+        session_key=session_key(event),
+        event_type=str(event.event_type),
+        counted_at=event.occurred_at,
+    )
+    excluded = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[
+            AnalyticsCountedSession.video_id,
+            AnalyticsCountedSession.session_key,
+            AnalyticsCountedSession.event_type,
+        ],
+        set_={"counted_at": excluded.counted_at},
+        where=AnalyticsCountedSession.counted_at <= excluded.counted_at - DEDUP_WINDOW,
+    ).returning(literal_column("1"))
+    return session.execute(stmt).first() is not None
+
+
+def _rollup(
+    session: Session,
+    event: TrackedEvent,
+    owner_id: uuid.UUID,
+    *,
+    counted: bool,
+    bot: bool,
+    device: str | None,
+    country_code: str | None,
+) -> None:
+    day: date = event.occurred_at.date()
+    # Watch time of every human event counts, including repeat views within a session.
+    watch = 0 if bot else (event.duration_seconds or 0)
+    # Sorted by primary key so concurrent transactions lock rollup rows in the same order.
+    dims = sorted(
+        [
+            ("country", country_code or UNKNOWN),
+            ("device", device or UNKNOWN),
+            ("platform", (event.platform or UNKNOWN)[:100]),
+            ("total", ""),
+        ]
+    )
+    rows = [
+        {
+            "video_id": event.video_id,
+            "day": day,
+            "event_type": str(event.event_type),
+            "dimension": dimension,
+            "value": value,
+            "owner_id": owner_id,
+            "events": 1,
+            "counted": 1 if counted else 0,
+            "bots": 1 if bot else 0,
+            "watch_seconds": watch,
+        }
+        for dimension, value in dims
+    ]
+    stmt = insert(VideoAnalyticsDaily).values(rows)
+    table = VideoAnalyticsDaily
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.video_id, table.day, table.event_type, table.dimension, table.value],
+        set_={
+            "events": table.events + stmt.excluded.events,
+            "counted": table.counted + stmt.excluded.counted,
+            "bots": table.bots + stmt.excluded.bots,
+            "watch_seconds": table.watch_seconds + stmt.excluded.watch_seconds,
+        },
+    )
+    session.execute(stmt)
+
+
+def record(session: Session, event: TrackedEvent) -> RecordResult | None:
+    """Store one event and update counters and rollups; None when the video no longer exists."""
+    owner_id = session.scalar(select(Video.user_id).where(Video.id == event.video_id))
+    if owner_id is None:
+        return None
+    agent = useragent.parse(event.user_agent)
+    bot = agent.is_bot
+    counted = not bot and (event.event_type not in DEDUPLICATED or _claim_count(session, event))
+    ip = _valid_ip(event.ip)
+    if ip and system_settings.get(session, "analytics.ip_anonymization", True):
+        ip = anonymize_ip(ip)
+    country_code = country(event.country_code)
+    device = str(agent.device_type) if agent.device_type else None
+    meta = {**event.meta, "counted": counted, "bot": bot}
+    session.execute(
+        insert(VideoAnalytics).values(
+            id=uuid.uuid4(),
+            video_id=event.video_id,
+            # The viewer may have deleted their account since: store NULL, keep the event.
+            user_id=(
+                select(User.id).where(User.id == event.user_id).scalar_subquery()
+                if event.user_id
+                else None
+            ),
+            event_type=event.event_type,
+            platform=(event.platform or None) and event.platform[:50],
+            ip_address=ip,
+            user_agent=(event.user_agent or None) and event.user_agent[:1000],
+            referrer=(event.referrer or None) and event.referrer[:500],
+            country_code=country_code,
+            city=(event.city or None) and event.city[:100],
+            device_type=agent.device_type,
+            browser=agent.browser,
+            os=agent.os,
+            session_id=(event.session_id or None) and event.session_id[:255],
+            duration_seconds=event.duration_seconds,
+            meta=meta,
+            created_at=event.occurred_at,
+        )
+    )
+    column = COUNTER_COLUMNS.get(event.event_type)
+    if counted and column is not None:
+        counter = getattr(Video, column)
+        session.execute(
+            update(Video).where(Video.id == event.video_id).values({column: counter + 1})
+        )
+    _rollup(
+        session, event, owner_id, counted=counted, bot=bot, device=device, country_code=country_code
+    )
+    return RecordResult(counted=counted, bot=bot)
+
+
+def purge_counted_sessions(session: Session, *, now: datetime | None = None) -> int:
+    """Delete dedup markers older than the window (run from the scheduled cleanup)."""
+    from sqlalchemy import delete
+
+    cutoff = (now or clock.utcnow()) - DEDUP_WINDOW
+    result = session.execute(
+        delete(AnalyticsCountedSession).where(AnalyticsCountedSession.counted_at < cutoff)
+    )
+    return int(result.rowcount or 0)
+
+
+# ---------------------------------------------------------------------------- ingestion
+
+
+def submit(session: Session, event: TrackedEvent, *, queue_url: str | None = None) -> None:
+    """Hand an event to the ingest queue when one is configured, else record it now.
+
+    The queue decouples the public route from write bursts (the consumer records batches);
+    without one (local stack, tests) the few statements of ``record`` run in the caller's
+    transaction.
+    """
+    if queue_url:
+        import json
+
+        from ecomvideo.clients import aws
+
+        aws.sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps(event.to_message()))
+        return
+    record(session, event)

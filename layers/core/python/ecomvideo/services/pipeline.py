@@ -1,0 +1,789 @@
+"""The video pipeline's steps, run by the pipeline worker (one SQS message = one step).
+
+The state machine (statemachines/video_pipeline.asl.json) sends every step as an SQS
+``waitForTaskToken`` message ``{step, videoId, userId, attempt, taskToken, ...}``. ``handle``
+runs it and answers Step Functions with SendTaskSuccess / SendTaskFailure, except for
+asynchronous providers: the step then stores the provider task id and the task token, and the
+webhook (or a poll) calls ``complete_step`` / ``fail_step`` later.
+
+Idempotency (SQS delivers at least once, a worker may crash anywhere):
+* every step has a ``video_pipeline_steps`` row (video, attempt, step), locked and updated
+  *before* side effects: Done -> the stored output is sent again, nothing re-runs;
+  Started with a provider task id -> no second task is started, the new token is kept;
+  Starting without a task id on an asynchronous provider -> the step fails rather than risk a
+  second paid task;
+* Finalize completes the video, charges credits and marks the step Done in one transaction;
+* status transitions only move forward; terminal statuses never change (``transition``), so a
+  late or duplicated message cannot resurrect a cancelled or failed video.
+
+Failures meant for the user (provider errors, bad input) are recorded in ``error_message``
+before SendTaskFailure; MarkFailed then sets Failed and releases the held credits. Anything
+else (database or S3 down) raises, so SQS redelivers the message.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from ecomvideo import clock
+from ecomvideo.clients import aws
+from ecomvideo.db import transaction
+from ecomvideo.enums import VideoInputType, VideoStatus
+from ecomvideo.errors import Conflict, ProviderError
+from ecomvideo.models import ProductData, Video
+from ecomvideo.models.pipeline import PipelineStep
+from ecomvideo.observability import logger, metrics
+from ecomvideo.settings import get_settings
+
+SCRAPE, IMAGE, VIDEO, FINALIZE, MARK_FAILED = (
+    "ScrapeProduct",
+    "GenerateImage",
+    "GenerateVideo",
+    "Finalize",
+    "MarkFailed",
+)
+STEPS = (SCRAPE, IMAGE, VIDEO, FINALIZE, MARK_FAILED)
+
+# The status a video shows while a step runs (Finalize keeps GeneratingVideo).
+STEP_STATUS = {
+    SCRAPE: VideoStatus.PROCESSING,
+    IMAGE: VideoStatus.GENERATING_IMAGE,
+    VIDEO: VideoStatus.GENERATING_VIDEO,
+    FINALIZE: VideoStatus.GENERATING_VIDEO,
+}
+STATUS_RANK = {
+    VideoStatus.PENDING: 0,
+    VideoStatus.PROCESSING: 1,
+    VideoStatus.GENERATING_IMAGE: 2,
+    VideoStatus.GENERATING_VIDEO: 3,
+}
+STATUS_PROGRESS = {
+    VideoStatus.PENDING: 0,
+    VideoStatus.PROCESSING: 10,
+    VideoStatus.GENERATING_IMAGE: 30,
+    VideoStatus.GENERATING_VIDEO: 60,
+    VideoStatus.COMPLETED: 100,
+}
+
+
+class StepState:
+    STARTING = "Starting"
+    STARTED = "Started"
+    DONE = "Done"
+    FAILED = "Failed"
+
+
+class InvalidTransition(Conflict):
+    """A status change the lifecycle does not allow (e.g. out of a terminal status)."""
+
+
+class StepFailed(Exception):
+    """A failure to report to the user (``message`` goes into error_message)."""
+
+    def __init__(self, message: str, *, error: str = "StepFailed") -> None:
+        super().__init__(message)
+        self.message = message[:2000]
+        self.error = error
+
+
+# ---------------------------------------------------------------------------- lifecycle
+
+
+def transition(video: Video, new: VideoStatus, *, retry: bool = False) -> bool:
+    """Move ``video`` to ``new`` if the lifecycle allows it; returns whether it changed.
+
+    Forward only (Pending -> Processing -> GeneratingImage -> GeneratingVideo -> terminal);
+    terminal statuses are final, except Failed -> Pending through an explicit retry.
+    """
+    current = VideoStatus(video.status)
+    if current == new:
+        return False
+    if current.is_terminal:
+        if not (retry and current is VideoStatus.FAILED and new is VideoStatus.PENDING):
+            raise InvalidTransition(f"A {current} video cannot become {new}.")
+    elif not new.is_terminal and STATUS_RANK[new] < STATUS_RANK[current]:
+        raise InvalidTransition(f"A {current} video cannot go back to {new}.")
+    video.status = new
+    return True
+
+
+def execution_name(video_id: uuid.UUID | str, attempt: int) -> str:
+    return str(video_id) if attempt <= 1 else f"{video_id}-{attempt}"
+
+
+def execution_arn(state_machine_arn: str, video_id: uuid.UUID | str, attempt: int) -> str:
+    """arn:...:stateMachine:<name> -> arn:...:execution:<name>:<execution name>."""
+    return (
+        state_machine_arn.replace(":stateMachine:", ":execution:", 1)
+        + ":"
+        + execution_name(video_id, attempt)
+    )
+
+
+# ---------------------------------------------------------------------------- messages
+
+
+@dataclass(frozen=True)
+class StepMessage:
+    step: str
+    video_id: uuid.UUID
+    user_id: uuid.UUID
+    attempt: int
+    task_token: str
+    execution_arn: str | None = None
+    error: dict[str, Any] | None = None
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> StepMessage:
+        """Validate a message body from the state machine; raises ValueError when malformed."""
+        step = body.get("step")
+        if step not in STEPS:
+            raise ValueError(f"unknown step {step!r}")
+        token = body.get("taskToken")
+        if not isinstance(token, str) or not token:
+            raise ValueError("taskToken missing")
+        error = body.get("error")
+        return cls(
+            step=step,
+            video_id=uuid.UUID(str(body["videoId"])),
+            user_id=uuid.UUID(str(body["userId"])),
+            attempt=int(body.get("attempt") or 1),
+            task_token=token,
+            execution_arn=body.get("executionArn"),
+            error=error if isinstance(error, dict) else None,
+        )
+
+
+# ---------------------------------------------------------------------------- Step Functions
+
+
+def _send(method: str, **kwargs: Any) -> bool:
+    """SendTaskSuccess/Failure; a token of a stopped/timed-out execution is not an error."""
+    try:
+        getattr(aws.stepfunctions(), method)(**kwargs)
+        return True
+    except Exception as exc:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+        if code in {"InvalidToken", "TaskDoesNotExist", "TaskTimedOut", "ExecutionDoesNotExist"}:
+            logger.info("task token no longer valid", extra={"code": code, "call": method})
+            return False
+        raise
+
+
+def send_success(token: str, output: dict[str, Any]) -> bool:
+    import json
+
+    return _send("send_task_success", taskToken=token, output=json.dumps(output))
+
+
+def send_failure(token: str, error: str, cause: str) -> bool:
+    return _send("send_task_failure", taskToken=token, error=error[:256], cause=cause[:32768])
+
+
+# ---------------------------------------------------------------------------- provider seam
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a step handler needs; ``video`` is a detached snapshot (no session held)."""
+
+    message: StepMessage
+    video: Video
+    step_row_state: str
+
+
+@dataclass(frozen=True)
+class Output:
+    """A synchronous result to record and send."""
+
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Started:
+    """An asynchronous provider task was started; completion comes by webhook or poll."""
+
+    provider: str
+    task_id: str
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The handler already recorded the step as Done (Finalize); just send ``data``."""
+
+    data: dict[str, Any]
+
+
+StepResult = Output | Started | Recorded
+
+
+def _key(video: Video, name: str) -> str:
+    return f"users/{video.user_id}/videos/{video.id}/{name}"
+
+
+def _put(key: str, body: bytes, content_type: str) -> None:
+    aws.s3().put_object(
+        Bucket=get_settings().videos_bucket, Key=key, Body=body, ContentType=content_type
+    )
+
+
+def _get(bucket: str, key: str) -> bytes:
+    return aws.s3().get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def _step_output(video_id: uuid.UUID, attempt: int, step: str) -> dict[str, Any] | None:
+    with transaction() as session:
+        row = session.get(PipelineStep, (video_id, attempt, step))
+        return dict(row.output) if row is not None and row.output else None
+
+
+def _request(video: Video) -> dict[str, Any]:
+    return dict((video.meta or {}).get("request") or {})
+
+
+def _source_image(ctx: StepContext) -> bytes:
+    """The still the video is made from: generated this attempt, uploaded, or remote."""
+    video = ctx.message
+    generated = _step_output(video.video_id, video.attempt, IMAGE)
+    if generated and generated.get("imageKey"):
+        return _get(get_settings().videos_bucket, generated["imageKey"])
+    image_url = ctx.video.image_url
+    if image_url and image_url.startswith("s3://"):
+        bucket, key = aws.split_s3_uri(image_url)
+        try:
+            return _get(bucket, key)
+        except Exception as exc:
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+            if code in {"NoSuchKey", "404"}:
+                raise StepFailed("The uploaded image is no longer available.") from exc
+            raise
+    if image_url and image_url.startswith(("https://", "http://")):
+        # Shop images may be plain http; the fetcher guards every address either way.
+        return _fetch_remote_image(image_url)
+    raise StepFailed("There is no image to make the video from.")
+
+
+def _fetch_remote_image(url: str) -> bytes:
+    """Download a remote image (user-given or scraped) through the SSRF-safe fetcher."""
+    from ecomvideo.scraping import ScrapeError
+    from ecomvideo.services import products
+
+    try:
+        content, _ = products.fetch_image(url)
+    except ScrapeError as exc:
+        raise StepFailed(f"The image could not be downloaded: {exc.message}") from exc
+    return content
+
+
+# Provider adapters: the only code that knows the provider interface (ecomvideo.providers).
+
+_IMAGE_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+
+
+def _provider(video: Video) -> Any:
+    from ecomvideo.providers import get_provider
+
+    return get_provider(video.ai_provider or None)
+
+
+def _product(video: Video) -> Any:
+    """The text on the video: from the scraped product when there is one, else the request."""
+    from ecomvideo.providers import ProductCard
+
+    variables = _request(video).get("variables") or {}
+    if video.product_data_id is not None:
+        with transaction() as session:
+            product = session.get(ProductData, video.product_data_id)
+            if product is not None and product.name:
+                price = f"{product.price} {product.currency}" if product.price else None
+                original = (
+                    f"{product.original_price} {product.currency}"
+                    if product.original_price
+                    else None
+                )
+                return ProductCard(
+                    name=product.name[:200],
+                    price=variables.get("price") or price,
+                    original_price=original,
+                    brand=product.brand,
+                    tagline=variables.get("tagline"),
+                )
+    return ProductCard(
+        name=(variables.get("product_name") or video.title)[:200],
+        price=variables.get("price"),
+        brand=variables.get("brand"),
+        tagline=variables.get("tagline"),
+    )
+
+
+def _size(video: Video) -> tuple[int, int]:
+    from ecomvideo.media.formats import frame_size
+
+    return frame_size(video.aspect_ratio, video.resolution)
+
+
+def _asset_bytes(result: Any) -> bytes:
+    """The result's bytes; a provider URL (expiring) is copied at once."""
+    if result.asset:
+        return bytes(result.asset)
+    if result.asset_url:
+        import httpx
+
+        response = httpx.get(result.asset_url, timeout=60, follow_redirects=True)
+        response.raise_for_status()
+        return response.content
+    raise StepFailed("The provider returned no file.", error="EmptyResult")
+
+
+def _image_step(ctx: StepContext) -> StepResult:
+    from ecomvideo.providers import ImageRequest
+
+    video = ctx.video
+    provider = _provider(video)
+    width, height = _size(video)
+    result = provider.start_image(
+        ImageRequest(
+            prompt=video.text_prompt,
+            aspect_ratio=video.aspect_ratio,
+            width=width,
+            height=height,
+            style=video.style,
+            product=_product(video),
+            reference=_reference(ctx),
+        )
+    )
+    if not result.is_completed:
+        return Started(provider.name, str(result.task_id))
+    content_type = result.content_type or "image/png"
+    key = _key(
+        video, f"work/a{ctx.message.attempt}-image.{_IMAGE_EXTENSIONS.get(content_type, 'bin')}"
+    )
+    _put(key, _asset_bytes(result), content_type)
+    return Output({"imageKey": key})
+
+
+def _video_step(ctx: StepContext) -> StepResult:
+    from ecomvideo.providers import VideoRequest
+
+    video = ctx.video
+    provider = _provider(video)
+    width, height = _size(video)
+    card = _product(video)
+    result = provider.start_video(
+        VideoRequest(
+            prompt=video.text_prompt,
+            duration_seconds=float(video.duration_seconds),
+            aspect_ratio=video.aspect_ratio,
+            width=width,
+            height=height,
+            image_bytes=_source_image(ctx),
+            title=video.title,
+            price_text=card.price,
+            product=card,
+            style=video.style,
+            reference=_reference(ctx),
+        )
+    )
+    if not result.is_completed:
+        return Started(provider.name, str(result.task_id))
+    output = {"videoKey": _key(video, f"work/a{ctx.message.attempt}-render.mp4")}
+    _put(output["videoKey"], _asset_bytes(result), "video/mp4")
+    if result.thumbnail:
+        output["thumbnailKey"] = _key(video, f"work/a{ctx.message.attempt}-thumb.jpg")
+        _put(output["thumbnailKey"], bytes(result.thumbnail), "image/jpeg")
+    return Output(output)
+
+
+def _reference(ctx: StepContext) -> str:
+    """A stable id for the provider call (providers that support idempotent starts use it)."""
+    return f"{ctx.message.video_id}:{ctx.message.attempt}:{ctx.message.step}"
+
+
+def _scrape_step(ctx: StepContext) -> StepResult:
+    """Url input: scrape the product page; its primary image then feeds the video step."""
+    from ecomvideo.enums import ScrapingStatus
+    from ecomvideo.scraping import ScrapeError
+    from ecomvideo.services import products
+
+    with transaction() as session:
+        video = session.get(Video, ctx.video.id)
+        if video is None:
+            raise StepFailed("The video is no longer active.", error="VideoNotActive")
+        try:
+            product = products.scrape_for_video(session, video)
+        except ScrapeError as exc:
+            raise StepFailed(exc.message, error="ScrapeFailed") from exc
+        ok = product.scraping_status is ScrapingStatus.SUCCESS
+        output = {"hasImage": bool(product.main_image_url), "productDataId": str(product.id)}
+        reason = product.error_message or "The product page could not be read."
+    if not ok:  # raised after the commit, so the Failed product row is kept for the user
+        raise StepFailed(reason, error="ScrapeFailed")
+    return Output(output)
+
+
+def _finalize_step(ctx: StepContext) -> StepResult:
+    from ecomvideo.media.probe import probe
+
+    message = ctx.message
+    rendered = _step_output(message.video_id, message.attempt, VIDEO) or {}
+    render_key = rendered.get("videoKey")
+    if not render_key:
+        raise StepFailed("The generated video is missing.", error="RenderMissing")
+    bucket = get_settings().videos_bucket
+    video = ctx.video
+    video_key = _key(video, "video.mp4")
+    thumb_key = _key(video, "thumbnail.jpg")
+    with tempfile.TemporaryDirectory(prefix="finalize-") as tmp:
+        path = Path(tmp) / "video.mp4"
+        path.write_bytes(_get(bucket, render_key))
+        try:
+            metadata = dict(probe(path))
+            if rendered.get("thumbnailKey"):
+                thumb = _get(bucket, rendered["thumbnailKey"])
+            else:
+                thumb = _thumbnail(path)
+        except Exception as exc:
+            logger.exception("probing the rendered video failed")
+            raise StepFailed(
+                "The generated video is not a valid MP4.", error="InvalidVideo"
+            ) from exc
+        aws.s3().upload_file(str(path), bucket, video_key, ExtraArgs={"ContentType": "video/mp4"})
+    _put(thumb_key, thumb, "image/jpeg")
+    output = {"videoKey": video_key, "thumbnailKey": thumb_key}
+    with transaction() as session:
+        row, video_row = _lock(session, message)
+        if video_row is None or video_row.status.is_terminal:
+            # Cancelled/deleted while we rendered: leave it alone, end the execution.
+            raise StepFailed("The video is no longer active.", error="VideoNotActive")
+        if row.state == StepState.DONE:
+            return Recorded(dict(row.output or {}))
+        _complete_video(session, video_row, metadata, video_key, thumb_key)
+        _mark_done(row, output)
+    _delete_quietly(
+        bucket, [render_key, *_work_keys(message), *filter(None, [rendered.get("thumbnailKey")])]
+    )
+    metrics.add_metric(name="VideosCompleted", unit="Count", value=1)
+    return Recorded(output)
+
+
+def _thumbnail(path: Path) -> bytes:
+    from ecomvideo.media.thumbnail import thumbnail_from_video
+
+    return thumbnail_from_video(path.read_bytes())
+
+
+def _complete_video(
+    session: Session, video: Video, metadata: dict[str, Any], video_key: str, thumb_key: str
+) -> None:
+    from ecomvideo.services import catalog, credits
+
+    bucket = get_settings().videos_bucket
+    transition(video, VideoStatus.COMPLETED)
+    video.meta = {k: metadata[k] for k in METADATA_KEYS}
+    video.file_size_bytes = int(metadata["fileSize"])
+    video.video_url = f"s3://{bucket}/{video_key}"
+    video.thumbnail_url = f"s3://{bucket}/{thumb_key}"
+    video.completed_at = clock.utcnow()
+    video.error_message = None
+    video.generation_cost_credits = credits.charge(session, video.user_id, video.id) or int(
+        video.generation_cost_credits or 0
+    )
+    if video.template_id is not None:
+        catalog.increment_template_usage(session, video.template_id)
+    _notify_finished(session, video)
+
+
+def _notify_finished(session: Session, video: Video) -> None:
+    """Email + customer webhooks, enqueued in the same transaction as the final status."""
+    from ecomvideo.services import notifications
+
+    notifications.on_video_finished(session, video)
+
+
+METADATA_KEYS = (
+    "width",
+    "height",
+    "frameRate",
+    "format",
+    "codec",
+    "bitrate",
+    "duration",
+    "fileSize",
+)
+
+
+def _work_keys(message: StepMessage) -> list[str]:
+    image = _step_output(message.video_id, message.attempt, IMAGE) or {}
+    return [image["imageKey"]] if image.get("imageKey") else []
+
+
+def _delete_quietly(bucket: str, keys: list[str]) -> None:
+    try:
+        if keys:
+            aws.s3().delete_objects(
+                Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True}
+            )
+    except Exception:
+        logger.warning("could not delete work objects", extra={"keys": keys})
+
+
+HANDLERS: dict[str, Callable[[StepContext], StepResult]] = {
+    SCRAPE: _scrape_step,
+    IMAGE: _image_step,
+    VIDEO: _video_step,
+    FINALIZE: _finalize_step,
+}
+
+
+# ---------------------------------------------------------------------------- bookkeeping
+
+
+def _lock(session: Session, message: StepMessage) -> tuple[PipelineStep, Video | None]:
+    """Lock the video, then the step row (created on first sight). Always in this order."""
+    video = session.get(Video, message.video_id, with_for_update=True)
+    if video is not None:
+        session.execute(
+            insert(PipelineStep)
+            .values(
+                video_id=message.video_id,
+                attempt=message.attempt,
+                step=message.step,
+                state=StepState.STARTING,
+            )
+            .on_conflict_do_nothing()
+        )
+    row = session.get(
+        PipelineStep, (message.video_id, message.attempt, message.step), with_for_update=True
+    )
+    if row is None:  # the video is gone (deleted): a transient row, never flushed
+        row = PipelineStep(state=StepState.FAILED)
+    return row, video
+
+
+def _mark_done(row: PipelineStep, output: dict[str, Any]) -> None:
+    row.state = StepState.DONE
+    row.output = output
+    row.completed_at = clock.utcnow()
+
+
+@dataclass(frozen=True)
+class _Begin:
+    kind: str  # run | done | waiting | skip | ambiguous
+    output: dict[str, Any] | None = None
+    reason: str = ""
+    video: Video | None = None
+    state: str = StepState.STARTING
+
+
+def _begin(message: StepMessage) -> _Begin:
+    with transaction() as session:
+        row, video = _lock(session, message)
+        if video is None:
+            return _Begin("skip", reason="The video was deleted.")
+        if _attempt_of(video) != message.attempt:
+            return _Begin("skip", reason="A newer attempt of this video is running.")
+        if row.state == StepState.DONE:
+            return _Begin("done", output=dict(row.output or {}))
+        if video.status.is_terminal:
+            return _Begin("skip", reason=f"The video is {video.status}.")
+        row.deliveries = (row.deliveries or 0) + 1
+        previous = row.state
+        row.task_token = message.task_token
+        if previous == StepState.FAILED:
+            return _Begin("failed", reason=row.error or "The step failed.")
+        if previous == StepState.STARTED and row.provider_task_id:
+            return _Begin("waiting")  # async task in flight: keep the fresh token only
+        if (
+            previous == StepState.STARTED
+            and message.step in (IMAGE, VIDEO)
+            and getattr(_provider(video), "asynchronous", False)
+        ):
+            return _Begin("ambiguous")  # a task may exist that we never heard of
+        row.state = StepState.STARTED
+        row.provider = video.ai_provider
+        row.started_at = row.started_at or clock.utcnow()
+        row.error = None
+        target = STEP_STATUS[message.step]
+        if video.status is VideoStatus.PENDING and target is not VideoStatus.PROCESSING:
+            transition(video, VideoStatus.PROCESSING)
+        transition(video, target)
+        session.flush()
+        session.expunge(video)
+        return _Begin("run", video=video, state=previous)
+
+
+def _attempt_of(video: Video) -> int:
+    return int(((video.meta or {}).get("request") or {}).get("attempt", 1))
+
+
+def _record_started(message: StepMessage, started: Started) -> None:
+    with transaction() as session:
+        row, _video = _lock(session, message)
+        row.provider = started.provider
+        row.provider_task_id = started.task_id
+
+
+def _reset(message: StepMessage) -> None:
+    with transaction() as session:
+        row, _video = _lock(session, message)
+        if row.state == StepState.STARTED and not row.provider_task_id:
+            row.state = StepState.STARTING
+
+
+def _record_failure(message: StepMessage, text: str) -> None:
+    with transaction() as session:
+        row, video = _lock(session, message)
+        row.state = StepState.FAILED
+        row.error = text
+        if video is not None and not video.status.is_terminal:
+            video.error_message = text
+
+
+# ---------------------------------------------------------------------------- public API
+
+
+def handle(message: StepMessage) -> str:
+    """Run one step message; returns what happened (for logs/tests). Raises on transient
+    errors so that SQS redelivers."""
+    if message.step == MARK_FAILED:
+        return _mark_failed(message)
+    begin = _begin(message)
+    if begin.kind == "skip":
+        send_failure(message.task_token, "VideoNotActive", begin.reason)
+        return "skipped"
+    if begin.kind == "done":
+        send_success(message.task_token, begin.output or {})
+        return "replayed"
+    if begin.kind == "failed":  # redelivered after the failure was recorded
+        send_failure(message.task_token, "StepFailed", begin.reason)
+        return "failed"
+    if begin.kind == "waiting":
+        return "waiting"
+    if begin.kind == "ambiguous":
+        text = "The provider task state is unknown after a worker restart; please retry."
+        _record_failure(message, text)
+        send_failure(message.task_token, "ProviderStateUnknown", text)
+        return "failed"
+    assert begin.video is not None
+    ctx = StepContext(message=message, video=begin.video, step_row_state=begin.state)
+    try:
+        result = HANDLERS[message.step](ctx)
+    except StepFailed as exc:
+        return _fail(message, exc.message, exc.error)
+    except ProviderError as exc:
+        if getattr(exc, "retryable", False):
+            # Nothing was started (the call raised): let SQS redeliver after the visibility
+            # timeout; the state machine's timeout ends it if the provider stays down.
+            _reset(message)
+            raise
+        # ProviderError messages are written to be shown to users (see ecomvideo.errors).
+        code = str(getattr(exc, "code", "provider_error"))
+        return _fail(message, exc.detail, f"Provider.{code}")
+    if isinstance(result, Started):
+        _record_started(message, result)
+        return "started"
+    if isinstance(result, Output):
+        return complete_step(message.video_id, message.attempt, message.step, result.data)
+    send_success(message.task_token, result.data)
+    return "completed"
+
+
+def _fail(message: StepMessage, text: str, error: str) -> str:
+    logger.warning("pipeline step failed", extra={"step": message.step, "error": error})
+    _record_failure(message, text)
+    send_failure(message.task_token, error, text)
+    return "failed"
+
+
+def complete_step(video_id: uuid.UUID, attempt: int, step: str, output: dict[str, Any]) -> str:
+    """Record a step's result and resume the execution (the webhook/poll entry point too).
+
+    Idempotent: a second call finds the step Done and only re-sends the stored output.
+    """
+    with transaction() as session:
+        video = session.get(Video, video_id, with_for_update=True)
+        row = session.get(PipelineStep, (video_id, attempt, step), with_for_update=True)
+        if row is None or not row.task_token:
+            logger.info("no waiting step", extra={"video_id": str(video_id), "step": step})
+            return "unknown"
+        token = row.task_token
+        if video is None or video.status.is_terminal:
+            cause = "The video is no longer active."
+            active = False
+        else:
+            active = True
+            if row.state != StepState.DONE:
+                _mark_done(row, output)
+            output = dict(row.output or output)
+    if not active:
+        send_failure(token, "VideoNotActive", cause)
+        return "skipped"
+    send_success(token, output)
+    return "completed"
+
+
+def fail_step(video_id: uuid.UUID, attempt: int, step: str, text: str, *, error: str) -> str:
+    """Fail a waiting step with a user-meaningful message (the webhook/poll entry point)."""
+    with transaction() as session:
+        video = session.get(Video, video_id, with_for_update=True)
+        row = session.get(PipelineStep, (video_id, attempt, step), with_for_update=True)
+        if row is None or not row.task_token or row.state == StepState.DONE:
+            return "unknown"
+        token = row.task_token
+        row.state = StepState.FAILED
+        row.error = text[:2000]
+        if video is not None and not video.status.is_terminal:
+            video.error_message = text[:2000]
+    send_failure(token, error, text)
+    return "failed"
+
+
+def _mark_failed(message: StepMessage) -> str:
+    """Catch-all of the state machine: Failed + error_message + credits released."""
+    from ecomvideo.services import credits
+
+    with transaction() as session:
+        video = session.get(Video, message.video_id, with_for_update=True)
+        if video is not None:
+            if _attempt_of(video) == message.attempt and not video.status.is_terminal:
+                transition(video, VideoStatus.FAILED)
+                video.error_message = video.error_message or _describe(message.error)
+                _notify_finished(session, video)
+                metrics.add_metric(name="VideosFailed", unit="Count", value=1)
+            if video.status is not VideoStatus.COMPLETED:
+                credits.release(session, video.user_id, video.id)
+    send_success(message.task_token, {"markedFailed": True})
+    return "marked-failed"
+
+
+def _describe(error: dict[str, Any] | None) -> str:
+    """A user-meaningful message for an error the worker did not record itself."""
+    code = str((error or {}).get("Error") or "")
+    if code == "States.Timeout" or code == "States.HeartbeatTimeout":
+        return "The video took too long to generate and was stopped; no credits were used."
+    if code.startswith("States."):
+        return "The video pipeline failed unexpectedly; no credits were used."
+    cause = (error or {}).get("Cause")
+    if isinstance(cause, str) and cause and len(cause) < 500 and "Traceback" not in cause:
+        return cause
+    return "The video could not be generated; no credits were used."
+
+
+def for_task(session: Session, provider_task_id: str) -> PipelineStep | None:
+    """The step waiting on a provider task (webhooks find their video this way)."""
+    return session.scalar(
+        select(PipelineStep).where(PipelineStep.provider_task_id == provider_task_id)
+    )
+
+
+def is_scrape_needed(video: Video) -> bool:
+    return video.input_type is VideoInputType.URL

@@ -1,0 +1,92 @@
+"""Fixed-window rate limiting in PostgreSQL: one upsert per hit, no extra infrastructure.
+
+A window is ``[floor(now / window) * window, + window)``. ``hit`` increments the counter of
+the current window and returns the new count in the same statement, so concurrent Lambdas
+never lose an increment. Fixed windows allow up to 2x the limit across a window boundary;
+that is acceptable for abuse protection (login throttling has its own lockout).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from ecomvideo import clock
+from ecomvideo.errors import TooManyRequests
+from ecomvideo.models.ratelimit import RateLimitCounter
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class RateLimitResult:
+    allowed: bool
+    count: int
+    limit: int
+    remaining: int
+    reset_at: datetime
+
+    @property
+    def retry_after(self) -> int:
+        """Seconds until the window resets (at least 1)."""
+        return max(1, int((self.reset_at - clock.utcnow()).total_seconds() + 0.999))
+
+    def headers(self) -> dict[str, str]:
+        return {"RateLimit-Limit": str(self.limit), "RateLimit-Remaining": str(self.remaining)}
+
+
+def subject_key(scope: str, kind: str, value: str) -> str:
+    """A counter key that does not store the raw subject (emails and IPs are personal data)."""
+    digest = hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
+    return f"{scope}:{kind}:{digest}"
+
+
+def window_start(now: datetime, window_seconds: int) -> datetime:
+    elapsed = int((now - _EPOCH).total_seconds())
+    return _EPOCH + timedelta(seconds=elapsed - elapsed % window_seconds)
+
+
+def hit(session: Session, key: str, *, limit: int, window_seconds: int) -> RateLimitResult:
+    """Count one hit for ``key`` in the current window and say whether it is within ``limit``."""
+    now = clock.utcnow()
+    start = window_start(now, window_seconds)
+    reset_at = start + timedelta(seconds=window_seconds)
+    statement = insert(RateLimitCounter).values(
+        key=key, window_start=start, count=1, expires_at=reset_at
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[RateLimitCounter.key, RateLimitCounter.window_start],
+        set_={"count": RateLimitCounter.count + 1},
+    ).returning(RateLimitCounter.count)
+    count = int(session.execute(statement).scalar_one())
+    return RateLimitResult(
+        allowed=count <= limit,
+        count=count,
+        limit=limit,
+        remaining=max(0, limit - count),
+        reset_at=reset_at,
+    )
+
+
+def enforce(session: Session, key: str, *, limit: int, window_seconds: int) -> RateLimitResult:
+    """``hit`` and raise ``TooManyRequests`` (429 with Retry-After) when over the limit."""
+    result = hit(session, key, limit=limit, window_seconds=window_seconds)
+    if not result.allowed:
+        raise TooManyRequests(
+            "Too many requests; try again later.",
+            retry_after=result.retry_after,
+            headers=result.headers(),
+        )
+    return result
+
+
+def purge_expired(session: Session, *, before: datetime | None = None) -> int:
+    """Delete counters of finished windows; returns how many rows went."""
+    cutoff = before or clock.utcnow()
+    result = session.execute(delete(RateLimitCounter).where(RateLimitCounter.expires_at <= cutoff))
+    return int(result.rowcount or 0)

@@ -1,0 +1,179 @@
+"""Billing test harness: the real handlers, a fake Stripe at the HTTP layer, signed events."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from devserver.events import HttpRequest, LambdaContext, http_event
+from ecomvideo.models import UsageCredit
+from tests.fakes.stripe_fake import API_KEY, WEBHOOK_SECRET, StripeFake
+from tests.support.factories import make_user, plan_named
+
+ROOT = Path(__file__).resolve().parents[3]
+_modules: dict[str, ModuleType] = {}
+
+
+def load_function(name: str) -> ModuleType:
+    """functions/<name>/app.py loaded by path, once per test session (a warm container)."""
+    if name not in _modules:
+        spec = importlib.util.spec_from_file_location(
+            f"{name}_app_under_test", ROOT / "functions" / name / "app.py"
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _modules[name] = module
+    return _modules[name]
+
+
+def context(name: str) -> LambdaContext:
+    return LambdaContext(name, memory_mb=256, timeout_s=30, region="us-east-1")
+
+
+@pytest.fixture
+def stripe_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from ecomvideo.services import system_settings
+    from ecomvideo.settings import reset_settings
+
+    monkeypatch.setenv("STRIPE_API_KEY", API_KEY)
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    monkeypatch.delenv("STRIPE_SECRET_ARN", raising=False)
+    reset_settings()
+    system_settings.clear_cache()
+    yield
+    reset_settings()
+    system_settings.clear_cache()
+
+
+@pytest.fixture
+def fake(stripe_env: None) -> Iterator[StripeFake]:
+    stripe = StripeFake()
+    with stripe.running():
+        yield stripe
+
+
+@pytest.fixture
+def mailbox() -> Iterator[list[Any]]:
+    """Billing emails, captured instead of sent (no SES call)."""
+    from ecomvideo.clients import email
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.sent: list[Any] = []
+
+        def send(self, message: Any) -> str:
+            self.sent.append(message)
+            return "msg-1"
+
+    recorder = Recorder()
+    email.set_email_client(recorder)  # type: ignore[arg-type]
+    yield recorder.sent
+    email.set_email_client(None)
+
+
+@dataclass
+class Catalog:
+    prices: dict[str, str]
+    plan_ids: dict[str, str]
+    pack_id: str
+
+
+def sync_catalog(session: Any) -> Catalog:
+    from ecomvideo.models.stripe import CreditPack, StripePrice
+    from ecomvideo.services import stripe_sync
+
+    stripe_sync.sync(session)
+    prices: dict[str, str] = {}
+    for row in session.scalars(select(StripePrice).where(StripePrice.is_active.is_(True))):
+        if row.credit_pack_id:
+            pack = session.get(CreditPack, row.credit_pack_id)
+            prices[pack.code] = row.stripe_price_id
+        else:
+            plan = session.get(type(plan_named(session, "Pro")), row.subscription_plan_id)
+            prices[f"{plan.name.lower()}_{row.billing_cycle.value.lower()}"] = row.stripe_price_id
+    pack = session.scalars(select(CreditPack).where(CreditPack.code == "pack_100")).one()
+    plan_ids = {n: str(plan_named(session, n).id) for n in ("Starter", "Pro", "Business")}
+    return Catalog(prices=prices, plan_ids=plan_ids, pack_id=str(pack.id))
+
+
+@pytest.fixture
+def catalog(db: Any, session: Any, fake: StripeFake) -> Catalog:
+    catalog = sync_catalog(session)
+    session.commit()
+    return catalog
+
+
+def deliver(
+    event: dict[str, Any] | None = None,
+    *,
+    body: str | None = None,
+    signature: str | None = None,
+    base64_body: bool = False,
+) -> dict[str, Any]:
+    """POST a Stripe event to the real webhook handler as API Gateway would."""
+    if event is not None and body is None:
+        body, signature = StripeFake.sign(event)
+    headers = [("content-type", "application/json; charset=utf-8"), ("user-agent", "Stripe/1.0")]
+    if signature is not None:
+        headers.append(("stripe-signature", signature))
+    request = HttpRequest("POST", "/webhooks/stripe", headers=headers, body=(body or "").encode())
+    api_event = http_event(request, route_key="POST /webhooks/stripe")
+    if base64_body:
+        api_event["body"] = base64.b64encode((body or "").encode()).decode()
+        api_event["isBase64Encoded"] = True
+    return load_function("stripe_webhook").lambda_handler(api_event, context("StripeWebhook"))
+
+
+def call_api(
+    method: str,
+    path: str,
+    *,
+    user_id: uuid.UUID | None,
+    body: dict[str, Any] | None = None,
+    roles: str = "User",
+    route: str | None = None,
+    path_parameters: dict[str, str] | None = None,
+) -> tuple[int, Any]:
+    """Call the billing function's real handler; returns (status, parsed body)."""
+    headers = [("content-type", "application/json")] if body is not None else []
+    request = HttpRequest(
+        method, path, headers=headers, body=json.dumps(body).encode() if body is not None else b""
+    )
+    authorizer = {"userId": str(user_id), "roles": roles} if user_id else None
+    api_event = http_event(
+        request,
+        route_key=f"{method} {route or path}",
+        authorizer_context=authorizer,
+        path_parameters=path_parameters,
+    )
+    response = load_function("billing").lambda_handler(api_event, context("BillingFunction"))
+    text = response.get("body") or ""
+    return response["statusCode"], json.loads(text) if text else None
+
+
+def credit_total(session: Any, user_id: uuid.UUID) -> int:
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(UsageCredit.amount), 0)).where(
+                UsageCredit.user_id == user_id, UsageCredit.is_active.is_(True)
+            )
+        )
+    )
+
+
+@pytest.fixture
+def buyer(session: Any) -> Any:
+    user = make_user(session, first_name="Ada")
+    session.commit()
+    return user

@@ -1,0 +1,67 @@
+"""GET/PUT /v1/admin/settings (Admin only, typed) and public GET /v1/settings/public."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from devserver.events import HttpRequest, LambdaContext, http_event
+from ecomvideo.services import system_settings
+from tests.support.lambda_handlers import load_handler_module
+
+
+@pytest.fixture(autouse=True)
+def _cache():
+    system_settings.clear_cache()
+    yield
+    system_settings.clear_cache()
+
+
+def _call(method: str, path: str, body=None, roles: str | None = "Admin"):
+    request = HttpRequest(
+        method=method,
+        path=path,
+        headers=[("content-type", "application/json")] if body is not None else [],
+        body=json.dumps(body).encode() if body is not None else b"",
+    )
+    auth = None if roles is None else {"userId": str(uuid.uuid4()), "roles": roles}
+    event = http_event(request, route_key=f"{method} {path}", authorizer_context=auth)
+    ctx = LambdaContext("settings_admin", memory_mb=256, timeout_s=10, region="us-east-1")
+    result = load_handler_module("settings_admin").lambda_handler(event, ctx)
+    return result["statusCode"], json.loads(result["body"]), result.get("headers") or {}
+
+
+def test_public_settings_list_only_public_ones_without_login(db):
+    status, body, headers = _call("GET", "/v1/settings/public", roles=None)
+    keys = {s["key"] for s in body["items"]}
+    assert status == 200 and "credits.cost.base_per_5s" in keys
+    assert "retention.api_usage_days" not in keys  # not public
+    assert headers.get("Cache-Control") == "public, max-age=30"
+
+
+def test_only_admins_read_and_change_settings(db):
+    assert _call("GET", "/v1/admin/settings", roles="User")[0] == 403
+    put = {"settings": [{"key": "retention.api_usage_days", "value": 30}]}
+    assert _call("PUT", "/v1/admin/settings", put, roles="Support")[0] == 403
+
+
+def test_values_are_validated_against_their_data_type_and_applied_atomically(session):
+    bad = {
+        "settings": [
+            {"key": "retention.api_usage_days", "value": 45},
+            {"key": "app.maintenance_mode", "value": "maybe"},
+        ]
+    }
+    status, body, _ = _call("PUT", "/v1/admin/settings", bad)
+    assert status == 422 and body["errors"][0]["field"] == "app.maintenance_mode"
+    assert system_settings.get(session, "retention.api_usage_days", None) == 90  # unchanged
+
+    good = {"settings": [{"key": "retention.api_usage_days", "value": 45}]}
+    status, body, _ = _call("PUT", "/v1/admin/settings", good)
+    assert status == 200 and body["items"][0]["value"] == 45
+    system_settings.clear_cache()
+    assert system_settings.get(session, "retention.api_usage_days", None) == 45
+    status, body, _ = _call("GET", "/v1/admin/settings")
+    assert {s["key"]: s["value"] for s in body["items"]}["retention.api_usage_days"] == 45

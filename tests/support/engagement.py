@@ -1,0 +1,109 @@
+"""Shared fixtures for the sharing, analytics and rate-limit tests (issue 9)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from ecomvideo.enums import VideoStatus
+from tests.support.factories import make_user, make_video
+from tests.support.lambda_handlers import ApiClient
+
+VIDEO_URL = "s3://ecomvideo-videos-local/videos/demo/video.mp4"
+BROWSER_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)
+BOT_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+
+@pytest.fixture(scope="session")
+def jwt_keys() -> tuple[str, str]:
+    from ecomvideo.security.jwt import generate_keypair
+
+    return generate_keypair()
+
+
+@pytest.fixture
+def jwt_env(jwt_keys, monkeypatch) -> Iterator[None]:
+    """Keys for issuing tokens in tests and for the authorizer to verify them."""
+    from ecomvideo.security import jwt
+    from ecomvideo.services import system_settings
+    from ecomvideo.settings import reset_settings
+
+    private, public = jwt_keys
+    monkeypatch.setenv("JWT_PRIVATE_KEY", private)
+    monkeypatch.setenv("JWT_PUBLIC_KEY", public)
+    monkeypatch.setenv("FRONTEND_URL", "https://app.ecomvideo.test")
+    reset_settings()
+    jwt.reset_key_cache()
+    system_settings.clear_cache()
+    yield
+    reset_settings()
+    jwt.reset_key_cache()
+    system_settings.clear_cache()
+
+
+def token_for(user_id: uuid.UUID, *roles: str) -> str:
+    from ecomvideo.security.jwt import issue_access_token
+
+    return issue_access_token(user_id, list(roles) or ["User"]).token
+
+
+def completed_video(session: Session, user: Any | None = None, **overrides: Any) -> Any:
+    owner = user or make_user(session)
+    data: dict[str, Any] = {"status": VideoStatus.COMPLETED, "video_url": VIDEO_URL}
+    data.update(overrides)
+    return make_video(session, owner, **data)
+
+
+def api(user_agent: str = BROWSER_UA, source_ip: str = "198.51.100.77") -> ApiClient:
+    return ApiClient(source_ip=source_ip, user_agent=user_agent)
+
+
+def handler_with_middlewares(function: str, middlewares: list[Any]) -> Any:
+    """A private copy of ``functions/<function>/app.py`` with ``app.use(middlewares)`` applied.
+
+    Stand-in for ``create_app()`` installing them, without touching the shared cached module
+    (Powertools builds each route's middleware stack once, on its first call).
+    """
+    import importlib.util
+    import sys
+
+    from tests.support.lambda_handlers import ROOT
+
+    name = f"_test_fn_{function}_mw_{uuid.uuid4().hex[:8]}"
+    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / function / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    module.app.use(middlewares)
+    return module
+
+
+def call(module: Any, method: str, path: str, *, token: str | None = None, **kw: Any) -> Any:
+    """Run a request through the authorizer and ``module.lambda_handler`` (like ApiClient)."""
+    from devserver.events import HttpRequest, http_event
+    from tests.support.lambda_handlers import ApiResponse, context
+
+    client = api()
+    headers = {"user-agent": client.user_agent}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    request = HttpRequest(
+        method=method,
+        path=path,
+        query=kw.get("query", ""),
+        headers=list(headers.items()),
+        source_ip=client.source_ip,
+    )
+    route_key = f"{method} {path}"
+    auth = client.authorize(request, route_key) if token else None
+    event = http_event(request, route_key=route_key, authorizer_context=auth)
+    result = module.lambda_handler(event, context("test"))
+    return ApiResponse(result["statusCode"], result.get("headers") or {}, result.get("body") or "")
