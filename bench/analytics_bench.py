@@ -81,7 +81,7 @@ def main() -> None:
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "EcomVideo")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    import analytics_data  # noqa: E402 - sibling script
+    import analytics_data
 
     data = analytics_data.prepare(args.rows, 365)
     os.environ["DATABASE_URL"] = data["url"]

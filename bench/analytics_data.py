@@ -73,11 +73,10 @@ def prepare(rows: int, days: int) -> dict[str, str]:
 
     os.environ["DATABASE_URL"] = url
     from ecomvideo import clock, db
+    from ecomvideo.enums import VideoStatus
     from ecomvideo.models.engagement import VideoAnalyticsDaily  # noqa: F401 - mapper
     from ecomvideo.services import reports
     from tests.support.factories import make_user, make_video
-
-    from ecomvideo.enums import VideoStatus
 
     db.reset_engine()
     end_at = clock.utcnow().replace(microsecond=0)
@@ -89,6 +88,7 @@ def prepare(rows: int, days: int) -> dict[str, str]:
             make_video(session, owner, status=VideoStatus.COMPLETED, title=f"Video {i}")
             for i in range(10)
         ]
+        session.execute(text("SET LOCAL statement_timeout = 0"))
         session.execute(
             text(GENERATE), {"video_id": hot.id, "rows": rows, "days": days, "end_at": end_at}
         )
@@ -101,6 +101,7 @@ def prepare(rows: int, days: int) -> dict[str, str]:
     generated = time.perf_counter() - started
     started = time.perf_counter()
     with db.transaction() as session:
+        session.execute(text("SET LOCAL statement_timeout = 0"))
         written = reports.rebuild_rollup(session)
     rolled = time.perf_counter() - started
     engine = db.get_engine()

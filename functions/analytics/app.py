@@ -53,7 +53,7 @@ def video_report(
     date_to: DateTo = None,
     interval: IntervalQ = "day",
     top: TopQ = 10,
-    format: FormatQ = "json",  # noqa: A002 - the query parameter's public name
+    format: FormatQ = "json",
 ) -> Response[schemas.Report | str]:
     principal = current_principal(app)
     rng = reports.make_range(date_from, date_to, interval, top)
@@ -69,7 +69,7 @@ def overview(
     date_to: DateTo = None,
     interval: IntervalQ = "day",
     top: TopQ = 10,
-    format: FormatQ = "json",  # noqa: A002
+    format: FormatQ = "json",
 ) -> Response[schemas.Report | str]:
     principal = current_principal(app)
     rng = reports.make_range(date_from, date_to, interval, top)
@@ -84,7 +84,7 @@ def admin_overview(
     date_to: DateTo = None,
     interval: IntervalQ = "day",
     top: TopQ = 10,
-    format: FormatQ = "json",  # noqa: A002
+    format: FormatQ = "json",
 ) -> Response[schemas.Report | str]:
     require_roles(current_principal(app), UserRole.ADMIN, UserRole.SUPPORT)
     rng = reports.make_range(date_from, date_to, interval, top)

@@ -38,7 +38,7 @@ def get_public_video(slug: str) -> Response[schemas.PublicVideo]:
 def post_event(slug: str, body: schemas.PublicEventIn) -> Response[schemas.PublicEventAccepted]:
     event = app.current_event
     headers = event.headers
-    queue_url = getattr(get_settings(), "analytics_queue_url", None)
+    queue_url = get_settings().analytics_queue_url
     with transaction() as session:
         target = sharing.resolve_public(session, slug)
         tracked = analytics.TrackedEvent(

@@ -65,7 +65,12 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint(
-            "video_id", "day", "event_type", "dimension", "value", name=op.f("pk_video_analytics_daily")
+            "video_id",
+            "day",
+            "event_type",
+            "dimension",
+            "value",
+            name=op.f("pk_video_analytics_daily"),
         ),
     )
     op.create_index(
@@ -110,7 +115,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_analytics_counted_sessions_counted_at", table_name="analytics_counted_sessions")
+    op.drop_index(
+        "ix_analytics_counted_sessions_counted_at", table_name="analytics_counted_sessions"
+    )
     op.drop_table("analytics_counted_sessions")
     op.drop_index("ix_video_analytics_daily_day", table_name="video_analytics_daily")
     op.drop_index("ix_video_analytics_daily_owner_id_day", table_name="video_analytics_daily")

@@ -65,12 +65,9 @@ def api(user_agent: str = BROWSER_UA, source_ip: str = "198.51.100.77") -> ApiCl
     return ApiClient(source_ip=source_ip, user_agent=user_agent)
 
 
-def handler_with_middlewares(function: str, middlewares: list[Any]) -> Any:
-    """A private copy of ``functions/<function>/app.py`` with ``app.use(middlewares)`` applied.
-
-    Stand-in for ``create_app()`` installing them, without touching the shared cached module
-    (Powertools builds each route's middleware stack once, on its first call).
-    """
+def fresh_handler(function: str) -> Any:
+    """A private copy of ``functions/<function>/app.py`` (its own resolver, so the middleware
+    stacks ``create_app()`` installs are built anew, with the test's settings)."""
     import importlib.util
     import sys
 
@@ -82,7 +79,6 @@ def handler_with_middlewares(function: str, middlewares: list[Any]) -> Any:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    module.app.use(middlewares)
     return module
 
 

@@ -38,8 +38,9 @@ def _event(client, video_id, event_type="View", **extra):
 def _counts(session, video_id):
     session.expire_all()
     video = session.get(Video, video_id)
-    raw = session.scalar(select(func.count()).select_from(VideoAnalytics).where(
-        VideoAnalytics.video_id == video_id))
+    raw = session.scalar(
+        select(func.count()).select_from(VideoAnalytics).where(VideoAnalytics.video_id == video_id)
+    )
     return video.view_count, raw
 
 
@@ -168,9 +169,10 @@ def test_analytics_survive_viewer_account_deletion(session, jwt_env):
     )
     assert response.status == 202
     row_id = session.scalar(select(VideoAnalytics.id).where(VideoAnalytics.video_id == video.id))
-    assert session.scalar(
-        select(VideoAnalytics.user_id).where(VideoAnalytics.id == row_id)
-    ) == viewer.id
+    assert (
+        session.scalar(select(VideoAnalytics.user_id).where(VideoAnalytics.id == row_id))
+        == viewer.id
+    )
 
     session.execute(delete(User).where(User.id == viewer.id))
     session.flush()
@@ -191,9 +193,10 @@ def test_invalid_token_is_ignored_and_bad_events_are_rejected(session, jwt_env):
         headers={"authorization": "Bearer not-a-token"},
     )
     assert ok.status == 202
-    assert session.scalar(
-        select(VideoAnalytics.user_id).where(VideoAnalytics.video_id == video.id)
-    ) is None
+    assert (
+        session.scalar(select(VideoAnalytics.user_id).where(VideoAnalytics.video_id == video.id))
+        is None
+    )
     assert _event(client, video.id, "Purchase").status == 422
     assert _event(client, video.id, duration_seconds=-5).status == 422
 
@@ -226,17 +229,23 @@ def test_counts_are_exact_under_50_concurrent_views(fresh_db):
     assert statuses == [202] * 50
     with transaction() as s:
         assert s.get(Video, video_id).view_count == 50
-        assert s.scalar(
-            select(func.count()).select_from(VideoAnalytics).where(
-                VideoAnalytics.video_id == video_id
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(VideoAnalytics)
+                .where(VideoAnalytics.video_id == video_id)
             )
-        ) == 50
-        assert s.scalar(
-            select(func.sum(VideoAnalyticsDaily.counted)).where(
-                VideoAnalyticsDaily.video_id == video_id,
-                VideoAnalyticsDaily.dimension == "total",
+            == 50
+        )
+        assert (
+            s.scalar(
+                select(func.sum(VideoAnalyticsDaily.counted)).where(
+                    VideoAnalyticsDaily.video_id == video_id,
+                    VideoAnalyticsDaily.dimension == "total",
+                )
             )
-        ) == 50
+            == 50
+        )
 
 
 # ---------------------------------------------------------------- queue path

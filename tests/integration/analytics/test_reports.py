@@ -11,7 +11,9 @@ from ecomvideo.services import analytics
 from tests.support.engagement import BOT_UA, BROWSER_UA, api, completed_video, token_for
 from tests.support.factories import make_user
 
-DESKTOP_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/124.0 Safari/537.36"
+DESKTOP_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/124.0 Safari/537.36"
+)
 DAY = datetime(2026, 3, 2, 10, 0)  # a Monday
 
 
@@ -37,12 +39,36 @@ def _report(path, token, query=""):
 def test_video_report_totals_series_tops_and_csv(session, jwt_env):
     owner = make_user(session)
     video = completed_video(session, owner)
-    _track(session, video, Ev.VIEW, DAY, "s-0001-aa", platform="TikTok", country_code="DE",
-           duration_seconds=10)
-    _track(session, video, Ev.VIEW, DAY, "s-0002-aa", platform="TikTok", country_code="US",
-           ua=DESKTOP_UA, duration_seconds=20)
-    _track(session, video, Ev.VIEW, DAY + timedelta(days=1), "s-0003-aa", platform="Instagram",
-           country_code="DE")
+    _track(
+        session,
+        video,
+        Ev.VIEW,
+        DAY,
+        "s-0001-aa",
+        platform="TikTok",
+        country_code="DE",
+        duration_seconds=10,
+    )
+    _track(
+        session,
+        video,
+        Ev.VIEW,
+        DAY,
+        "s-0002-aa",
+        platform="TikTok",
+        country_code="US",
+        ua=DESKTOP_UA,
+        duration_seconds=20,
+    )
+    _track(
+        session,
+        video,
+        Ev.VIEW,
+        DAY + timedelta(days=1),
+        "s-0003-aa",
+        platform="Instagram",
+        country_code="DE",
+    )
     _track(session, video, Ev.VIEW, DAY + timedelta(days=8), "s-0004-aa", country_code="FR")
     _track(session, video, Ev.VIEW, DAY, "s-bot-0001", ua=BOT_UA)
     _track(session, video, Ev.DOWNLOAD, DAY, "s-0001-aa")
@@ -60,13 +86,18 @@ def test_video_report_totals_series_tops_and_csv(session, jwt_env):
     assert len(report["series"]) == 14
     assert [p["views"] for p in report["series"][:3]] == [2, 1, 0]
     assert {t["value"]: t["views"] for t in report["top_platforms"]} == {
-        "TikTok": 2, "Instagram": 1, "Unknown": 1}
+        "TikTok": 2,
+        "Instagram": 1,
+        "Unknown": 1,
+    }
     assert report["top_countries"][0] == {"value": "DE", "views": 2}
     assert {t["value"] for t in report["top_devices"]} == {"Mobile", "Desktop"}
 
     weekly = _report(f"/v1/analytics/videos/{video.id}", token, query + "&interval=week").json()
     assert [(p["period_start"], p["views"]) for p in weekly["series"]] == [
-        ("2026-03-02", 3), ("2026-03-09", 1)]
+        ("2026-03-02", 3),
+        ("2026-03-09", 1),
+    ]
 
     exported = _report(f"/v1/analytics/videos/{video.id}", token, query + "&format=csv")
     assert exported.status == 200 and exported.content_type.startswith("text/csv")

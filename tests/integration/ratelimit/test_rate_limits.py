@@ -8,25 +8,21 @@ import pytest
 from sqlalchemy import select
 
 from ecomvideo import clock
-from ecomvideo.http.ratelimit import rate_limit_middleware
-from ecomvideo.http.usage import usage_middleware
 from ecomvideo.models import ApiUsage
 from ecomvideo.services import system_settings
-from tests.support.engagement import call, completed_video, handler_with_middlewares, token_for
+from tests.support.engagement import call, completed_video, fresh_handler, token_for
 from tests.support.factories import make_user
 
 
 @pytest.fixture
 def analytics_fn():
-    return handler_with_middlewares("analytics", [usage_middleware, rate_limit_middleware])
+    return fresh_handler("analytics")
 
 
 @pytest.fixture
 def limit_of_three(session):
     system_settings.update(session, "ratelimit.requests_per_minute", 3, updated_by="test")
-    system_settings.update(
-        session, "ratelimit.plans", {}, updated_by="test", data_type="json"
-    )
+    system_settings.update(session, "ratelimit.plans", {}, updated_by="test", data_type="json")
     system_settings.clear_cache()
     yield
     system_settings.clear_cache()

@@ -110,9 +110,12 @@ def test_kling_payload_follows_the_model_table() -> None:
         "first_frame_image": "https://x/i.png", "duration": 10, "prompt": "spin",
         "webhook_url": "https://h/wh",
     }  # fmt: skip
-    assert KlingRequest(image="https://x/i.png", duration=5).to_payload(
-        "minimax-hailuo-02-768p"
-    )["duration"] == 6
+    assert (
+        KlingRequest(image="https://x/i.png", duration=5).to_payload("minimax-hailuo-02-768p")[
+            "duration"
+        ]
+        == 6
+    )
 
 
 def test_kling_accepts_inline_base64_image() -> None:

@@ -104,9 +104,12 @@ def test_other_versions_are_ignored_by_default() -> None:
         verify_freepik_signature(headers(f"v2,{KNOWN_SIGNATURE}"), BODY, SECRET, now=TS)
     assert err.value.reason == "no_supported_signature"
     # ...unless the deployment opts in (docs' v1/v2 = key versions reading).
-    assert verify_freepik_signature(
-        headers(f"v2,{KNOWN_SIGNATURE}"), BODY, SECRET, now=TS, versions=("v1", "v2")
-    ) == WEBHOOK_ID
+    assert (
+        verify_freepik_signature(
+            headers(f"v2,{KNOWN_SIGNATURE}"), BODY, SECRET, now=TS, versions=("v1", "v2")
+        )
+        == WEBHOOK_ID
+    )
 
 
 def test_only_invalid_entries_are_rejected() -> None:

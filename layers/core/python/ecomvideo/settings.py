@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     stripe_api_key: str | None = Field(None, description="Stripe secret key (local only).")
     stripe_webhook_secret: str | None = Field(None, description="Stripe webhook secret (local).")
 
+    analytics_queue_url: str | None = Field(
+        None, description="SQS queue of public video events (unset: recorded in the request)."
+    )
+
     # Scraping
     scrape_queue_url: str | None = Field(
         None, description="SQS queue of product scrapes (unset: scrape inside the request)."

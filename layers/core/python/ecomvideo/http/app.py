@@ -59,11 +59,21 @@ def create_app() -> Api:
         cors=CORSConfig(
             allow_origin=settings.cors_allow_origin,
             allow_headers=ALLOWED_HEADERS,
-            expose_headers=["Retry-After", "RateLimit-Limit", "RateLimit-Remaining"],
+            expose_headers=[
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+            ],
             max_age=600,
         ),
     )
     register_error_handlers(app)
+    # Order matters: the usage log wraps the limiter, so it records rate_limit_hit.
+    from ecomvideo.http.ratelimit import rate_limit_middleware
+    from ecomvideo.http.usage import usage_middleware
+
+    app.use([usage_middleware, rate_limit_middleware])
     return app
 
 

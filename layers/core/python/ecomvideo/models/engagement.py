@@ -65,9 +65,7 @@ class VideoAnalyticsDaily(Base):
     events: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
     counted: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
     bots: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
-    watch_seconds: Mapped[int] = mapped_column(
-        BigInteger, nullable=False, server_default=text("0")
-    )
+    watch_seconds: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
 
 
 class AnalyticsCountedSession(Base):
