@@ -238,3 +238,42 @@ def test_two_reapers_in_parallel_release_credits_exactly_once(fresh_db):
         )
         assert releases == 5
         assert {session.get(Video, i).status for i in ids} == {VideoStatus.FAILED}
+
+
+def test_maintenance_purges_finished_rate_limit_windows_and_old_view_markers(session):
+    from ecomvideo.models import AnalyticsCountedSession, RateLimitCounter
+
+    video_id = uuid.uuid4()
+    session.add_all(
+        [
+            RateLimitCounter(
+                key="api:rpm:done",
+                window_start=NOW - timedelta(minutes=2),
+                count=3,
+                expires_at=NOW - SECOND,
+            ),
+            RateLimitCounter(
+                key="api:rpm:live", window_start=NOW, count=1, expires_at=NOW + timedelta(minutes=1)
+            ),
+            AnalyticsCountedSession(
+                video_id=video_id,
+                session_key="old",
+                event_type="View",
+                counted_at=NOW - timedelta(minutes=31),
+            ),
+            AnalyticsCountedSession(
+                video_id=video_id,
+                session_key="recent",
+                event_type="View",
+                counted_at=NOW - timedelta(minutes=5),
+            ),
+        ]
+    )
+    session.flush()
+
+    report = run_task("maintenance")
+
+    assert set(session.scalars(select(RateLimitCounter.key))) == {"api:rpm:live"}
+    assert set(session.scalars(select(AnalyticsCountedSession.session_key))) == {"recent"}
+    assert report["counts"]["rate_limit_counters_deleted"] == 1
+    assert report["counts"]["view_dedup_markers_deleted"] == 1

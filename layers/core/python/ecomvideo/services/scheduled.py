@@ -114,7 +114,7 @@ def task_retention(budget: Budget) -> TaskReport:
 
 
 def task_maintenance(budget: Budget) -> TaskReport:
-    from ecomvideo.services import jobs, maintenance
+    from ecomvideo.services import analytics, jobs, maintenance, rate_limit
 
     report = TaskReport("maintenance")
 
@@ -145,6 +145,10 @@ def task_maintenance(budget: Budget) -> TaskReport:
         report.add("accounts_unlocked", maintenance.unlock_accounts(session))
     with transaction() as session:
         report.add("stale_jobs_requeued", jobs.requeue_stale(session))
+    with transaction() as session:
+        report.add("rate_limit_counters_deleted", rate_limit.purge_expired(session))
+    with transaction() as session:
+        report.add("view_dedup_markers_deleted", analytics.purge_counted_sessions(session))
     if not budget.exhausted():
         with transaction() as session:
             granted = maintenance.monthly_grants_for_yearly_plans(session)
