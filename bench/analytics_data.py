@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -48,29 +47,11 @@ FROM generate_series(1, :rows) AS g
 
 
 def prepare(rows: int, days: int) -> dict[str, str]:
-    import psycopg
     from sqlalchemy import text
-    from sqlalchemy.engine import make_url
 
-    from devserver.pg import ensure_server
+    from devserver.pg import scratch_database
 
-    server = ensure_server()
-    parsed = make_url(server)
-    with psycopg.connect(
-        host=parsed.host,
-        port=parsed.port,
-        user=parsed.username,
-        password=parsed.password,
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    url = parsed.set(database=BENCH_DB).render_as_string(hide_password=False)
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": f"{LAYER}{os.pathsep}{ROOT}"}
-    for args in (["-m", "alembic", "upgrade", "head"], ["-m", "ecomvideo.seed"]):
-        subprocess.run([sys.executable, *args], cwd=ROOT, env=env, check=True, capture_output=True)
-
+    url = scratch_database(BENCH_DB)
     os.environ["DATABASE_URL"] = url
     from ecomvideo import clock, db
     from ecomvideo.enums import VideoStatus

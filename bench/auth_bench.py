@@ -43,36 +43,9 @@ print(elapsed, ",".join(heavy))
 
 
 def _prepare_database() -> str:
-    import psycopg
-    from sqlalchemy.engine import make_url
+    from devserver.pg import scratch_database
 
-    from devserver.pg import ensure_server
-
-    server = ensure_server()
-    parsed = make_url(server)
-    with psycopg.connect(
-        host=parsed.host,
-        port=parsed.port,
-        user=parsed.username,
-        password=parsed.password,
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    url = parsed.set(database=BENCH_DB).render_as_string(hide_password=False)
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": f"{LAYER}{os.pathsep}{ROOT}"}
-    subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [sys.executable, "-m", "ecomvideo.seed"], cwd=ROOT, env=env, check=True, capture_output=True
-    )
-    return url
+    return scratch_database(BENCH_DB)
 
 
 class _NullSes:

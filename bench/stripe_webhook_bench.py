@@ -37,31 +37,9 @@ BENCH_DB = "ecomvideo_bench_stripe"
 
 def _prepare_database() -> str:
     """A fresh scratch database, migrated and seeded."""
-    import subprocess
+    from devserver.pg import scratch_database
 
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    from devserver.pg import ensure_server
-
-    parsed = make_url(ensure_server())
-    with psycopg.connect(
-        host=parsed.host,
-        port=parsed.port,
-        user=parsed.username,
-        password=parsed.password,
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    url = parsed.set(database=BENCH_DB).render_as_string(hide_password=False)
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": f"{LAYER}{os.pathsep}{ROOT}"}
-    for command in (["alembic", "upgrade", "head"], ["ecomvideo.seed"]):
-        subprocess.run(
-            [sys.executable, "-m", *command], cwd=ROOT, env=env, check=True, capture_output=True
-        )
-    return url
+    return scratch_database(BENCH_DB)
 
 
 def _load(function: str) -> Any:

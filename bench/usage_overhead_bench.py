@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -28,27 +27,9 @@ BENCH_DB = "ecomvideo_usage_bench"
 
 
 def _prepare() -> str:
-    import psycopg
-    from sqlalchemy.engine import make_url
+    from devserver.pg import scratch_database
 
-    from devserver.pg import ensure_server
-
-    parsed = make_url(ensure_server())
-    with psycopg.connect(
-        host=parsed.host,
-        port=parsed.port,
-        user=parsed.username,
-        password=parsed.password,
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    url = parsed.set(database=BENCH_DB).render_as_string(hide_password=False)
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": f"{LAYER}{os.pathsep}{ROOT}"}
-    for args in (["-m", "alembic", "upgrade", "head"], ["-m", "ecomvideo.seed"]):
-        subprocess.run([sys.executable, *args], cwd=ROOT, env=env, check=True, capture_output=True)
-    return url
+    return scratch_database(BENCH_DB)
 
 
 def _app(middlewares: list[Any]) -> Any:
@@ -57,7 +38,7 @@ def _app(middlewares: list[Any]) -> Any:
     from ecomvideo.db import transaction
     from ecomvideo.http.app import create_app
 
-    app = create_app()
+    app = create_app(usage_and_limits=False)
 
     @app.get("/v1/things/<thing_id>")
     def get_thing(thing_id: uuid.UUID) -> dict[str, Any]:

@@ -52,7 +52,9 @@ def problem_event_response(status: int, title: str, detail: str, *, slug: str) -
     }
 
 
-def create_app() -> Api:
+def create_app(*, usage_and_limits: bool = True) -> Api:
+    """The resolver; ``usage_and_limits=False`` leaves out the api_usage log and rate limits
+    (only for measuring their cost)."""
     settings = get_settings()
     app = Api(
         enable_validation=True,
@@ -69,11 +71,12 @@ def create_app() -> Api:
         ),
     )
     register_error_handlers(app)
-    # Order matters: the usage log wraps the limiter, so it records rate_limit_hit.
-    from ecomvideo.http.ratelimit import rate_limit_middleware
-    from ecomvideo.http.usage import usage_middleware
+    if usage_and_limits:
+        # Order matters: the usage log wraps the limiter, so it records rate_limit_hit.
+        from ecomvideo.http.ratelimit import rate_limit_middleware
+        from ecomvideo.http.usage import usage_middleware
 
-    app.use([usage_middleware, rate_limit_middleware])
+        app.use([usage_middleware, rate_limit_middleware])
     return app
 
 
