@@ -12,7 +12,7 @@ UV        := $(VENV)/bin/uv
 SAM       := $(VENV_SAM)/bin/sam
 LINT_DIRS := layers functions devserver tests migrations bench
 PLATFORM  := x86_64-manylinux_2_28
-LOCKS     := layer worker dev sam  # order: worker/dev include layer.txt
+LOCKS     := layer worker dev sam checkov  # order: worker/dev include layer.txt
 export SAM_CLI_TELEMETRY := 0
 
 # python3.12 if it runs (a pyenv shim may exist without the version), else python3 + warning.
