@@ -69,6 +69,17 @@ class Settings(BaseSettings):
         None, description="Secrets Manager secret with api_key and webhook_secret."
     )
     freepik_webhook_secret: str | None = Field(None, description="Webhook HMAC secret (local).")
+    freepik_image_model: str = Field("mystic", description="Freepik text-to-image model.")
+    freepik_video_model: str = Field(
+        "kling-v2-1-pro", description="Freepik image-to-video model (see clients/freepik.py)."
+    )
+    public_api_url: str | None = Field(
+        None,
+        description="Public base URL of this API; webhook callbacks go to <url>/webhooks/freepik.",
+    )
+    freepik_poll_after_minutes: int = Field(
+        5, description="The sweep polls Freepik tasks with no webhook for this long."
+    )
 
     # Stripe
     stripe_secret_arn: str | None = Field(

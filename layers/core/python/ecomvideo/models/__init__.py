@@ -16,6 +16,7 @@ from ecomvideo.models.engagement import (
     VideoAnalyticsDaily,
     VideoShareLink,
 )
+from ecomvideo.models.freepik import FreepikWebhookEvent
 from ecomvideo.models.ledger import CreditMovement, MovementKind
 from ecomvideo.models.pipeline import IdempotencyRecord, PipelineStep
 from ecomvideo.models.preferences import NotificationSettings, UserInterest, UserPreferences
@@ -50,6 +51,7 @@ __all__ = [
     "CreditMovement",
     "CreditPack",
     "EmailVerificationToken",
+    "FreepikWebhookEvent",
     "IdempotencyRecord",
     "Invoice",
     "MovementKind",

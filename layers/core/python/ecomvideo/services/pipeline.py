@@ -27,6 +27,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -363,12 +364,7 @@ def _image_step(ctx: StepContext) -> StepResult:
     )
     if not result.is_completed:
         return Started(provider.name, str(result.task_id))
-    content_type = result.content_type or "image/png"
-    key = _key(
-        video, f"work/a{ctx.message.attempt}-image.{_IMAGE_EXTENSIONS.get(content_type, 'bin')}"
-    )
-    _put(key, _asset_bytes(result), content_type)
-    return Output({"imageKey": key})
+    return Output(_store_provider_asset(video, ctx.message.attempt, IMAGE, result))
 
 
 def _video_step(ctx: StepContext) -> StepResult:
@@ -395,8 +391,7 @@ def _video_step(ctx: StepContext) -> StepResult:
     )
     if not result.is_completed:
         return Started(provider.name, str(result.task_id))
-    output = {"videoKey": _key(video, f"work/a{ctx.message.attempt}-render.mp4")}
-    _put(output["videoKey"], _asset_bytes(result), "video/mp4")
+    output = _store_provider_asset(video, ctx.message.attempt, VIDEO, result)
     if result.thumbnail:
         output["thumbnailKey"] = _key(video, f"work/a{ctx.message.attempt}-thumb.jpg")
         _put(output["thumbnailKey"], bytes(result.thumbnail), "image/jpeg")
@@ -787,3 +782,79 @@ def for_task(session: Session, provider_task_id: str) -> PipelineStep | None:
 
 def is_scrape_needed(video: Video) -> bool:
     return video.input_type is VideoInputType.URL
+
+
+# ---------------------------------------------------------------------------- async providers
+
+
+def _store_provider_asset(video: Video, attempt: int, step: str, result: Any) -> dict[str, Any]:
+    """Copy a finished provider asset into our bucket (its URLs expire); the step's output."""
+    if step == IMAGE:
+        content_type = result.content_type or "image/png"
+        extension = _IMAGE_EXTENSIONS.get(content_type, "bin")
+        key = _key(video, f"work/a{attempt}-image.{extension}")
+        _put(key, _asset_bytes(result), content_type)
+        return {"imageKey": key}
+    key = _key(video, f"work/a{attempt}-render.mp4")
+    _put(key, _asset_bytes(result), "video/mp4")
+    return {"videoKey": key}
+
+
+def resume_provider_task(provider_task_id: str) -> str:
+    """Poll the provider task a step waits on and resume the execution when it is done.
+
+    The entry point of the Freepik webhook and of the polling sweep (lost webhooks). Returns
+    ``unknown`` (no step waits on it), ``done`` (already resumed), ``pending`` (still running:
+    a heartbeat is sent), ``completed`` or ``failed``. Idempotent.
+    """
+    with transaction() as session:
+        row = for_task(session, provider_task_id)
+        if row is None:
+            return "unknown"
+        if row.state in (StepState.DONE, StepState.FAILED):
+            return "done"
+        video = session.get(Video, row.video_id)
+        if video is None:
+            return "unknown"
+        video_id, attempt, step = row.video_id, row.attempt, row.step
+        provider_name, token = row.provider, row.task_token
+        session.expunge(video)
+    provider = _provider_named(provider_name)
+    try:
+        result = (provider.poll_image if step == IMAGE else provider.poll_video)(provider_task_id)
+    except ProviderError as exc:
+        if getattr(exc, "retryable", False):
+            raise
+        code = str(getattr(exc, "code", type(exc).__name__))
+        return fail_step(video_id, attempt, step, exc.detail, error=f"Provider.{code}")
+    if not result.is_completed:
+        if token:
+            _send("send_task_heartbeat", taskToken=token)
+        return "pending"
+    output = _store_provider_asset(video, attempt, step, result)
+    return complete_step(video_id, attempt, step, output)
+
+
+def _provider_named(name: str | None) -> Any:
+    from ecomvideo.providers import get_provider
+
+    return get_provider(name or None)
+
+
+def stalled_provider_tasks(
+    session: Session, *, older_than_minutes: int, limit: int = 100
+) -> list[str]:
+    """Provider task ids whose step has waited longer than the threshold (lost webhooks)."""
+    cutoff = clock.utcnow() - timedelta(minutes=older_than_minutes)
+    return list(
+        session.scalars(
+            select(PipelineStep.provider_task_id)
+            .where(
+                PipelineStep.state == StepState.STARTED,
+                PipelineStep.provider_task_id.is_not(None),
+                PipelineStep.started_at <= cutoff,
+            )
+            .order_by(PipelineStep.started_at)
+            .limit(limit)
+        )
+    )

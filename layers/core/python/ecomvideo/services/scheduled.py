@@ -182,6 +182,27 @@ def task_stuck_videos(budget: Budget, *, sfn: Any = None) -> TaskReport:
     return report
 
 
+def task_provider_poll(budget: Budget) -> TaskReport:
+    """Poll asynchronous provider tasks whose webhook never came (lost or delayed)."""
+    from ecomvideo.services import pipeline
+    from ecomvideo.settings import get_settings
+
+    report = TaskReport("provider_poll")
+    minutes = get_settings().freepik_poll_after_minutes
+    with transaction() as session:
+        task_ids = pipeline.stalled_provider_tasks(session, older_than_minutes=minutes)
+    for task_id in task_ids:
+        if budget.exhausted():
+            break
+        try:
+            outcome = pipeline.resume_provider_task(task_id)
+        except Exception:  # a retryable provider error: the next run tries again
+            logger.warning("polling a provider task failed", extra={"task_id": task_id})
+            outcome = "error"
+        report.add(f"tasks_{outcome}", 1)
+    return report
+
+
 def task_s3_orphans(budget: Budget, *, s3: Any = None) -> TaskReport:
     from ecomvideo.services import maintenance
     from ecomvideo.settings import get_settings
@@ -225,6 +246,7 @@ TASKS: dict[str, Callable[..., TaskReport]] = {
     "retention": task_retention,
     "maintenance": task_maintenance,
     "stuck_videos": task_stuck_videos,
+    "provider_poll": task_provider_poll,
     "s3_orphans": task_s3_orphans,
     "weekly_digest": task_weekly_digest,
 }

@@ -1,0 +1,334 @@
+"""Freepik end to end: moto runs the real ASL, the fake Freepik answers at the HTTP layer, and
+signed webhooks through the real webhook handler resume the execution."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from devserver.events import HttpRequest, http_event
+from ecomvideo import clock
+from ecomvideo.enums import VideoStatus
+from ecomvideo.models import CreditMovement, MovementKind, Video
+from ecomvideo.providers import reset_providers
+from ecomvideo.services import credits, pipeline
+from ecomvideo.settings import reset_settings
+from tests.fakes.freepik_fake import FreepikFakeState, WebhookDelivery, freepik_respx
+from tests.support.factories import make_grant, make_user
+from tests.support.pipeline_stack import ROOT, PipelineStack, call, context, load_function
+
+SECRET = "fake-webhook-secret"
+BODY = {
+    "input_type": "Text",
+    "title": "Aurora lamp",
+    "text_prompt": "Aurora Smart Lamp on a desk, warm light",
+    "provider": "Freepik",
+    "resolution": "720x1280",
+    "duration_seconds": 5,
+}
+
+
+@pytest.fixture
+def freepik(monkeypatch, stack: PipelineStack):
+    monkeypatch.setenv("FREEPIK_API_KEY", "fake-freepik-key")
+    monkeypatch.setenv("FREEPIK_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("PUBLIC_API_URL", "https://api.ecomvideo.test")
+    reset_settings()
+    reset_providers()
+    state = FreepikFakeState(webhook_secret=SECRET)
+    with freepik_respx(state=state):
+        yield state
+    monkeypatch.delenv("FREEPIK_API_KEY")
+    reset_settings()
+    reset_providers()
+
+
+def webhook(delivery: WebhookDelivery, *, base64_body: bool = False, **header_overrides: str):
+    headers = {**delivery.headers, **header_overrides}
+    request = HttpRequest(
+        method="POST", path="/webhooks/freepik", headers=list(headers.items()), body=delivery.body
+    )
+    event = http_event(request, route_key="POST /webhooks/freepik")
+    if base64_body:
+        event["body"] = base64.b64encode(delivery.body).decode()
+        event["isBase64Encoded"] = True
+    response = load_function("freepik_webhook").lambda_handler(event, context("freepik-webhook"))
+    return response["statusCode"], json.loads(response["body"])
+
+
+def _video(session, video_id) -> Video:
+    session.expire_all()
+    return session.get(Video, uuid.UUID(str(video_id)))
+
+
+def _create(user_id) -> str:
+    status, accepted, _ = call("videos", "POST", "/v1/videos", user_id=user_id, body=BODY)
+    assert status == 202, accepted
+    return accepted["id"]
+
+
+def run(session, stack, state, video_id, *, complete=True, deliver=True, timeout=60.0):
+    """Feed the worker; finish every Freepik task and deliver its webhooks until settled."""
+    steps: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _video(session, video_id).status.is_terminal:
+            return steps
+        messages = stack.receive()
+        if messages:
+            steps += [json.loads(m["Body"])["step"] for m in messages]
+            stack.deliver(messages)
+        if complete:
+            for task_id, task in list(state.tasks.items()):
+                if task.status not in ("COMPLETED", "FAILED"):
+                    state.complete(task_id)
+        for delivery in state.pop_outbox():
+            if deliver:
+                status, body = webhook(delivery)
+                assert status == 200, body
+        time.sleep(0.05)
+    raise AssertionError(f"not settled; steps: {steps}")
+
+
+def test_signed_webhooks_drive_image_then_video_to_completed(session, stack, freepik):
+    user = make_user(session)
+    make_grant(session, user, 10)
+    video_id = _create(user.id)
+
+    steps = run(session, stack, freepik, video_id)
+
+    video = _video(session, video_id)
+    assert video.status is VideoStatus.COMPLETED, video.error_message
+    assert steps[:2] == ["GenerateImage", "GenerateVideo"] and steps[-1] == "Finalize"
+    assert {t.kind for t in freepik.tasks.values()} == {"image", "video"}
+    assert video.ai_provider == "Freepik"
+    # The fake serves a 360x640 H.264 file: our S3 copy is probed, not what we asked for.
+    assert (video.meta["width"], video.meta["height"], video.meta["codec"]) == (360, 640, "h264")
+    bucket, key = video.video_url.removeprefix("s3://").split("/", 1)
+    stored = stack.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert len(stored) == video.meta["fileSize"] == video.file_size_bytes
+    charges = session.scalars(
+        select(CreditMovement).where(
+            CreditMovement.video_id == video.id, CreditMovement.kind == MovementKind.CHARGE
+        )
+    ).all()
+    assert sum(c.amount for c in charges) == video.generation_cost_credits == 2
+    assert credits.balance(session, user.id) == 8
+
+
+def test_duplicate_and_reordered_webhooks_charge_once(session, stack, freepik):
+    user = make_user(session)
+    make_grant(session, user, 10)
+    video_id = _create(user.id)
+    seen: list[WebhookDelivery] = []
+
+    # Deliver every webhook twice, and an old IN_PROGRESS after each COMPLETED.
+    deadline = time.monotonic() + 60
+    while not _video(session, video_id).status.is_terminal and time.monotonic() < deadline:
+        messages = stack.receive()
+        if messages:
+            stack.deliver(messages)
+        for task_id, task in list(freepik.tasks.items()):
+            if task.status == "CREATED":
+                freepik.start(task_id)
+                freepik.complete(task_id)
+        for delivery in freepik.pop_outbox():
+            seen.append(delivery)
+            assert webhook(delivery)[0] == 200
+            assert webhook(delivery)[1]["outcome"] == "duplicate"
+        for delivery in seen:
+            if delivery.status == "IN_PROGRESS":
+                late = freepik.delivery(delivery.task_id)  # current status, new id
+                late_progress = WebhookDelivery(
+                    late.url,
+                    late.task_id,
+                    "IN_PROGRESS",
+                    delivery.webhook_id + "-late",
+                    delivery.body,
+                    delivery.headers,
+                )
+                webhook(late_progress)
+        time.sleep(0.05)
+
+    video = _video(session, video_id)
+    assert video.status is VideoStatus.COMPLETED
+    assert credits.charged_amount(session, video.id) == 2
+    assert credits.balance(session, user.id) == 8
+
+
+def test_lost_webhooks_are_recovered_by_the_polling_sweep(session, stack, freepik):
+    user = make_user(session)
+    make_grant(session, user, 10)
+    video_id = _create(user.id)
+    deadline = time.monotonic() + 60
+    while not _video(session, video_id).status.is_terminal and time.monotonic() < deadline:
+        messages = stack.receive()
+        if messages:
+            stack.deliver(messages)
+        for task_id, task in list(freepik.tasks.items()):
+            if task.status == "CREATED":
+                freepik.complete(task_id)
+        freepik.pop_outbox()  # every webhook is lost
+        clock.freeze(clock.utcnow().replace(microsecond=0) + pipeline.timedelta(minutes=10))
+        try:
+            from tests.support.scheduled import run_task
+
+            run_task("provider_poll")
+        finally:
+            clock.unfreeze()
+        time.sleep(0.05)
+
+    assert _video(session, video_id).status is VideoStatus.COMPLETED
+
+
+def test_invalid_params_fails_the_video_clearly_and_releases_credits(session, stack, freepik):
+    user = make_user(session)
+    make_grant(session, user, 10)
+    freepik.fail_next(
+        "invalid_params",
+        scope="create",
+        invalid_params=[{"name": "prompt", "reason": "Prompt is not allowed"}],
+    )
+    video_id = _create(user.id)
+
+    steps = run(session, stack, freepik, video_id)
+
+    video = _video(session, video_id)
+    assert steps == ["GenerateImage", "MarkFailed"]
+    assert video.status is VideoStatus.FAILED
+    assert video.error_message and "key" not in video.error_message.lower()
+    assert credits.balance(session, user.id) == 10
+
+
+def test_rate_limited_create_is_retried_then_succeeds(session, stack, freepik):
+    user = make_user(session)
+    make_grant(session, user, 10)
+    freepik.fail_next("rate_limited", scope="create", retry_after=1)
+    video_id = _create(user.id)
+
+    run(session, stack, freepik, video_id)
+
+    assert _video(session, video_id).status is VideoStatus.COMPLETED
+    creates = [c for c in freepik.calls if c[0] == "POST" and c[1].endswith("/mystic")]
+    assert len(creates) == 2
+
+
+def test_failed_task_webhook_fails_the_video_and_releases(session, stack, freepik):
+    user = make_user(session)
+    make_grant(session, user, 10)
+    video_id = _create(user.id)
+    deadline = time.monotonic() + 60
+    while not _video(session, video_id).status.is_terminal and time.monotonic() < deadline:
+        messages = stack.receive()
+        if messages:
+            stack.deliver(messages)
+        for task_id, task in list(freepik.tasks.items()):
+            if task.status == "CREATED":
+                freepik.fail(task_id)
+        for delivery in freepik.pop_outbox():
+            assert webhook(delivery)[0] == 200
+        time.sleep(0.05)
+    video = _video(session, video_id)
+    assert video.status is VideoStatus.FAILED
+    assert video.error_message == "generation failed at provider"
+    assert credits.balance(session, user.id) == 10
+
+
+# ---------------------------------------------------------------------------- signatures
+
+
+@pytest.fixture
+def delivery(freepik) -> WebhookDelivery:
+    from ecomvideo.webhooks.signature import sign_freepik_webhook
+
+    body = json.dumps({"task_id": "no-such-task", "status": "COMPLETED", "generated": []}).encode()
+    headers = sign_freepik_webhook(body, SECRET, "msg_1", int(time.time()))
+    return WebhookDelivery(None, "no-such-task", "COMPLETED", "msg_1", body, headers)
+
+
+def test_valid_signature_for_an_unknown_task_is_acknowledged(delivery, session):
+    assert webhook(delivery) == (200, {"received": True, "outcome": "unknown"})
+
+
+def test_base64_body_from_api_gateway_is_verified(delivery, session):
+    assert webhook(delivery, base64_body=True)[0] == 200
+
+
+def test_one_valid_entry_among_several_is_enough(delivery, session):
+    good = delivery.headers["webhook-signature"]
+    assert webhook(delivery, **{"webhook-signature": f"v1,AAAA {good} v2,BBBB"})[0] == 200
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["wrong_secret", "tampered", "old", "future", "missing"],
+)
+def test_bad_signatures_get_401_and_change_nothing(delivery, session, change):
+    from ecomvideo.models import FreepikWebhookEvent
+    from ecomvideo.webhooks.signature import sign_freepik_webhook
+
+    now = int(time.time())
+    body, headers = delivery.body, dict(delivery.headers)
+    if change == "wrong_secret":
+        headers = sign_freepik_webhook(body, "other-secret", "msg_1", now)
+    elif change == "tampered":
+        body = body.replace(b"COMPLETED", b"FAILED")
+    elif change == "old":
+        headers = sign_freepik_webhook(body, SECRET, "msg_1", now - 301)
+    elif change == "future":
+        headers = sign_freepik_webhook(body, SECRET, "msg_1", now + 301)
+    else:
+        headers.pop("webhook-signature")
+    forged = WebhookDelivery(None, delivery.task_id, delivery.status, "msg_1", body, headers)
+    status, payload = webhook(forged)
+    assert status == 401
+    assert payload["title"] == "Invalid signature"
+    assert session.scalar(select(FreepikWebhookEvent.webhook_id)) is None
+
+
+REJECTION_SCRIPT = """
+import json, sys, importlib.util
+from devserver.events import LambdaContext
+spec = importlib.util.spec_from_file_location("fw", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+context = LambdaContext("fw", memory_mb=256, timeout_s=10, region="us-east-1")
+response = module.lambda_handler(json.loads(sys.argv[2]), context)
+print(json.dumps({"status": response["statusCode"], "orm": "sqlalchemy" in sys.modules}))
+"""
+
+
+def test_rejection_happens_before_the_orm_is_imported():
+    event = {
+        "version": "2.0",
+        "routeKey": "POST /webhooks/freepik",
+        "rawPath": "/webhooks/freepik",
+        "headers": {"webhook-id": "x", "webhook-timestamp": "1", "webhook-signature": "v1,AA"},
+        "requestContext": {"http": {"method": "POST", "path": "/webhooks/freepik"}},
+        "body": "{}",
+        "isBase64Encoded": False,
+    }
+    env = {
+        "PYTHONPATH": f"{ROOT / 'layers/core/python'}:{ROOT}",
+        "FREEPIK_WEBHOOK_SECRET": SECRET,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "EcomVideo",
+        "PATH": "/usr/bin:/bin",
+    }
+    handler = str(ROOT / "functions/freepik_webhook/app.py")
+    out = subprocess.run(
+        [sys.executable, "-c", REJECTION_SCRIPT, handler, json.dumps(event)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {"status": 401, "orm": False}
