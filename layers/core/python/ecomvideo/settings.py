@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     freepik_poll_after_minutes: int = Field(
         5, description="The sweep polls Freepik tasks with no webhook for this long."
     )
+    provider_max_wait_minutes: int = Field(
+        30,
+        description="A provider task still running this long after its step started fails.",
+    )
 
     # Stripe
     stripe_secret_arn: str | None = Field(

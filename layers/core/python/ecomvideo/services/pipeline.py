@@ -45,14 +45,18 @@ from ecomvideo.models.pipeline import PipelineStep
 from ecomvideo.observability import logger, metrics
 from ecomvideo.settings import get_settings
 
-SCRAPE, IMAGE, VIDEO, FINALIZE, MARK_FAILED = (
+SCRAPE, IMAGE, VIDEO, FINALIZE, MARK_FAILED, POLL = (
     "ScrapeProduct",
     "GenerateImage",
     "GenerateVideo",
     "Finalize",
     "MarkFailed",
+    "PollProvider",
 )
-STEPS = (SCRAPE, IMAGE, VIDEO, FINALIZE, MARK_FAILED)
+STEPS = (SCRAPE, IMAGE, VIDEO, FINALIZE, MARK_FAILED, POLL)
+# Steps an asynchronous provider may leave waiting (PollProvider's ``waitingStep``).
+POLLABLE_STEPS = (IMAGE, VIDEO)
+TIMEOUT_MESSAGE = "The video took too long to generate and was stopped; no credits were used."
 
 # The status a video shows while a step runs (Finalize keeps GeneratingVideo).
 STEP_STATUS = {
@@ -142,6 +146,7 @@ class StepMessage:
     task_token: str
     execution_arn: str | None = None
     error: dict[str, Any] | None = None
+    waiting_step: str | None = None
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> StepMessage:
@@ -153,6 +158,9 @@ class StepMessage:
         if not isinstance(token, str) or not token:
             raise ValueError("taskToken missing")
         error = body.get("error")
+        waiting = body.get("waitingStep")
+        if step == POLL and waiting not in POLLABLE_STEPS:
+            raise ValueError(f"PollProvider cannot poll {waiting!r}")
         return cls(
             step=step,
             video_id=uuid.UUID(str(body["videoId"])),
@@ -161,6 +169,7 @@ class StepMessage:
             task_token=token,
             execution_arn=body.get("executionArn"),
             error=error if isinstance(error, dict) else None,
+            waiting_step=waiting if step == POLL else None,
         )
 
 
@@ -273,6 +282,17 @@ def _source_image(ctx: StepContext) -> bytes:
     raise StepFailed("There is no image to make the video from.")
 
 
+def _source_location(ctx: StepContext) -> tuple[str, str] | None:
+    """``(bucket, key)`` of the still when it is in S3 (generated or uploaded), else ``None``."""
+    generated = _step_output(ctx.message.video_id, ctx.message.attempt, IMAGE)
+    if generated and generated.get("imageKey"):
+        return get_settings().videos_bucket, str(generated["imageKey"])
+    image_url = ctx.video.image_url
+    if image_url and image_url.startswith("s3://"):
+        return aws.split_s3_uri(image_url)
+    return None
+
+
 def _fetch_remote_image(url: str) -> bytes:
     """Download a remote image (user-given or scraped) through the SSRF-safe fetcher."""
     from ecomvideo.scraping import ScrapeError
@@ -374,6 +394,10 @@ def _video_step(ctx: StepContext) -> StepResult:
     provider = _provider(video)
     width, height = _size(video)
     card = _product(video)
+    # Remote providers fetch our S3 copy through a short-lived presigned URL (no megabytes of
+    # base64 in the request); synchronous ones get the bytes.
+    location = _source_location(ctx) if getattr(provider, "asynchronous", False) else None
+    image_url = aws.presigned_get(*location, expires_in=3600) if location else None
     result = provider.start_video(
         VideoRequest(
             prompt=video.text_prompt,
@@ -381,7 +405,8 @@ def _video_step(ctx: StepContext) -> StepResult:
             aspect_ratio=video.aspect_ratio,
             width=width,
             height=height,
-            image_bytes=_source_image(ctx),
+            image_bytes=None if image_url else _source_image(ctx),
+            image_url=image_url,
             title=video.title,
             price_text=card.price,
             product=card,
@@ -651,6 +676,8 @@ def handle(message: StepMessage) -> str:
     errors so that SQS redelivers."""
     if message.step == MARK_FAILED:
         return _mark_failed(message)
+    if message.step == POLL:
+        return poll_waiting_step(message)
     begin = _begin(message)
     if begin.kind == "skip":
         send_failure(message.task_token, "VideoNotActive", begin.reason)
@@ -764,7 +791,7 @@ def _describe(error: dict[str, Any] | None) -> str:
     """A user-meaningful message for an error the worker did not record itself."""
     code = str((error or {}).get("Error") or "")
     if code == "States.Timeout" or code == "States.HeartbeatTimeout":
-        return "The video took too long to generate and was stopped; no credits were used."
+        return TIMEOUT_MESSAGE
     if code.startswith("States."):
         return "The video pipeline failed unexpectedly; no credits were used."
     cause = (error or {}).get("Cause")
@@ -858,3 +885,54 @@ def stalled_provider_tasks(
             .limit(limit)
         )
     )
+
+
+def poll_waiting_step(message: StepMessage) -> str:
+    """The state machine's fallback when a provider step's wait timed out (lost webhook).
+
+    The PollProvider task's token replaces the timed-out one on the waiting step's row, so a
+    webhook arriving now resumes this wait. Then the provider is polled: finished -> resume
+    (``complete_step``), failed -> ``fail_step``, still running -> wait again (the state
+    machine loops back here on the next timeout) until ``provider_max_wait_minutes`` after the
+    step started, when the video fails as too slow. A step with no provider task (a synchronous
+    provider, or a start that never happened) fails at once.
+    """
+    step = str(message.waiting_step)
+    with transaction() as session:
+        video = session.get(Video, message.video_id, with_for_update=True)
+        row = session.get(PipelineStep, (message.video_id, message.attempt, step), with_for_update=True)
+        if video is None or _attempt_of(video) != message.attempt or video.status.is_terminal:
+            verdict, text = "skip", "The video is no longer active."
+        elif row is None or row.state == StepState.FAILED:
+            verdict, text = "fail", (row.error if row else None) or TIMEOUT_MESSAGE
+        elif row.state == StepState.DONE:
+            verdict, text = "done", ""
+        elif not row.provider_task_id:
+            verdict, text = "fail", TIMEOUT_MESSAGE
+            row.state, row.error = StepState.FAILED, TIMEOUT_MESSAGE
+            video.error_message = TIMEOUT_MESSAGE
+        else:
+            verdict, text = "poll", ""
+            row.task_token = message.task_token
+        output = dict(row.output or {}) if row is not None else {}
+        task_id = row.provider_task_id if row is not None else None
+        started_at = row.started_at if row is not None else None
+    if verdict == "skip":
+        send_failure(message.task_token, "VideoNotActive", text)
+        return "skipped"
+    if verdict == "fail":
+        send_failure(message.task_token, "States.Timeout", text)
+        return "failed"
+    if verdict == "done":
+        send_success(message.task_token, output)
+        return "replayed"
+    metrics.add_metric(name="ProviderPollFallbacks", unit="Count", value=1)
+    outcome = resume_provider_task(str(task_id))
+    if outcome != "pending":
+        return outcome
+    limit = timedelta(minutes=get_settings().provider_max_wait_minutes)
+    if started_at is not None and clock.utcnow() - started_at >= limit:
+        return fail_step(
+            message.video_id, message.attempt, step, TIMEOUT_MESSAGE, error="States.Timeout"
+        )
+    return "waiting"
