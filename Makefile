@@ -18,7 +18,7 @@ export SAM_CLI_TELEMETRY := 0
 # python3.12 if it runs (a pyenv shim may exist without the version), else python3 + warning.
 PYTHON ?= $(shell if python3.12 -c '' >/dev/null 2>&1; then echo python3.12; else echo python3; fi)
 
-.PHONY: help venv dev test lint format validate build pytest lock layer-requirements clean
+.PHONY: help venv dev test lint format validate check build pytest lock layer-requirements clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -58,7 +58,7 @@ dev: venv ## run the local stack (API on :3000, moto on :5000); Ctrl-C stops it
 	PYTHONPATH=layers/core/python:. $(PY) -m devserver $(DEV_ARGS)
 
 # ---------------------------------------------------------------- checks
-test: lint validate build pytest ## everything CI checks
+test: lint validate check build pytest ## everything CI checks
 
 lint: $(VENV)/.synced ## ruff check + ruff format --check
 	$(VENV)/bin/ruff check $(LINT_DIRS)
@@ -70,6 +70,11 @@ format: $(VENV)/.synced ## apply ruff fixes and formatting
 
 validate: $(VENV_SAM)/.synced ## sam validate --lint (cfn-lint rules included)
 	$(SAM) validate --lint
+
+# Security checks that need no network: bandit finds no high-severity issue in shipped code.
+# (checkov and pip-audit: see docs/decisions.md "Quality gates" for their status.)
+check: $(VENV)/.synced ## bandit (high severity) over the shipped code
+	$(VENV)/bin/bandit -q -r layers functions -lll
 
 # The venv's python3.12 and uv come first on PATH: SAM checks the runtime's interpreter and
 # the layer's Makefile installs the Lambda wheels with uv.

@@ -2,117 +2,185 @@
 
 ``start_*`` creates a task with our webhook URL and returns ``pending`` with the task id; the
 pipeline stores it with the Step Functions task token. Completion arrives by the signed webhook
-(``functions/freepik_webhook``) or by the polling sweep; either calls ``poll_*``, which downloads
-the asset at once (Freepik's URLs are signed and expire) and returns its bytes.
+(``functions/freepik_webhook``), by the state machine's PollProvider fallback or by the
+scheduled sweep; each calls ``poll_*``, which downloads the asset at once (Freepik's URLs are
+signed and expire) and returns its bytes for the pipeline to copy to S3.
 
-Failures are the client's ``FreepikError`` subclasses: they are ``ProviderError``s whose
-``detail`` is safe to show and whose ``retryable`` flag tells the pipeline to let SQS redeliver.
+Every client error (``FreepikError``) is re-raised as the matching ``ProviderFailure`` subclass
+keeping its ``user_message`` (safe to store in ``videos.error_message``) and ``retryable``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from ecomvideo.clients.freepik import (
-    FreepikClient,
-    FreepikError,
-    FreepikOutOfCredits,
-    KlingRequest,
-    MysticRequest,
-    TaskResponse,
-    TaskStatus,
-    failure_for_task,
-)
+from ecomvideo.clients import freepik as fp
 from ecomvideo.clients.secrets import freepik_secrets
 from ecomvideo.observability import logger, metrics
-from ecomvideo.providers.base import ImageRequest, ProviderResult, VideoRequest
+from ecomvideo.providers.base import (
+    ContentRejected,
+    ImageRequest,
+    InvalidProviderInput,
+    ProviderFailure,
+    ProviderOutOfCredits,
+    ProviderRateLimited,
+    ProviderResult,
+    ProviderTaskFailed,
+    ProviderTaskNotFound,
+    ProviderUnavailable,
+    VideoRequest,
+)
 from ecomvideo.settings import get_settings
 
+NAME = "Freepik"
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_VIDEO_BYTES = 200 * 1024 * 1024
-_PROGRESS = {TaskStatus.CREATED: 5, TaskStatus.IN_PROGRESS: 50}
+_PROGRESS = {fp.TaskStatus.CREATED: 5, fp.TaskStatus.IN_PROGRESS: 50}
+# Client error -> provider failure (first match wins; subclasses before bases).
+_FAILURES: tuple[tuple[type[fp.FreepikError], type[ProviderFailure]], ...] = (
+    (fp.FreepikInvalidParams, InvalidProviderInput),
+    (fp.FreepikOutOfCredits, ProviderOutOfCredits),
+    (fp.FreepikRateLimited, ProviderRateLimited),
+    (fp.FreepikUnavailable, ProviderUnavailable),
+    (fp.FreepikNotFound, ProviderTaskNotFound),
+    (fp.FreepikContentRejected, ContentRejected),
+    (fp.FreepikTaskFailed, ProviderTaskFailed),
+    (fp.FreepikAssetTooLarge, InvalidProviderInput),
+)
+T = TypeVar("T")
 
 
 def webhook_url() -> str | None:
+    """Where Freepik should POST status changes (``None``: no public URL, rely on polling)."""
     base = get_settings().public_api_url
     return f"{base.rstrip('/')}/webhooks/freepik" if base else None
 
 
+def to_provider_failure(exc: fp.FreepikError) -> ProviderFailure:
+    """The ``ProviderFailure`` for a client error, same ``user_message`` and ``retryable``."""
+    for source, target in _FAILURES:
+        if isinstance(exc, source):
+            if target is ProviderRateLimited:
+                return ProviderRateLimited(
+                    exc.user_message,
+                    retry_after=getattr(exc, "retry_after", None),
+                    provider=NAME,
+                    provider_message=exc.provider_message,
+                )
+            return target(exc.user_message, provider=NAME, provider_message=exc.provider_message)
+    failure = ProviderFailure(exc.user_message, provider=NAME, provider_message=exc.provider_message)
+    failure.retryable = bool(exc.retryable)  # type: ignore[misc]  # instance override
+    return failure
+
+
 class FreepikProvider:
-    name = "Freepik"
+    """``ImageProvider`` + ``VideoProvider`` over ``FreepikClient`` (asynchronous)."""
+
+    name = NAME
     asynchronous = True
 
-    def __init__(self, client: FreepikClient | None = None) -> None:
+    def __init__(self, client: fp.FreepikClient | None = None) -> None:
         self._client = client
 
     @property
-    def client(self) -> FreepikClient:
+    def client(self) -> fp.FreepikClient:
+        """One client per container, built on first use (the API key is a cached secret)."""
         if self._client is None:
-            self._client = FreepikClient.from_settings(freepik_secrets()["api_key"])
+            self._client = fp.FreepikClient.from_settings(freepik_secrets()["api_key"])
         return self._client
 
     # ------------------------------------------------------------------ image (Mystic)
 
     def start_image(self, request: ImageRequest) -> ProviderResult:
-        req = MysticRequest(
-            prompt=request.prompt[:2500],
-            aspect_ratio=request.aspect_ratio,
-            webhook_url=webhook_url(),
-        )
-        task = self._call(self.client.create_image_task, req, get_settings().freepik_image_model)
+        """Start a Mystic task (aspect ratio mapped by ``MysticRequest``); ``pending``."""
+        try:
+            req = fp.MysticRequest(
+                prompt=request.prompt[:2500],
+                aspect_ratio=request.aspect_ratio,
+                webhook_url=webhook_url(),
+            )
+        except ValueError as exc:
+            raise InvalidProviderInput(
+                "the image request is not valid for the provider", provider=NAME
+            ) from exc
+        model = get_settings().freepik_image_model
+        task = self._call(lambda: self.client.create_image_task(req, model))
         return self._result(task, kind="image")
 
     def poll_image(self, task_id: str) -> ProviderResult:
-        task = self._call(self.client.get_image_task, task_id, get_settings().freepik_image_model)
+        """Current state of an image task; COMPLETED downloads the image at once."""
+        model = get_settings().freepik_image_model
+        task = self._call(lambda: self.client.get_image_task(task_id, model))
         return self._result(task, kind="image")
 
     # ------------------------------------------------------------------ video (Kling)
 
     def start_video(self, request: VideoRequest) -> ProviderResult:
-        if not request.image_bytes:
-            from ecomvideo.providers.base import InvalidProviderInput
+        """Start an image-to-video task; duration mapped to 5/10 s by ``KlingRequest``.
 
-            raise InvalidProviderInput("the video step needs an image", provider=self.name)
-        req = KlingRequest.from_image_bytes(
-            request.image_bytes,
-            prompt=request.prompt[:2500],
-            duration=request.duration_seconds,
-            webhook_url=webhook_url(),
-        )
-        task = self._call(self.client.create_video_task, req, get_settings().freepik_video_model)
+        The image is our S3 copy's presigned URL when the pipeline gives one, else the bytes
+        inline as base64 (<= 10 MB).
+        """
+        fields: dict[str, Any] = {
+            "prompt": request.prompt[:2500],
+            "duration": request.duration_seconds,
+            "webhook_url": webhook_url(),
+        }
+        try:
+            if request.image_url:
+                req = fp.KlingRequest(image=request.image_url, **fields)
+            elif request.image_bytes:
+                req = fp.KlingRequest.from_image_bytes(request.image_bytes, **fields)
+            else:
+                raise InvalidProviderInput("the video step needs an image", provider=NAME)
+        except ValueError as exc:
+            raise InvalidProviderInput(
+                "the image cannot be used by the video provider (too large or invalid)",
+                provider=NAME,
+            ) from exc
+        model = get_settings().freepik_video_model
+        task = self._call(lambda: self.client.create_video_task(req, model))
         return self._result(task, kind="video")
 
     def poll_video(self, task_id: str) -> ProviderResult:
-        task = self._call(self.client.get_video_task, task_id, get_settings().freepik_video_model)
+        """Current state of a video task; COMPLETED downloads the MP4 at once."""
+        model = get_settings().freepik_video_model
+        task = self._call(lambda: self.client.get_video_task(task_id, model))
         return self._result(task, kind="video")
 
     # ------------------------------------------------------------------ helpers
 
-    def _call(self, fn: Any, *args: Any) -> TaskResponse:
+    def _call(self, fn: Callable[[], T]) -> T:
         try:
-            return fn(*args)
-        except FreepikOutOfCredits:
-            # Our own Freepik balance is empty: every user is affected, so page someone.
+            return fn()
+        except fp.FreepikError as exc:
+            raise self._failure(exc) from exc
+
+    def _failure(self, exc: fp.FreepikError) -> ProviderFailure:
+        if isinstance(exc, fp.FreepikOutOfCredits):
+            # Our own Freepik balance is empty: every user is affected, so alarm on it.
             metrics.add_metric(name="FreepikOutOfCredits", unit="Count", value=1)
             logger.error("Freepik account is out of credits")
-            raise
+        return to_provider_failure(exc)
 
-    def _result(self, task: TaskResponse, *, kind: str) -> ProviderResult:
-        failure = failure_for_task(task)
+    def _result(self, task: fp.TaskResponse, *, kind: str) -> ProviderResult:
+        failure = fp.failure_for_task(task)
         if failure is not None:
-            raise failure
-        if task.status is not TaskStatus.COMPLETED:
+            raise self._failure(failure)
+        if task.status is not fp.TaskStatus.COMPLETED:
             return ProviderResult.pending(task.task_id, progress=_PROGRESS.get(task.status))
         url = task.first_url()
         if url is None:
-            raise FreepikError("the provider returned no file")
+            raise ProviderTaskFailed("the provider returned no file", provider=NAME)
         limit = MAX_IMAGE_BYTES if kind == "image" else MAX_VIDEO_BYTES
-        asset = self.client.download(url, limit)
+        asset = self._call(lambda: self.client.download(url, limit))
         return ProviderResult(
             status="completed",
             task_id=task.task_id,
             asset=asset,
             content_type=_content_type(asset, kind),
+            progress=100,
         )
 
 
@@ -127,4 +195,5 @@ def _content_type(data: bytes, kind: str) -> str:
 
 
 def create_provider() -> FreepikProvider:
+    """Factory used by ``ecomvideo.providers.get_provider("Freepik")``."""
     return FreepikProvider()

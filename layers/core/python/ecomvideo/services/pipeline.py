@@ -894,8 +894,8 @@ def poll_waiting_step(message: StepMessage) -> str:
     webhook arriving now resumes this wait. Then the provider is polled: finished -> resume
     (``complete_step``), failed -> ``fail_step``, still running -> wait again (the state
     machine loops back here on the next timeout) until ``provider_max_wait_minutes`` after the
-    step started, when the video fails as too slow. A step with no provider task (a synchronous
-    provider, or a start that never happened) fails at once.
+    step started, when the video fails as too slow. A step with no provider task yet (a slow
+    synchronous render, a backlog) just waits again: its completion uses the new token.
     """
     step = str(message.waiting_step)
     with transaction() as session:
@@ -907,16 +907,16 @@ def poll_waiting_step(message: StepMessage) -> str:
             verdict, text = "fail", (row.error if row else None) or TIMEOUT_MESSAGE
         elif row.state == StepState.DONE:
             verdict, text = "done", ""
-        elif not row.provider_task_id:
-            verdict, text = "fail", TIMEOUT_MESSAGE
-            row.state, row.error = StepState.FAILED, TIMEOUT_MESSAGE
-            video.error_message = TIMEOUT_MESSAGE
         else:
-            verdict, text = "poll", ""
+            # Whoever finishes the step next (webhook, poll, a slow synchronous worker)
+            # resumes the execution through this token.
+            verdict, text = ("poll" if row.provider_task_id else "wait"), ""
             row.task_token = message.task_token
         output = dict(row.output or {}) if row is not None else {}
         task_id = row.provider_task_id if row is not None else None
-        started_at = row.started_at if row is not None else None
+        started_at = (row.started_at if row is not None else None) or (
+            video.created_at if video is not None else None
+        )
     if verdict == "skip":
         send_failure(message.task_token, "VideoNotActive", text)
         return "skipped"
@@ -926,10 +926,11 @@ def poll_waiting_step(message: StepMessage) -> str:
     if verdict == "done":
         send_success(message.task_token, output)
         return "replayed"
-    metrics.add_metric(name="ProviderPollFallbacks", unit="Count", value=1)
-    outcome = resume_provider_task(str(task_id))
-    if outcome != "pending":
-        return outcome
+    if verdict == "poll":
+        metrics.add_metric(name="ProviderPollFallbacks", unit="Count", value=1)
+        outcome = resume_provider_task(str(task_id))
+        if outcome != "pending":
+            return outcome
     limit = timedelta(minutes=get_settings().provider_max_wait_minutes)
     if started_at is not None and clock.utcnow() - started_at >= limit:
         return fail_step(
