@@ -12,6 +12,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from devserver.app_model import AppModel, Route
@@ -107,6 +108,9 @@ class Gateway:
         preflight = self._preflight(request)
         if preflight is not None:
             return preflight
+        docs = api_docs(request)
+        if docs is not None:
+            return docs
         found = self.table.match(request.method, request.path)
         if isinstance(found, NoRoute):
             if found.allowed:
@@ -295,3 +299,29 @@ def make_server(gateway: Gateway, host: str = "127.0.0.1", port: int = 3000) -> 
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
+
+
+OPENAPI_FILE = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
+SWAGGER_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>EcomVideo AI API</title>
+<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<p style="font-family:sans-serif">The machine-readable document is at
+<a href="/openapi.json">/openapi.json</a> (Swagger UI itself loads from a CDN).</p>
+<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script>
+</body></html>
+"""
+
+
+def api_docs(request: HttpRequest) -> HttpResponse | None:
+    """``GET /openapi.json`` (docs/openapi.json, works offline) and ``GET /docs`` (Swagger UI)."""
+    if request.method != "GET":
+        return None
+    if request.path == "/openapi.json":
+        return HttpResponse(200, [("Content-Type", "application/json")], OPENAPI_FILE.read_bytes())
+    if request.path == "/docs":
+        return HttpResponse(
+            200, [("Content-Type", "text/html; charset=utf-8")], SWAGGER_PAGE.encode()
+        )
+    return None
