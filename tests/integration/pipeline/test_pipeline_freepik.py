@@ -108,6 +108,18 @@ def test_signed_webhooks_drive_image_then_video_to_completed(session, stack, fre
     assert video.status is VideoStatus.COMPLETED, video.error_message
     assert steps[:2] == ["GenerateImage", "GenerateVideo"] and steps[-1] == "Finalize"
     assert {t.kind for t in freepik.tasks.values()} == {"image", "video"}
+    image_task, video_task = sorted(freepik.tasks.values(), key=lambda t: t.kind)
+    # 9:16 mapped to Mystic's name; our webhook URL on both tasks; duration as Kling's "5".
+    assert image_task.request["aspect_ratio"] == "social_story_9_16"
+    assert image_task.webhook_url == video_task.webhook_url
+    assert image_task.webhook_url == "https://api.ecomvideo.test/webhooks/freepik"
+    assert video_task.request["duration"] == "5"
+    # Kling fetches the still from our S3 copy through a presigned GET URL, not the CDN link.
+    assert "/work/a1-image." in video_task.request["image"]
+    assert (
+        "Signature=" in video_task.request["image"]
+        or "X-Amz-Signature=" in (video_task.request["image"])
+    )
     assert video.ai_provider == "Freepik"
     # The fake serves a 360x640 H.264 file: our S3 copy is probed, not what we asked for.
     assert (video.meta["width"], video.meta["height"], video.meta["codec"]) == (360, 640, "h264")
@@ -250,9 +262,7 @@ def test_state_machine_timeout_polls_the_provider_and_resumes(session, short_sta
     assert credits.charged_amount(session, video.id) == 2
 
 
-def test_a_task_running_past_the_maximum_wait_fails_and_releases(
-    session, short_stack, monkeypatch
-):
+def test_a_task_running_past_the_maximum_wait_fails_and_releases(session, short_stack, monkeypatch):
     stack, state = short_stack
     monkeypatch.setenv("PROVIDER_MAX_WAIT_MINUTES", "0")
     reset_settings()

@@ -12,8 +12,9 @@ keeping its ``user_message`` (safe to store in ``videos.error_message``) and ``r
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from ecomvideo.clients import freepik as fp
 from ecomvideo.clients.secrets import freepik_secrets
@@ -69,7 +70,9 @@ def to_provider_failure(exc: fp.FreepikError) -> ProviderFailure:
                     provider_message=exc.provider_message,
                 )
             return target(exc.user_message, provider=NAME, provider_message=exc.provider_message)
-    failure = ProviderFailure(exc.user_message, provider=NAME, provider_message=exc.provider_message)
+    failure = ProviderFailure(
+        exc.user_message, provider=NAME, provider_message=exc.provider_message
+    )
     failure.retryable = bool(exc.retryable)  # type: ignore[misc]  # instance override
     return failure
 
@@ -79,6 +82,10 @@ class FreepikProvider:
 
     name = NAME
     asynchronous = True
+    # The pipeline passes ``model=`` (template style_settings / plan features
+    # ``freepik_image_model`` / ``freepik_video_model``) and records the model a task was
+    # started with, so polling uses that model's status path.
+    configurable_models = True
 
     def __init__(self, client: fp.FreepikClient | None = None) -> None:
         self._client = client
@@ -92,8 +99,25 @@ class FreepikProvider:
 
     # ------------------------------------------------------------------ image (Mystic)
 
-    def start_image(self, request: ImageRequest) -> ProviderResult:
-        """Start a Mystic task (aspect ratio mapped by ``MysticRequest``); ``pending``."""
+    def model(self, kind: Literal["image", "video"], requested: str | None = None) -> str:
+        """``requested`` when it names a known ``kind`` model, else the settings default.
+
+        A misconfigured template or plan must not break generation: it is logged and ignored.
+        """
+        settings = get_settings()
+        default = settings.freepik_image_model if kind == "image" else settings.freepik_video_model
+        if requested and requested != default:
+            spec = fp.MODELS.get(requested)
+            if spec is not None and spec.kind == kind:
+                return requested
+            logger.warning("unknown Freepik model ignored", extra={"model": requested})
+        return default
+
+    def start_image(self, request: ImageRequest, *, model: str | None = None) -> ProviderResult:
+        """Start a Mystic task (aspect ratio mapped by ``MysticRequest``); ``pending``.
+
+        ``metadata["model"]`` of the result names the model used (pass it to ``poll_image``).
+        """
         try:
             req = fp.MysticRequest(
                 prompt=request.prompt[:2500],
@@ -104,19 +128,19 @@ class FreepikProvider:
             raise InvalidProviderInput(
                 "the image request is not valid for the provider", provider=NAME
             ) from exc
-        model = get_settings().freepik_image_model
-        task = self._call(lambda: self.client.create_image_task(req, model))
-        return self._result(task, kind="image")
+        used = self.model("image", model)
+        task = self._call(lambda: self.client.create_image_task(req, used))
+        return _with_model(self._result(task, kind="image"), used)
 
-    def poll_image(self, task_id: str) -> ProviderResult:
+    def poll_image(self, task_id: str, *, model: str | None = None) -> ProviderResult:
         """Current state of an image task; COMPLETED downloads the image at once."""
-        model = get_settings().freepik_image_model
-        task = self._call(lambda: self.client.get_image_task(task_id, model))
+        used = self.model("image", model)
+        task = self._call(lambda: self.client.get_image_task(task_id, used))
         return self._result(task, kind="image")
 
     # ------------------------------------------------------------------ video (Kling)
 
-    def start_video(self, request: VideoRequest) -> ProviderResult:
+    def start_video(self, request: VideoRequest, *, model: str | None = None) -> ProviderResult:
         """Start an image-to-video task; duration mapped to 5/10 s by ``KlingRequest``.
 
         The image is our S3 copy's presigned URL when the pipeline gives one, else the bytes
@@ -139,14 +163,14 @@ class FreepikProvider:
                 "the image cannot be used by the video provider (too large or invalid)",
                 provider=NAME,
             ) from exc
-        model = get_settings().freepik_video_model
-        task = self._call(lambda: self.client.create_video_task(req, model))
-        return self._result(task, kind="video")
+        used = self.model("video", model)
+        task = self._call(lambda: self.client.create_video_task(req, used))
+        return _with_model(self._result(task, kind="video"), used)
 
-    def poll_video(self, task_id: str) -> ProviderResult:
+    def poll_video(self, task_id: str, *, model: str | None = None) -> ProviderResult:
         """Current state of a video task; COMPLETED downloads the MP4 at once."""
-        model = get_settings().freepik_video_model
-        task = self._call(lambda: self.client.get_video_task(task_id, model))
+        used = self.model("video", model)
+        task = self._call(lambda: self.client.get_video_task(task_id, used))
         return self._result(task, kind="video")
 
     # ------------------------------------------------------------------ helpers
@@ -182,6 +206,10 @@ class FreepikProvider:
             content_type=_content_type(asset, kind),
             progress=100,
         )
+
+
+def _with_model(result: ProviderResult, model: str) -> ProviderResult:
+    return dataclasses.replace(result, metadata={**result.metadata, "model": model})
 
 
 def _content_type(data: bytes, kind: str) -> str:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import tempfile
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -220,10 +220,14 @@ class Output:
 
 @dataclass(frozen=True)
 class Started:
-    """An asynchronous provider task was started; completion comes by webhook or poll."""
+    """An asynchronous provider task was started; completion comes by webhook or poll.
+
+    ``options`` are what polling the task needs again (e.g. ``{"model": ...}``).
+    """
 
     provider: str
     task_id: str
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -371,6 +375,7 @@ def _image_step(ctx: StepContext) -> StepResult:
     video = ctx.video
     provider = _provider(video)
     width, height = _size(video)
+    options = _model_options(video, provider, IMAGE)
     result = provider.start_image(
         ImageRequest(
             prompt=video.text_prompt,
@@ -380,10 +385,11 @@ def _image_step(ctx: StepContext) -> StepResult:
             style=video.style,
             product=_product(video),
             reference=_reference(ctx),
-        )
+        ),
+        **options,
     )
     if not result.is_completed:
-        return Started(provider.name, str(result.task_id))
+        return Started(provider.name, str(result.task_id), _started_options(result))
     return Output(_store_provider_asset(video, ctx.message.attempt, IMAGE, result))
 
 
@@ -394,10 +400,11 @@ def _video_step(ctx: StepContext) -> StepResult:
     provider = _provider(video)
     width, height = _size(video)
     card = _product(video)
-    # Remote providers fetch our S3 copy through a short-lived presigned URL (no megabytes of
-    # base64 in the request); synchronous ones get the bytes.
+    # Remote providers may fetch our S3 copy through a short-lived presigned URL (Freepik
+    # prefers it to megabytes of base64); every provider also gets the bytes.
     location = _source_location(ctx) if getattr(provider, "asynchronous", False) else None
     image_url = aws.presigned_get(*location, expires_in=3600) if location else None
+    options = _model_options(video, provider, VIDEO)
     result = provider.start_video(
         VideoRequest(
             prompt=video.text_prompt,
@@ -405,22 +412,63 @@ def _video_step(ctx: StepContext) -> StepResult:
             aspect_ratio=video.aspect_ratio,
             width=width,
             height=height,
-            image_bytes=None if image_url else _source_image(ctx),
+            image_bytes=_source_image(ctx),
             image_url=image_url,
             title=video.title,
             price_text=card.price,
             product=card,
             style=video.style,
             reference=_reference(ctx),
-        )
+        ),
+        **options,
     )
     if not result.is_completed:
-        return Started(provider.name, str(result.task_id))
+        return Started(provider.name, str(result.task_id), _started_options(result))
     output = _store_provider_asset(video, ctx.message.attempt, VIDEO, result)
     if result.thumbnail:
         output["thumbnailKey"] = _key(video, f"work/a{ctx.message.attempt}-thumb.jpg")
         _put(output["thumbnailKey"], bytes(result.thumbnail), "image/jpeg")
     return Output(output)
+
+
+def _model_options(video: Video, provider: Any, step: str) -> dict[str, Any]:
+    """``{"model": ...}`` for providers whose models are configurable, else ``{}``.
+
+    Key ``<provider>_<image|video>_model`` (e.g. ``freepik_video_model``): the video template's
+    ``style_settings`` wins over the plan's ``features`` (a JSON object, or list entries
+    ``"freepik_video_model=kling-v2-5-pro"``); neither -> the provider's default (settings).
+    """
+    if not getattr(provider, "configurable_models", False):
+        return {}
+    key = f"{str(provider.name).lower()}_{'image' if step == IMAGE else 'video'}_model"
+    from ecomvideo.models import VideoTemplate
+    from ecomvideo.services.videos import current_plan
+
+    with transaction() as session:
+        template = session.get(VideoTemplate, video.template_id) if video.template_id else None
+        model = _config_value(template.style_settings if template else None, key)
+        if model is None:
+            model = _config_value(current_plan(session, video.user_id).features, key)
+    return {"model": model} if model else {}
+
+
+def _config_value(config: Any, key: str) -> str | None:
+    """``key`` from a JSON object, or from ``"key=value"`` entries of a JSON list."""
+    if isinstance(config, dict):
+        value = config.get(key)
+        return str(value) if value else None
+    if isinstance(config, list):
+        for entry in config:
+            name, sep, value = str(entry).partition("=")
+            if sep and name.strip() == key and value.strip():
+                return value.strip()
+    return None
+
+
+def _started_options(result: Any) -> dict[str, Any]:
+    """What polling a started task needs again (the model it was started with)."""
+    model = (getattr(result, "metadata", None) or {}).get("model")
+    return {"model": str(model)} if model else {}
 
 
 def _reference(ctx: StepContext) -> str:
@@ -647,9 +695,18 @@ def _attempt_of(video: Video) -> int:
 
 def _record_started(message: StepMessage, started: Started) -> None:
     with transaction() as session:
-        row, _video = _lock(session, message)
+        row, video = _lock(session, message)
         row.provider = started.provider
         row.provider_task_id = started.task_id
+        # Until the step is Done, ``output`` keeps what polling needs (the model); the result
+        # replaces it.
+        row.output = {"started": started.options} if started.options else None
+        if video is not None and started.provider == "Freepik" and len(started.task_id) <= 100:
+            # The spec's columns (unique partial indexes): support can find a video by task id.
+            if message.step == IMAGE:
+                video.freepik_image_task_id = started.task_id
+            else:
+                video.freepik_task_id = started.task_id
 
 
 def _reset(message: StepMessage) -> None:
@@ -831,8 +888,8 @@ def resume_provider_task(provider_task_id: str) -> str:
     """Poll the provider task a step waits on and resume the execution when it is done.
 
     The entry point of the Freepik webhook and of the polling sweep (lost webhooks). Returns
-    ``unknown`` (no step waits on it), ``done`` (already resumed), ``pending`` (still running:
-    a heartbeat is sent), ``completed`` or ``failed``. Idempotent.
+    ``unknown`` (no step waits on it), ``done`` (already resumed), ``pending`` (still
+    running), ``completed`` or ``failed``. Idempotent.
     """
     with transaction() as session:
         row = for_task(session, provider_task_id)
@@ -844,19 +901,26 @@ def resume_provider_task(provider_task_id: str) -> str:
         if video is None:
             return "unknown"
         video_id, attempt, step = row.video_id, row.attempt, row.step
-        provider_name, token = row.provider, row.task_token
+        provider_name = row.provider
+        started = dict((row.output or {}).get("started") or {})
         session.expunge(video)
     provider = _provider_named(provider_name)
+    # Poll with the model the task was started with (its status path depends on it).
+    options = (
+        {"model": started["model"]}
+        if started.get("model") and getattr(provider, "configurable_models", False)
+        else {}
+    )
     try:
-        result = (provider.poll_image if step == IMAGE else provider.poll_video)(provider_task_id)
+        poll = provider.poll_image if step == IMAGE else provider.poll_video
+        result = poll(provider_task_id, **options)
     except ProviderError as exc:
         if getattr(exc, "retryable", False):
             raise
         code = str(getattr(exc, "code", type(exc).__name__))
         return fail_step(video_id, attempt, step, exc.detail, error=f"Provider.{code}")
     if not result.is_completed:
-        if token:
-            _send("send_task_heartbeat", taskToken=token)
+        # No heartbeat: the waits have plain timeouts, and on one the PollProvider state polls.
         return "pending"
     output = _store_provider_asset(video, attempt, step, result)
     return complete_step(video_id, attempt, step, output)
@@ -900,7 +964,9 @@ def poll_waiting_step(message: StepMessage) -> str:
     step = str(message.waiting_step)
     with transaction() as session:
         video = session.get(Video, message.video_id, with_for_update=True)
-        row = session.get(PipelineStep, (message.video_id, message.attempt, step), with_for_update=True)
+        row = session.get(
+            PipelineStep, (message.video_id, message.attempt, step), with_for_update=True
+        )
         if video is None or _attempt_of(video) != message.attempt or video.status.is_terminal:
             verdict, text = "skip", "The video is no longer active."
         elif row is None or row.state == StepState.FAILED:
@@ -921,7 +987,7 @@ def poll_waiting_step(message: StepMessage) -> str:
         send_failure(message.task_token, "VideoNotActive", text)
         return "skipped"
     if verdict == "fail":
-        send_failure(message.task_token, "States.Timeout", text)
+        send_failure(message.task_token, "Provider.Timeout", text)
         return "failed"
     if verdict == "done":
         send_success(message.task_token, output)
@@ -934,6 +1000,6 @@ def poll_waiting_step(message: StepMessage) -> str:
     limit = timedelta(minutes=get_settings().provider_max_wait_minutes)
     if started_at is not None and clock.utcnow() - started_at >= limit:
         return fail_step(
-            message.video_id, message.attempt, step, TIMEOUT_MESSAGE, error="States.Timeout"
+            message.video_id, message.attempt, step, TIMEOUT_MESSAGE, error="Provider.Timeout"
         )
     return "waiting"

@@ -1,0 +1,173 @@
+"""Cold-start import cost of every Lambda handler, next to the floor of what it really needs.
+
+For each ``functions/<name>/app.py`` (run from the repository root):
+
+* ``import``: wall time of importing the handler module in a fresh interpreter (the INIT phase
+  minus the runtime's own start), median of ``--runs`` runs;
+* ``floor``: the same for only the third-party libraries the handler cannot do without
+  (``FLOORS`` below); ``ratio`` = import / floor (target: <= 1.15);
+* ``heaviest``: the top-level packages with the largest cumulative time in ``-X importtime``.
+
+    .venv/bin/python bench/cold_start.py [--runs 5] [--only auth,authorizer] [--markdown]
+
+Lambda's environment is imitated (AWS_LAMBDA_FUNCTION_NAME, region, service name), so Powertools
+behaves as it does there (Tracer enabled: aws_xray_sdk is part of the cost).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYER = ROOT / "layers" / "core" / "python"
+
+# Third-party building blocks (measured together in one interpreter).
+POWERTOOLS_API = [
+    "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.logging",
+    "aws_lambda_powertools.tracing",
+    "aws_lambda_powertools.metrics",
+    "pydantic",
+]
+ORM = ["sqlalchemy.orm", "sqlalchemy.dialects.postgresql", "psycopg"]
+BATCH = ["aws_lambda_powertools.utilities.batch", "aws_lambda_powertools.tracing"]
+BOTO3 = ["boto3"]
+
+FLOORS: dict[str, list[str]] = {
+    # No database, no boto3: PyJWT + cryptography (Ed25519) + Logger.
+    "authorizer": [
+        "jwt",
+        "cryptography.hazmat.primitives.asymmetric.ed25519",
+        "aws_lambda_powertools.logging",
+    ],
+    # Signature check first; the ORM and boto3 (task tokens, S3) are needed for valid callbacks.
+    "freepik_webhook": POWERTOOLS_API + ORM + BOTO3,
+    "stripe_webhook": POWERTOOLS_API + ORM + ["stripe"],
+    # boto3 on some paths only (S3 presigning, Step Functions, SQS): counted, they need it.
+    "videos": POWERTOOLS_API + ORM + BOTO3,
+    "scraping": POWERTOOLS_API + ORM + BOTO3,
+    "public": POWERTOOLS_API + ORM + BOTO3,
+    "billing": POWERTOOLS_API + ORM + ["stripe"],
+    "auth": POWERTOOLS_API + ORM + ["jwt", "argon2"],
+    "account": POWERTOOLS_API + ORM + ["jwt", "argon2"],
+    "pipeline_worker": BATCH + ORM + BOTO3,
+    "analytics_ingest": BATCH + ORM,
+    "cleanup": ["aws_lambda_powertools.logging", "aws_lambda_powertools.tracing"] + ORM + BOTO3,
+    "jobs_worker": ["aws_lambda_powertools.logging", "aws_lambda_powertools.tracing"] + ORM,
+}
+DEFAULT_FLOOR = POWERTOOLS_API + ORM
+
+TIMER = """
+import sys, time
+sys.path[:0] = {paths!r}
+t0 = time.perf_counter()
+{body}
+print(time.perf_counter() - t0)
+"""
+
+
+def _env(name: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_"))}
+    env.update(
+        AWS_LAMBDA_FUNCTION_NAME=f"bench-{name}",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+        POWERTOOLS_SERVICE_NAME=name,
+        POWERTOOLS_METRICS_NAMESPACE="EcomVideo",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
+def _run(code: str, env: dict[str, str], *flags: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *flags, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def _median_import(body: str, paths: list[str], env: dict[str, str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        proc = _run(TIMER.format(paths=paths, body=body), env)
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr.strip().splitlines()[-1])
+        times.append(float(proc.stdout.strip().splitlines()[-1]))
+    return statistics.median(times) * 1000
+
+
+def _heaviest(paths: list[str], env: dict[str, str], top: int = 4) -> list[tuple[str, float]]:
+    """Top-level packages by cumulative import time (``-X importtime``, one run)."""
+    proc = _run(TIMER.format(paths=paths, body="import app"), env, "-X", "importtime")
+    totals: dict[str, float] = defaultdict(float)
+    for line in proc.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        _, cumulative, name = line.split("|", 2)
+        if name.startswith("  ") or not cumulative.strip().isdigit():
+            continue  # nested import: already inside its parent's cumulative time
+        package = name.strip().split(".")[0]
+        if package not in {"app", "ecomvideo"}:
+            totals[package] += int(cumulative) / 1000
+    return sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:top]
+
+
+def measure(name: str, runs: int) -> dict[str, object]:
+    """Import/floor/ratio/heaviest of one handler."""
+    env = _env(name)
+    paths = [str(LAYER), str(ROOT / "functions" / name)]
+    handler = _median_import("import app", paths, env, runs)
+    floor_modules = FLOORS.get(name, DEFAULT_FLOOR)
+    floor = _median_import("\n".join(f"import {m}" for m in floor_modules), [], env, runs)
+    return {
+        "name": name,
+        "import_ms": handler,
+        "floor_ms": floor,
+        "ratio": handler / floor if floor else float("nan"),
+        "heaviest": _heaviest(paths, env),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only", default="", help="comma-separated function directories")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    args = parser.parse_args(argv)
+
+    names = sorted(p.parent.name for p in (ROOT / "functions").glob("*/app.py"))
+    if args.only:
+        names = [n for n in names if n in set(args.only.split(","))]
+    rows = [measure(name, args.runs) for name in names]
+
+    if args.markdown:
+        print("| handler | import ms | floor ms | ratio | heaviest imports (cumulative ms) |")
+        print("|---|---:|---:|---:|---|")
+    for row in rows:
+        heavy = ", ".join(f"{pkg} {ms:.0f}" for pkg, ms in row["heaviest"])
+        cells = (
+            row["name"],
+            f"{row['import_ms']:.0f}",
+            f"{row['floor_ms']:.0f}",
+            f"{row['ratio']:.2f}",
+            heavy,
+        )
+        if args.markdown:
+            print("| " + " | ".join(cells) + " |")
+        else:
+            print(f"{cells[0]:<18} {cells[1]:>7} {cells[2]:>7} {cells[3]:>6}  {cells[4]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

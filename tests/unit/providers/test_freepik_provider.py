@@ -1,0 +1,123 @@
+"""The Freepik provider without a pipeline: error mapping, request mapping, asset download."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from ecomvideo.clients import freepik as fp
+from ecomvideo.providers import (
+    ContentRejected,
+    ImageRequest,
+    InvalidProviderInput,
+    ProviderOutOfCredits,
+    ProviderRateLimited,
+    ProviderTaskFailed,
+    ProviderUnavailable,
+    VideoRequest,
+)
+from ecomvideo.providers.freepik import FreepikProvider, to_provider_failure
+from ecomvideo.services import pipeline
+from tests.fakes.freepik_fake import FreepikFakeState, freepik_respx
+
+
+@pytest.fixture
+def fake():
+    state = FreepikFakeState()
+    router = freepik_respx(state=state)
+    client = fp.FreepikClient(
+        api_key=state.api_key,
+        http=httpx.Client(transport=httpx.MockTransport(router.handler)),
+        sleep=lambda _s: None,
+    )
+    return state, FreepikProvider(client)
+
+
+@pytest.mark.parametrize(
+    ("error", "expected", "retryable"),
+    [
+        (
+            fp.FreepikInvalidParams([{"name": "image", "reason": "too small"}]),
+            InvalidProviderInput,
+            False,
+        ),
+        (fp.FreepikOutOfCredits(), ProviderOutOfCredits, False),
+        (fp.FreepikRateLimited(retry_after=3), ProviderRateLimited, True),
+        (fp.FreepikUnavailable(), ProviderUnavailable, True),
+        (fp.FreepikContentRejected(), ContentRejected, False),
+        (fp.FreepikTaskFailed(), ProviderTaskFailed, False),
+    ],
+)
+def test_client_errors_become_provider_failures_with_the_same_message(error, expected, retryable):
+    failure = to_provider_failure(error)
+    assert type(failure) is expected
+    assert failure.user_message == error.user_message
+    assert failure.retryable is retryable
+    assert failure.provider == "Freepik"
+
+
+def test_auth_error_keeps_its_message_and_is_not_retryable():
+    failure = to_provider_failure(fp.FreepikAuthError())
+    assert failure.user_message == "provider authentication failed"
+    assert failure.retryable is False
+
+
+def test_image_task_is_pending_then_completed_with_the_downloaded_png(fake):
+    state, provider = fake
+    started = provider.start_image(
+        ImageRequest(prompt="A lamp", aspect_ratio="9:16", width=720, height=1280)
+    )
+    assert started.status == "pending" and started.task_id in state.tasks
+    assert state.tasks[started.task_id].request["aspect_ratio"] == "social_story_9_16"
+    assert provider.poll_image(started.task_id).status == "pending"
+
+    state.complete(started.task_id)
+    done = provider.poll_image(started.task_id)
+
+    assert done.is_completed and done.content_type == "image/png"
+    assert done.asset and done.asset.startswith(b"\x89PNG")
+
+
+def test_video_from_a_url_maps_duration_and_failed_task_raises(fake):
+    state, provider = fake
+    started = provider.start_video(
+        VideoRequest(
+            prompt="Slow pan",
+            duration_seconds=9,
+            aspect_ratio="9:16",
+            width=720,
+            height=1280,
+            image_url="https://bucket.s3.amazonaws.com/a.png?X-Amz-Signature=abc",
+        )
+    )
+    request = state.tasks[started.task_id].request
+    assert request["duration"] == "10" and request["image"].startswith("https://bucket")
+
+    state.fail(started.task_id)
+    with pytest.raises(ProviderTaskFailed) as caught:
+        provider.poll_video(started.task_id)
+    assert caught.value.user_message == "generation failed at provider"
+
+
+def test_video_without_any_image_is_refused(fake):
+    _state, provider = fake
+    with pytest.raises(InvalidProviderInput):
+        provider.start_video(
+            VideoRequest(
+                prompt="x", duration_seconds=5, aspect_ratio="9:16", width=720, height=1280
+            )
+        )
+
+
+def test_poll_provider_message_must_name_a_pollable_step():
+    body = {
+        "step": "PollProvider",
+        "videoId": "6499d79a-ba22-4933-993f-c1122bd259b1",
+        "userId": "081e480a-165f-4060-9509-af39c99849c5",
+        "attempt": 1,
+        "taskToken": "tok",
+    }
+    with pytest.raises(ValueError):
+        pipeline.StepMessage.parse({**body, "waitingStep": "Finalize"})
+    message = pipeline.StepMessage.parse({**body, "waitingStep": "GenerateVideo"})
+    assert message.waiting_step == "GenerateVideo"
