@@ -58,8 +58,8 @@ FLOORS: dict[str, list[str]] = {
     "account": POWERTOOLS_API + ORM + ["jwt", "argon2"],
     "pipeline_worker": BATCH + ORM + BOTO3,
     "analytics_ingest": BATCH + ORM,
-    "cleanup": ["aws_lambda_powertools.logging", "aws_lambda_powertools.tracing"] + ORM + BOTO3,
-    "jobs_worker": ["aws_lambda_powertools.logging", "aws_lambda_powertools.tracing"] + ORM,
+    "cleanup": ["aws_lambda_powertools.logging", "aws_lambda_powertools.tracing", *ORM, *BOTO3],
+    "jobs_worker": ["aws_lambda_powertools.logging", "aws_lambda_powertools.tracing", *ORM],
 }
 DEFAULT_FLOOR = POWERTOOLS_API + ORM
 
