@@ -30,7 +30,23 @@ COMMON_ERRORS = {
     "429": "Rate limited",
 }
 AUTH_ERRORS = {"401": "Missing or invalid access token", "403": "Not allowed for your role"}
+# Public routes answer 401 too: wrong password, invalid refresh token, bad webhook signature.
+PUBLIC_ERRORS = {"401": "Invalid credentials, token or signature"}
+# Also without a path id: an unknown plan, pack, category or subscription named in the request.
+NOT_FOUND = {"404": "Not found (or not yours)"}
 BODY_ERRORS = {"415": "Send application/json"}
+WRITE_ERRORS = {"409": "Conflicts with the current state (duplicate, wrong status)"}
+# Authenticated writes may spend credits (InsufficientCredits, PaymentRequired).
+PAYMENT_ERRORS = {"402": "Not enough credits (balance and cost in the problem)"}
+# The path exists but not with this method (the local stack and Powertools both answer so).
+METHOD_ERRORS = {"405": "Method not allowed on this path (see Allow)"}
+# Timestamps are naive UTC (ecomvideo.clock) serialised without an offset, which JSON Schema's
+# "date-time" (RFC 3339) rejects; document what is really sent until responses carry "Z".
+TIMESTAMP = {
+    "type": "string",
+    "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$",
+    "description": "ISO 8601 timestamp in UTC (responses currently omit the offset)",
+}
 
 
 def _norm(path: str) -> str:
@@ -104,15 +120,56 @@ def build() -> dict[str, Any]:
         schema = app.get_openapi_schema().model_dump(by_alias=True, exclude_none=True, mode="json")
         document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
         generated = {_norm(p): item for p, item in schema.get("paths", {}).items()}
+        docstrings = _route_docstrings(app)
         for route in function_routes:
             item = generated.get(_norm(route.path), {})
             operation = item.get(route.method.lower())
             if operation is None:
                 operation = {"summary": f"{route.method} {route.path}", "responses": {}}
+            summary = docstrings.get((route.method, _norm(route.path)))
+            if summary:
+                operation["summary"] = summary
+            _rename_path_parameters(operation, route.path)
             _decorate(operation, route)
             document["paths"].setdefault(route.path, {})[route.method.lower()] = operation
     document["paths"] = dict(sorted(document["paths"].items()))
+    _document_timestamps(document)
     return document
+
+
+def _route_docstrings(app: Any) -> dict[tuple[str, str], str]:
+    """(METHOD, normalised path) -> the route function's summary (docstring line or name)."""
+    found: dict[tuple[str, str], str] = {}
+    for route in list(app._static_routes) + list(app._dynamic_routes):
+        func = getattr(route, "func", None)
+        if func is None:
+            continue
+        doc = (func.__doc__ or "").strip().splitlines()
+        summary = doc[0].strip().rstrip(".") if doc else func.__name__.replace("_", " ").strip()
+        found[(route.method, _norm(route.path))] = summary[:1].upper() + summary[1:]
+    return found
+
+
+def _rename_path_parameters(operation: dict[str, Any], template_path: str) -> None:
+    """Use the template's parameter names: the handler may call ``{id}`` ``{webhook_id}``."""
+    names = re.findall(r"\{([^}]+)\}", template_path)
+    path_params = [p for p in operation.get("parameters", []) if p.get("in") == "path"]
+    for param, name in zip(path_params, names, strict=False):
+        param["name"] = name
+
+
+def _document_timestamps(node: Any) -> None:
+    """Replace every ``format: date-time`` string schema by ``TIMESTAMP`` (see above)."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and node.get("format") == "date-time":
+            node.pop("format")
+            for key, value in TIMESTAMP.items():
+                node.setdefault(key, value)
+        for value in node.values():
+            _document_timestamps(value)
+    elif isinstance(node, list):
+        for value in node:
+            _document_timestamps(value)
 
 
 def _add_plain_routes(document: dict[str, Any], routes: list[Any]) -> None:
@@ -125,6 +182,18 @@ def _add_plain_routes(document: dict[str, Any], routes: list[Any]) -> None:
             "responses": {"200": {"description": "Accepted (also for unknown events)"}},
         }
         _decorate(operation, route)
+        for code, response in operation["responses"].items():
+            if code[0] in "45":
+                # Webhook handlers answer errors as plain JSON, not problem+json.
+                operation["responses"][code] = {
+                    "description": response["description"],
+                    "content": {
+                        "application/json": {"schema": {"type": "object"}},
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        },
+                    },
+                }
         document["paths"].setdefault(route.path, {})[route.method.lower()] = operation
 
 
@@ -132,18 +201,38 @@ def _decorate(operation: dict[str, Any], route: Any) -> None:
     operation["operationId"] = f"{route.function}.{route.method.lower()}.{_norm(route.path)}"
     operation.setdefault("summary", f"{route.method} {route.path}")
     responses = operation.setdefault("responses", {})
-    errors = dict(COMMON_ERRORS)
+    if not any(code.startswith("2") for code in responses):
+        # Routes outside a resolver's schema (e.g. the local dev mailbox): JSON, undescribed.
+        responses["200"] = {"description": "OK", "content": {"application/json": {"schema": {}}}}
+    errors = {**COMMON_ERRORS, **METHOD_ERRORS}
     if route.authorizer is None:
         operation["security"] = []
+        errors.update(PUBLIC_ERRORS)
     else:
         errors.update(AUTH_ERRORS)
-    if "{" in route.path:
-        errors["404"] = "Not found (or not yours)"
+    errors.update(NOT_FOUND)
     if route.method in ("POST", "PUT", "PATCH"):
         errors.update(BODY_ERRORS)
+    if route.method != "GET":
+        errors.update(WRITE_ERRORS)
+        if route.authorizer is not None:
+            errors.update(PAYMENT_ERRORS)
+    for code, response in responses.items():
+        if code == "204":
+            response.pop("content", None)  # 204 has no body (Powertools documents a JSON null)
+    if _has_csv_format(operation) and "200" in responses:
+        responses["200"].setdefault("content", {})["text/csv"] = {"schema": {"type": "string"}}
     for code, description in errors.items():
         # Our validation errors are problem+json, not Powertools' default HTTPValidationError.
         responses[code] = {**PROBLEM_REF, "description": description}
+
+
+def _has_csv_format(operation: dict[str, Any]) -> bool:
+    """A ``format`` query parameter that offers ``csv`` (analytics exports)."""
+    for param in operation.get("parameters", []):
+        if param.get("in") == "query" and param.get("name") == "format":
+            return "csv" in json.dumps(param.get("schema", {}))
+    return False
 
 
 def main() -> int:

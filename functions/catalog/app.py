@@ -67,7 +67,7 @@ def list_tags(
         return schemas.TagList(items=[schemas.TagOut.model_validate(t) for t in rows])
 
 
-@app.post("/v1/admin/templates")
+@app.post("/v1/admin/templates", responses={201: {"description": "Created"}})
 def create_template(body: schemas.TemplateIn) -> Response[schemas.TemplateOut]:
     actor = _editor()
     with transaction() as session:
@@ -93,7 +93,7 @@ def delete_template(template_id: uuid.UUID) -> Response[None]:
     return Response(status_code=204, body="")
 
 
-@app.post("/v1/admin/video-categories")
+@app.post("/v1/admin/video-categories", responses={201: {"description": "Created"}})
 def create_category(body: schemas.CategoryIn) -> Response[schemas.CategoryOut]:
     _editor()
     with transaction() as session:
@@ -118,7 +118,7 @@ def delete_category(category_id: uuid.UUID) -> Response[None]:
     return Response(status_code=204, body="")
 
 
-@app.post("/v1/admin/tags")
+@app.post("/v1/admin/tags", responses={201: {"description": "Created"}})
 def create_tag(body: schemas.TagIn) -> Response[schemas.TagOut]:
     _editor()
     with transaction() as session:

@@ -85,7 +85,7 @@ def list_rules(
         return products.list_rules(session, domain=domain, cursor=cursor, limit=limit)
 
 
-@app.post("/v1/admin/scraping-rules")
+@app.post("/v1/admin/scraping-rules", responses={201: {"description": "Created"}})
 def create_rule(body: schemas.ScrapingRuleIn) -> Response[schemas.ScrapingRuleOut]:
     principal = current_principal(app)
     require_roles(principal, *RULE_ROLES)

@@ -19,7 +19,7 @@ from ecomvideo.services import sharing
 app = create_app()
 
 
-@app.post("/v1/videos/<video_id>/shares")
+@app.post("/v1/videos/<video_id>/shares", responses={201: {"description": "Created"}})
 def create_share(video_id: uuid.UUID, body: schemas.ShareCreate) -> Response[schemas.ShareOut]:
     principal = current_principal(app)
     with transaction() as session:

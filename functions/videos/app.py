@@ -26,7 +26,7 @@ from ecomvideo.services import videos
 app = create_app()
 
 
-@app.post("/v1/videos")
+@app.post("/v1/videos", responses={202: {"description": "Accepted; poll the video"}})
 def create_video(body: schemas.VideoCreate) -> Response[schemas.VideoAccepted]:
     principal = current_principal(app)
     key = app.current_event.headers.get("idempotency-key")
@@ -98,7 +98,7 @@ def cancel_video(video_id: uuid.UUID) -> dict[str, Any]:
     return {"id": str(video_id), "status": str(status)}
 
 
-@app.post("/v1/videos/<video_id>/retry")
+@app.post("/v1/videos/<video_id>/retry", responses={202: {"description": "Accepted"}})
 def retry_video(video_id: uuid.UUID) -> Response[schemas.VideoAccepted]:
     accepted = videos.retry(current_principal(app), video_id)
     return Response(202, "application/json", accepted)
@@ -113,7 +113,7 @@ def download_video(video_id: uuid.UUID) -> Response[None]:
     )
 
 
-@app.post("/v1/uploads")
+@app.post("/v1/uploads", responses={201: {"description": "Created"}})
 def create_upload(body: schemas.UploadRequest) -> Response[schemas.UploadTicket]:
     ticket = videos.create_upload(current_principal(app).user_id, body)
     return Response(201, "application/json", ticket)

@@ -32,7 +32,7 @@ def _delivery(row: WebhookDelivery) -> s.DeliveryOut:
     return s.DeliveryOut.model_validate(row, from_attributes=True)
 
 
-@app.post("/v1/webhooks")
+@app.post("/v1/webhooks", responses={201: {"description": "Created"}})
 def create_webhook(body: s.WebhookCreate):
     user_id = current_principal(app).user_id
     with transaction() as session:

@@ -14,7 +14,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from ecomvideo.errors import AppError
 from ecomvideo.http.problems import PROBLEM_CONTENT_TYPE, from_app_error, problem, validation_errors
@@ -38,7 +41,34 @@ class Api(APIGatewayHttpResolver):
                 f"The request body is larger than {limit} bytes.",
                 slug="payload-too-large",
             )
+        if body and event.get("isBase64Encoded") and not _utf8(body):
+            # API Gateway base64-encodes bodies that are not text; JSON must be UTF-8 text.
+            return problem_event_response(
+                400, "Malformed JSON", "The request body is not valid JSON.", slug="malformed-json"
+            )
+        if body and not _is_json(str((event.get("headers") or {}).get("content-type") or "")):
+            # The API speaks JSON only; Powertools would otherwise parse form and multipart
+            # bodies (and raise a bare ValueError, a 500, for a multipart without boundary).
+            return problem_event_response(
+                415,
+                "Unsupported Media Type",
+                "Send the request body as application/json.",
+                slug="unsupported-media-type",
+            )
         return super().resolve(event, context)
+
+
+def _utf8(base64_body: str) -> bool:
+    try:
+        base64.b64decode(base64_body).decode("utf-8")
+    except ValueError:  # binascii.Error and UnicodeDecodeError are both ValueErrors
+        return False
+    return True
+
+
+def _is_json(content_type: str) -> bool:
+    """No header (Powertools reads JSON then) or ``application/json`` (any parameters)."""
+    return content_type.split(";", 1)[0].strip().lower() in ("", "application/json")
 
 
 def problem_event_response(status: int, title: str, detail: str, *, slug: str) -> dict[str, Any]:
@@ -115,6 +145,18 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
             slug="validation-error",
             instance=path,
             extra={"errors": validation_errors(errors)},
+        )
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported_media_type(exc: RequestUnsupportedContentType) -> Response:
+        # Powertools raises this (not a RequestValidationError) for a body sent as e.g.
+        # text/plain; without this handler it fell through to the 500 below.
+        return problem(
+            415,
+            "Unsupported Media Type",
+            "Send the request body as application/json.",
+            slug="unsupported-media-type",
+            instance=app.current_event.path,
         )
 
     @app.exception_handler(NotFoundError)

@@ -48,12 +48,16 @@ class CategoryOut(_Out):
     is_active: bool | None = True
 
 
+# sort_order is an INTEGER column: out-of-range values were a 500 (DataError) until bounded.
+SortOrder = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+
+
 class CategoryIn(_Request):
     name: Name100
     description: str | None = None
     color_hex: Hex | None = None
     icon_name: Annotated[str, StringConstraints(max_length=50)] | None = None
-    sort_order: int = 0
+    sort_order: SortOrder = 0
     is_active: bool = True
 
 
@@ -62,7 +66,7 @@ class CategoryPatch(_Request):
     description: str | None = None
     color_hex: Hex | None = None
     icon_name: Annotated[str, StringConstraints(max_length=50)] | None = None
-    sort_order: int | None = None
+    sort_order: SortOrder | None = None
     is_active: bool | None = None
 
 
