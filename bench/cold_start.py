@@ -6,7 +6,8 @@ For each ``functions/<name>/app.py`` (run from the repository root):
   minus the runtime's own start), median of ``--runs`` runs;
 * ``floor``: the same for only the third-party libraries the handler cannot do without
   (``FLOORS`` below); ``ratio`` = import / floor (target: <= 1.15);
-* ``heaviest``: the top-level packages with the largest cumulative time in ``-X importtime``.
+* ``heaviest``: the top-level packages whose modules' own import time (``-X importtime``)
+  adds up to the most.
 
     .venv/bin/python bench/cold_start.py [--runs 5] [--only auth,authorizer] [--markdown]
 
@@ -27,17 +28,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LAYER = ROOT / "layers" / "core" / "python"
 
-# Third-party building blocks (measured together in one interpreter).
+# Third-party building blocks (measured together in one interpreter). Tracer() is part of every
+# traced handler's floor: in Lambda it loads aws_xray_sdk and patches the installed libraries.
+TRACER = 'from aws_lambda_powertools import Tracer; Tracer(patch_modules=("botocore", "httpx"))'
 POWERTOOLS_API = [
     "aws_lambda_powertools.event_handler",
     "aws_lambda_powertools.logging",
-    "aws_lambda_powertools.tracing",
     "aws_lambda_powertools.metrics",
     "pydantic",
+    TRACER,
 ]
 ORM = ["sqlalchemy.orm", "sqlalchemy.dialects.postgresql", "psycopg"]
-BATCH = ["aws_lambda_powertools.utilities.batch", "aws_lambda_powertools.tracing"]
+BATCH = ["aws_lambda_powertools.utilities.batch", "aws_lambda_powertools.metrics", TRACER]
 BOTO3 = ["boto3"]
+BASIC = ["aws_lambda_powertools.logging", "aws_lambda_powertools.metrics", TRACER]
 
 FLOORS: dict[str, list[str]] = {
     # No database, no boto3: PyJWT + cryptography (Ed25519) + Logger.
@@ -63,8 +67,19 @@ FLOORS: dict[str, list[str]] = {
 }
 DEFAULT_FLOOR = POWERTOOLS_API + ORM
 
+# Optional imports that the dev venv satisfies but the Lambda layer does not ship (httpx loads
+# its CLI, rich + pygments + click, when they are installed): hidden, as in Lambda.
+_LOCKED = {
+    line.split("==")[0].strip().lower()
+    for lock in ("layer.txt", "worker.txt")
+    for line in (ROOT / "requirements" / lock).read_text().splitlines()
+    if "==" in line and not line.startswith("#")
+}
+NOT_IN_LAMBDA = sorted({"rich", "pygments", "click"} - _LOCKED)
+
 TIMER = """
 import sys, time
+sys.modules.update(dict.fromkeys({hidden!r}))
 sys.path[:0] = {paths!r}
 t0 = time.perf_counter()
 {body}
@@ -76,6 +91,9 @@ def _env(name: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_"))}
     env.update(
         AWS_LAMBDA_FUNCTION_NAME=f"bench-{name}",
+        # aws_xray_sdk checks this: in Lambda its recorder uses a local sampler; elsewhere it
+        # builds a botocore X-Ray client for centralised sampling at import (~0.3 s).
+        LAMBDA_TASK_ROOT=str(ROOT / "functions" / name),
         AWS_DEFAULT_REGION="us-east-1",
         AWS_REGION="us-east-1",
         POWERTOOLS_SERVICE_NAME=name,
@@ -99,26 +117,34 @@ def _run(code: str, env: dict[str, str], *flags: str) -> subprocess.CompletedPro
 def _median_import(body: str, paths: list[str], env: dict[str, str], runs: int) -> float:
     times = []
     for _ in range(runs):
-        proc = _run(TIMER.format(paths=paths, body=body), env)
+        proc = _run(TIMER.format(paths=paths, body=body, hidden=NOT_IN_LAMBDA), env)
         if proc.returncode != 0:
             raise RuntimeError(proc.stderr.strip().splitlines()[-1])
         times.append(float(proc.stdout.strip().splitlines()[-1]))
     return statistics.median(times) * 1000
 
 
+def _importtime(stderr: str) -> list[tuple[str, float]]:
+    """(module, self ms) of every ``-X importtime`` line."""
+    rows = []
+    for line in stderr.splitlines():
+        parts = line.split("|")
+        if len(parts) == 3 and line.startswith("import time:") and parts[1].strip().isdigit():
+            self_us = parts[0].removeprefix("import time:").strip()
+            rows.append((parts[2].strip(), int(self_us) / 1000))
+    return rows
+
+
 def _heaviest(paths: list[str], env: dict[str, str], top: int = 4) -> list[tuple[str, float]]:
-    """Top-level packages by cumulative import time (``-X importtime``, one run)."""
-    proc = _run(TIMER.format(paths=paths, body="import app"), env, "-X", "importtime")
+    """Top-level packages by the summed self time of their modules (``-X importtime``)."""
+    startup = {name for name, _ in _importtime(_run("pass", env, "-X", "importtime").stderr)}
+    proc = _run(
+        TIMER.format(paths=paths, body="import app", hidden=NOT_IN_LAMBDA), env, "-X", "importtime"
+    )
     totals: dict[str, float] = defaultdict(float)
-    for line in proc.stderr.splitlines():
-        if not line.startswith("import time:") or "|" not in line:
-            continue
-        _, cumulative, name = line.split("|", 2)
-        if name.startswith("  ") or not cumulative.strip().isdigit():
-            continue  # nested import: already inside its parent's cumulative time
-        package = name.strip().split(".")[0]
-        if package not in {"app", "ecomvideo"}:
-            totals[package] += int(cumulative) / 1000
+    for name, self_ms in _importtime(proc.stderr):
+        if name not in startup and name != "app":
+            totals[name.split(".")[0]] += self_ms
     return sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:top]
 
 
@@ -128,7 +154,8 @@ def measure(name: str, runs: int) -> dict[str, object]:
     paths = [str(LAYER), str(ROOT / "functions" / name)]
     handler = _median_import("import app", paths, env, runs)
     floor_modules = FLOORS.get(name, DEFAULT_FLOOR)
-    floor = _median_import("\n".join(f"import {m}" for m in floor_modules), [], env, runs)
+    body = "\n".join(m if " " in m else f"import {m}" for m in floor_modules)
+    floor = _median_import(body, [], env, runs)
     return {
         "name": name,
         "import_ms": handler,
@@ -148,12 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     names = sorted(p.parent.name for p in (ROOT / "functions").glob("*/app.py"))
     if args.only:
         names = [n for n in names if n in set(args.only.split(","))]
-    rows = [measure(name, args.runs) for name in names]
-
     if args.markdown:
         print("| handler | import ms | floor ms | ratio | heaviest imports (cumulative ms) |")
         print("|---|---:|---:|---:|---|")
-    for row in rows:
+    for name in names:
+        row = measure(name, args.runs)  # printed as it comes: a full run takes minutes
         heavy = ", ".join(f"{pkg} {ms:.0f}" for pkg, ms in row["heaviest"])
         cells = (
             row["name"],
@@ -163,9 +189,11 @@ def main(argv: list[str] | None = None) -> int:
             heavy,
         )
         if args.markdown:
-            print("| " + " | ".join(cells) + " |")
+            print("| " + " | ".join(cells) + " |", flush=True)
         else:
-            print(f"{cells[0]:<18} {cells[1]:>7} {cells[2]:>7} {cells[3]:>6}  {cells[4]}")
+            print(
+                f"{cells[0]:<18} {cells[1]:>7} {cells[2]:>7} {cells[3]:>6}  {cells[4]}", flush=True
+            )
     return 0
 
 
