@@ -298,12 +298,25 @@ def _settle(session: Session, user_id: uuid.UUID, video_id: uuid.UUID, kind: Mov
 
 def charge(session: Session, user_id: uuid.UUID, video_id: uuid.UUID) -> int:
     """Settle the video's open holds as spent. Returns the credits charged now (0 if none)."""
-    return _settle(session, user_id, video_id, MovementKind.CHARGE)
+    charged = _settle(session, user_id, video_id, MovementKind.CHARGE)
+    _count("CreditsSpent", charged)
+    return charged
 
 
 def release(session: Session, user_id: uuid.UUID, video_id: uuid.UUID) -> int:
     """Give back the video's open holds. Returns the credits released now (0 if none)."""
-    return _settle(session, user_id, video_id, MovementKind.RELEASE)
+    released = _settle(session, user_id, video_id, MovementKind.RELEASE)
+    _count("CreditsReleased", released)
+    return released
+
+
+def _count(name: str, amount: int) -> None:
+    """Business metric (EMF, flushed by the handler's ``metrics.log_metrics``). Emitted before
+    the caller commits: a rolled-back settlement over-counts, which alarms can live with."""
+    if amount > 0:
+        from ecomvideo.observability import metrics
+
+        metrics.add_metric(name=name, unit="Count", value=amount)
 
 
 def claw_back(session: Session, reference: str) -> int:
