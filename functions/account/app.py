@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging.correlation_paths import API_GATEWAY_HTTP
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecomvideo.enums import UserRole
@@ -142,7 +143,7 @@ def revoke_role(user_id: uuid.UUID, role: UserRole) -> s.AdminUserOut:
     return accounts.revoke_role(_admin(), user_id, role, request=_meta())
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(correlation_id_path=API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
     return app.resolve(event, context)

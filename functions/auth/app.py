@@ -10,6 +10,7 @@ from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging.correlation_paths import API_GATEWAY_HTTP
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecomvideo.http.app import create_app
@@ -120,7 +121,7 @@ if get_settings().stage == "local":
         return _json(200, {"items": get_email_client().sent()}, NO_STORE)
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(correlation_id_path=API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.correlation_paths import API_GATEWAY_HTTP
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecomvideo.security.jwt import InvalidToken, KeyNotConfigured, verify_access_token
@@ -35,7 +36,7 @@ def bearer_token(event: dict[str, Any]) -> str | None:
     return token
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(correlation_id_path=API_GATEWAY_HTTP, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     token = bearer_token(event)
     if token is None:

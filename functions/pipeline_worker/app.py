@@ -28,11 +28,15 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> str:
     try:
-        message = pipeline.StepMessage.parse(json.loads(record.body))
+        body = json.loads(record.body)
+        message = pipeline.StepMessage.parse(body)
     except (ValueError, KeyError, TypeError) as exc:
         # A malformed message can never succeed: log it and drop it instead of looping.
         logger.error("dropping malformed pipeline message", extra={"reason": str(exc)})
         return "dropped"
+    # The request that started the execution (the state machine copies the execution input's
+    # correlationId into every step message); the video id ties the steps together otherwise.
+    logger.set_correlation_id(str(body.get("correlationId") or message.video_id))
     logger.append_keys(video_id=str(message.video_id), step=message.step, attempt=message.attempt)
     outcome = pipeline.handle(message)
     logger.info("pipeline step handled", extra={"outcome": outcome})

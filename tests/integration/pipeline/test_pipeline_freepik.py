@@ -22,7 +22,15 @@ from ecomvideo.services import credits, pipeline
 from ecomvideo.settings import reset_settings
 from tests.fakes.freepik_fake import FreepikFakeState, WebhookDelivery, freepik_respx
 from tests.support.factories import make_grant, make_user
-from tests.support.pipeline_stack import ROOT, PipelineStack, call, context, load_function
+from tests.support.logs import captured_logs, log_records
+from tests.support.pipeline_stack import (
+    ROOT,
+    PipelineStack,
+    api_event,
+    call,
+    context,
+    load_function,
+)
 
 SECRET = "fake-webhook-secret"
 BODY = {
@@ -133,6 +141,31 @@ def test_signed_webhooks_drive_image_then_video_to_completed(session, stack, fre
     ).all()
     assert sum(c.amount for c in charges) == video.generation_cost_credits == 2
     assert credits.balance(session, user.id) == 8
+
+
+def test_webhooks_log_under_the_correlation_id_of_the_creating_request(session, stack, freepik):
+    user = make_user(session)
+    make_grant(session, user, 10)
+    event = api_event("POST", "/v1/videos", user_id=user.id, body=BODY)
+    event["requestContext"]["requestId"] = "req-origin-42"
+    response = load_function("videos").lambda_handler(event, context("videos"))
+    assert response["statusCode"] == 202, response["body"]
+    video_id = json.loads(response["body"])["id"]
+
+    with captured_logs() as stream:
+        run(session, stack, freepik, video_id)
+
+    resumed = [r for r in log_records(stream.getvalue()) if r["message"] == "provider task resumed"]
+    assert len(resumed) == 2, resumed  # the image task, then the video task
+    assert {r["correlation_id"] for r in resumed} == {"req-origin-42"}
+    assert {r["video_id"] for r in resumed} == {video_id}
+    # The webhook's own API Gateway request id is kept beside it.
+    assert all(r.get("trigger_id") and r["trigger_id"] != "req-origin-42" for r in resumed)
+    # And it does not leak into the webhook's next log lines.
+    after = [
+        r for r in log_records(stream.getvalue()) if r["message"] == "Freepik webhook processed"
+    ]
+    assert after and all(r.get("correlation_id") != "req-origin-42" for r in after)
 
 
 def test_duplicate_and_reordered_webhooks_charge_once(session, stack, freepik):

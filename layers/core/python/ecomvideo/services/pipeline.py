@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -904,6 +905,24 @@ def resume_provider_task(provider_task_id: str) -> str:
         provider_name = row.provider
         started = dict((row.output or {}).get("started") or {})
         session.expunge(video)
+    with correlated(video):
+        outcome = _resume(
+            video, provider_task_id, provider_name, started, (video_id, attempt, step)
+        )
+        logger.info(
+            "provider task resumed", extra={"task_id": provider_task_id, "outcome": outcome}
+        )
+        return outcome
+
+
+def _resume(
+    video: Video,
+    provider_task_id: str,
+    provider_name: str | None,
+    started: dict[str, Any],
+    key: tuple[uuid.UUID, int, str],
+) -> str:
+    video_id, attempt, step = key
     provider = _provider_named(provider_name)
     # Poll with the model the task was started with (its status path depends on it).
     options = (
@@ -924,6 +943,28 @@ def resume_provider_task(provider_task_id: str) -> str:
         return "pending"
     output = _store_provider_asset(video, attempt, step, result)
     return complete_step(video_id, attempt, step, output)
+
+
+@contextmanager
+def correlated(video: Video) -> Iterator[None]:
+    """Log under the correlation id of the request that started the video's current attempt.
+
+    Provider webhooks and the polling sweep arrive as invocations of their own: their own id
+    is kept as ``trigger_id`` meanwhile, and both are restored afterwards (the sweep resumes
+    many videos in one invocation)."""
+    previous = logger.get_correlation_id()
+    origin = ((video.meta or {}).get("request") or {}).get("correlationId")
+    keys = {"video_id": str(video.id)}
+    if origin and previous and previous != origin:
+        keys["trigger_id"] = previous
+    logger.append_keys(**keys)
+    if origin:
+        logger.set_correlation_id(origin)
+    try:
+        yield
+    finally:
+        logger.set_correlation_id(previous)
+        logger.remove_keys(list(keys))
 
 
 def _provider_named(name: str | None) -> Any:

@@ -393,6 +393,10 @@ def _insert_video(session: Session, user_id: uuid.UUID, prepared: Prepared) -> V
         "cost": prepared.cost,
         "hasImage": prepared.input_type is VideoInputType.IMAGE,
     }
+    if correlation_id := logger.get_correlation_id():
+        # The request that created the video: the execution, its worker steps and the provider
+        # webhooks log under it (pipeline.adopt_correlation_id).
+        request_meta["correlationId"] = correlation_id
     if prepared.variables:
         request_meta["variables"] = prepared.variables
     if prepared.product_url:
@@ -476,6 +480,10 @@ def _replayed(session: Session, replay: idempotency.Replay) -> schemas.VideoAcce
 def _execution_input(video: Video, *, attempt: int) -> dict[str, Any]:
     request = (video.meta or {}).get("request", {})
     return {
+        # The correlation id of the request that started this attempt (API Gateway request
+        # id): the state machine copies it into every step message. The video id when there
+        # is none (the key must exist for "$$.Execution.Input.correlationId").
+        "correlationId": request.get("correlationId") or str(video.id),
         "videoId": str(video.id),
         "userId": str(video.user_id),
         "inputType": str(video.input_type),
@@ -780,6 +788,8 @@ def retry(principal: Principal, video_id: uuid.UUID) -> schemas.VideoAccepted:
         video.error_message = None
         request = dict((video.meta or {}).get("request") or {})
         request.update(attempt=attempt, cost=cost)
+        if correlation_id := logger.get_correlation_id():
+            request["correlationId"] = correlation_id  # the retry request starts this attempt
         video.meta = {"request": request}
         start_input = _execution_input(video, attempt=attempt)
         user_id = video.user_id
