@@ -133,5 +133,6 @@ lock: $(UV) ## recompile requirements/*.txt from *.in (Lambda platform, Python 3
 
 clean: ## remove build output and caches (keeps the venvs and the local database)
 	rm -rf .aws-sam .pytest_cache .ruff_cache
-	find . -path ./.venv -prune -o -path ./.venv-sam -prune -o -name __pycache__ -type d \
+	find . -path ./.venv -prune -o -path ./.venv-sam -prune -o -path ./.venv-checkov -prune \
+	  -o -name __pycache__ -type d \
 	  -prune -exec rm -rf {} +
