@@ -1,8 +1,9 @@
-"""Typed configuration: the only module that reads the process environment.
+"""Typed configuration: the module that reads the process environment.
 
 Every variable is documented in the README's configuration table. Values are read once per
 Lambda container (``get_settings`` is cached); tests call ``reset_settings()`` after changing
-the environment.
+the environment. The exception is ``jwt_config``: the authorizer reads its five variables
+there without pydantic (same names and defaults, checked by a test).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from functools import lru_cache
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ecomvideo.jwt_config import DEFAULT_AUDIENCE, DEFAULT_ISSUER, jwt_config
 
 
 class Settings(BaseSettings):
@@ -46,8 +49,8 @@ class Settings(BaseSettings):
     )
 
     # Auth
-    jwt_issuer: str = Field("https://api.ecomvideo.ai", description="iss claim of access tokens.")
-    jwt_audience: str = Field("ecomvideo-api", description="aud claim of access tokens.")
+    jwt_issuer: str = Field(DEFAULT_ISSUER, description="iss claim of access tokens.")
+    jwt_audience: str = Field(DEFAULT_AUDIENCE, description="aud claim of access tokens.")
     jwt_private_key_secret_arn: str | None = Field(
         None, description="Secrets Manager secret with the Ed25519 signing key (PEM)."
     )
@@ -133,3 +136,4 @@ def get_settings() -> Settings:
 
 def reset_settings() -> None:
     get_settings.cache_clear()
+    jwt_config.cache_clear()

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ecomvideo import clock
-from ecomvideo.settings import get_settings
+from ecomvideo.jwt_config import jwt_config
 
 ALGORITHM = "EdDSA"
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
@@ -97,14 +97,14 @@ def _load_public(pems: str) -> dict[str, Ed25519PublicKey]:
 
 
 def _private_pem() -> str:
-    settings = get_settings()
-    if settings.jwt_private_key:
-        return _normalise_pem(settings.jwt_private_key)
-    if settings.jwt_private_key_secret_arn:
+    config = jwt_config()
+    if config.private_key:
+        return _normalise_pem(config.private_key)
+    if config.private_key_secret_arn:
         # Imported here: only the auth function signs, the authorizer never reaches this.
         from aws_lambda_powertools.utilities.parameters import get_secret
 
-        raw = get_secret(settings.jwt_private_key_secret_arn, max_age=SECRET_MAX_AGE_SECONDS)
+        raw = get_secret(config.private_key_secret_arn, max_age=SECRET_MAX_AGE_SECONDS)
         text = raw if isinstance(raw, str) else raw.decode()
         if text.lstrip().startswith("{"):
             text = json.loads(text)["private_key"]
@@ -113,19 +113,19 @@ def _private_pem() -> str:
 
 
 def _public_keys() -> dict[str, Ed25519PublicKey]:
-    settings = get_settings()
-    if settings.jwt_public_key:
-        return _load_public(_normalise_pem(settings.jwt_public_key))
-    if settings.jwt_private_key:
+    config = jwt_config()
+    if config.public_key:
+        return _load_public(_normalise_pem(config.public_key))
+    if config.private_key:
         # Local convenience: one variable is enough when signer and verifier share a process.
-        key, kid = _load_private(_normalise_pem(settings.jwt_private_key))
+        key, kid = _load_private(_normalise_pem(config.private_key))
         return {kid: key.public_key()}
     raise KeyNotConfigured("set JWT_PUBLIC_KEY")
 
 
 def issue_access_token(user_id: uuid.UUID | str, roles: Sequence[str]) -> IssuedToken:
     """Sign a 15-minute access token with claims sub, roles, iat, exp, jti, iss, aud."""
-    settings = get_settings()
+    config = jwt_config()
     key, kid = _load_private(_private_pem())
     now = _epoch_now()
     ttl = int(ACCESS_TOKEN_TTL.total_seconds())
@@ -136,8 +136,8 @@ def issue_access_token(user_id: uuid.UUID | str, roles: Sequence[str]) -> Issued
         "iat": now,
         "exp": now + ttl,
         "jti": jti,
-        "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
+        "iss": config.issuer,
+        "aud": config.audience,
     }
     token = jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})
     return IssuedToken(token=token, jti=jti, expires_in=ttl)
@@ -151,7 +151,7 @@ def _epoch_now() -> int:
 
 def verify_access_token(token: str) -> AccessClaims:
     """Check signature, algorithm, expiry, issuer and audience; raise ``InvalidToken``."""
-    settings = get_settings()
+    config = jwt_config()
     keys = _public_keys()
     try:
         header = jwt.get_unverified_header(token)
@@ -167,8 +167,8 @@ def verify_access_token(token: str) -> AccessClaims:
             token,
             key,
             algorithms=[ALGORITHM],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
+            audience=config.audience,
+            issuer=config.issuer,
             leeway=LEEWAY_SECONDS,
             options={"require": _REQUIRED_CLAIMS},
         )
@@ -203,7 +203,8 @@ def generate_keypair() -> tuple[str, str]:
 
 
 def reset_key_cache() -> None:
-    """Forget parsed keys (tests switch keys between cases)."""
+    """Forget parsed keys and the key settings (tests switch keys between cases)."""
+    jwt_config.cache_clear()
     _load_private.cache_clear()
     _load_public.cache_clear()
 
