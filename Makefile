@@ -20,7 +20,7 @@ export SAM_CLI_TELEMETRY := 0
 PYTHON ?= $(shell if python3.12 -c '' >/dev/null 2>&1; then echo python3.12; else echo python3; fi)
 
 .PHONY: help venv dev test lint format validate check checkov bandit pip-audit build pytest lock \
-	layer-requirements clean
+	layer-requirements advisories clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -93,23 +93,37 @@ bandit: $(VENV)/.synced ## no high-severity finding in the shipped code and the 
 	$(VENV)/bin/bandit -q -r layers functions devserver -lll
 
 # pip-audit on the Lambda locks. A vulnerable pin fails the build: upgrade it in the .in file and
-# `make lock`, or add `--ignore-vuln ID` to PIP_AUDIT_IGNORE with the reason beside it. When the
-# vulnerability service (PyPI JSON API / OSV) cannot be reached, nothing was audited: that is a
-# loud warning locally and a failure when PIP_AUDIT_REQUIRED=1 (set it in CI with network).
+# `make lock`, or add `--ignore-vuln ID` to PIP_AUDIT_IGNORE with the reason beside it (the same
+# list serves both audits below). Online first: pip-audit asks the PyPI JSON API / OSV. When that
+# service cannot be reached (CI that only reaches package registries), the locks are audited
+# offline against the PyPA advisory snapshot in requirements/advisories.json (`make advisories`
+# refreshes it); a finding there fails the same way. PIP_AUDIT_REQUIRED=1 insists on the online
+# audit: unreachable service = failure.
 AUDIT_LOCKS      := requirements/layer.txt requirements/worker.txt
 PIP_AUDIT_IGNORE :=
-pip-audit: $(VENV)/.synced ## known-vulnerability audit of the Lambda dependency locks
+pip-audit: $(VENV)/.synced ## known-vulnerability audit of the Lambda locks (online, else offline snapshot)
 	@for lock in $(AUDIT_LOCKS); do \
 	  out=$$(timeout 300 $(VENV)/bin/pip-audit --strict --no-deps --disable-pip \
 	    --progress-spinner off -r $$lock $(PIP_AUDIT_IGNORE) 2>&1); rc=$$?; \
 	  if [ $$rc -eq 0 ]; then echo "pip-audit $$lock: no known vulnerabilities"; continue; fi; \
 	  if ! grep -q "known vulnerabilit" <<<"$$out" && { [ $$rc -eq 124 ] || \
 	      grep -qE "could not be audited|Failed to resolve|Max retries|timed out" <<<"$$out"; }; then \
-	    echo "WARNING: pip-audit could not reach the vulnerability service: $$lock NOT audited" >&2; \
-	    if [ -n "$$PIP_AUDIT_REQUIRED" ]; then exit 1; fi; continue; \
+	    echo "WARNING: pip-audit could not reach the vulnerability service for $$lock" >&2; \
+	    if [ -n "$$PIP_AUDIT_REQUIRED" ]; then exit 1; fi; \
+	    echo "pip-audit offline: audited against the PyPA advisory snapshot of" \
+	      "$$($(PY) -m devserver.audit date) (requirements/advisories.json)"; \
+	    $(PY) -m devserver.audit check $$lock $(PIP_AUDIT_IGNORE) || exit 1; continue; \
 	  fi; \
 	  echo "$$out"; exit $$rc; \
 	done
+
+# Refresh the offline audit's snapshot: clone https://github.com/pypa/advisory-database (a bare or
+# shallow clone will do), then `make advisories ADVISORY_DB=<path>` and commit the JSON.
+ADVISORY_DB ?= ../advisory-database
+advisories: $(VENV)/.synced ## rewrite requirements/advisories.json from ADVISORY_DB (pypa/advisory-database)
+	$(PY) -m devserver.audit refresh --db $(ADVISORY_DB)
+	$(PY) -m devserver.audit check $(addprefix requirements/,$(addsuffix .txt,$(LOCKS))) \
+	  $(PIP_AUDIT_IGNORE)
 
 # The venv's python3.12 and uv come first on PATH: SAM checks the runtime's interpreter and
 # the layer's Makefile installs the Lambda wheels with uv.
