@@ -174,26 +174,30 @@ def _document_timestamps(node: Any) -> None:
 
 def _add_plain_routes(document: dict[str, Any], routes: list[Any]) -> None:
     """Handlers without a resolver (webhooks): documented by hand, raw body in, JSON out."""
+    received = {
+        "type": "object",
+        "required": ["received", "outcome"],
+        "properties": {"received": {"type": "boolean"}, "outcome": {"type": "string"}},
+    }
     for route in routes:
         operation = {
             "summary": f"{route.method} {route.path}",
-            "description": "Provider webhook: the signature on the raw body is the credential.",
+            "description": "Provider webhook: the signature on the raw body is the credential. "
+            "Errors are problem+json; a 5xx asks the provider to retry.",
             "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
-            "responses": {"200": {"description": "Accepted (also for unknown events)"}},
+            "responses": {
+                "200": {
+                    "description": "Accepted (also for unknown events and redeliveries)",
+                    "content": {"application/json": {"schema": received}},
+                }
+            },
         }
         _decorate(operation, route)
-        for code, response in operation["responses"].items():
-            if code[0] in "45":
-                # Webhook handlers answer errors as plain JSON, not problem+json.
-                operation["responses"][code] = {
-                    "description": response["description"],
-                    "content": {
-                        "application/json": {"schema": {"type": "object"}},
-                        "application/problem+json": {
-                            "schema": {"$ref": "#/components/schemas/Problem"}
-                        },
-                    },
-                }
+        if "stripe" in route.path:
+            operation["responses"]["500"] = {
+                **PROBLEM_REF,
+                "description": "Processing failed: Stripe retries the event",
+            }
         document["paths"].setdefault(route.path, {})[route.method.lower()] = operation
 
 

@@ -7,36 +7,14 @@ or stale requests are rejected cheaply.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
 from ecomvideo.clients.secrets import freepik_secrets
 from ecomvideo.observability import logger, metrics, tracer
+from ecomvideo.webhooks.responses import json_response, problem_response
 from ecomvideo.webhooks.signature import InvalidSignature, raw_body, verify_freepik_signature
-
-PROBLEM = "application/problem+json"
-
-
-def _response(status: int, body: dict[str, Any], content_type: str = "application/json") -> dict:
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": content_type},
-        "body": json.dumps(body),
-        "isBase64Encoded": False,
-    }
-
-
-def _problem(status: int, title: str, detail: str) -> dict:
-    slug = title.lower().replace(" ", "-")
-    body = {
-        "type": f"https://docs.ecomvideo.ai/problems/{slug}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
-    return _response(status, body, PROBLEM)
 
 
 @logger.inject_lambda_context(
@@ -52,7 +30,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except InvalidSignature as exc:
         metrics.add_metric(name="FreepikWebhooksRejected", unit="Count", value=1)
         logger.warning("Freepik webhook rejected", extra={"reason": exc.reason})
-        return _problem(401, "Invalid signature", "The webhook signature did not verify.")
+        return problem_response(401, "Invalid signature", "The webhook signature did not verify.")
 
     from ecomvideo.errors import BadRequest
     from ecomvideo.services.freepik_webhooks import handle_delivery
@@ -60,5 +38,5 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         outcome = handle_delivery(webhook_id, body)
     except BadRequest as exc:
-        return _problem(400, "Bad Request", exc.detail)
-    return _response(200, {"received": True, "outcome": outcome})
+        return problem_response(400, "Bad Request", exc.detail)
+    return json_response(200, {"received": True, "outcome": outcome})

@@ -24,18 +24,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecomvideo.clients.stripe_client import HANDLED_EVENT_TYPES, webhook_secret
 from ecomvideo.observability import logger, metrics, tracer
+from ecomvideo.webhooks.responses import json_response, problem_response
 
 TOLERANCE_SECONDS = 300
 MAX_BODY_BYTES = 512 * 1024  # Stripe events are a few KB; refuse to hash megabytes.
-
-
-def _response(status: int, payload: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(payload),
-        "isBase64Encoded": False,
-    }
 
 
 def _raw_body(event: dict[str, Any]) -> bytes:
@@ -72,17 +64,19 @@ def verify(event: dict[str, Any]) -> dict[str, Any] | None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     method = ((event.get("requestContext") or {}).get("http") or {}).get("method", "POST")
     if method != "POST":
-        return _response(405, {"error": "method not allowed"})
+        return problem_response(405, "Method Not Allowed", "Stripe webhooks are POSTed.")
     stripe_event = verify(event)
     if stripe_event is None:
         metrics.add_metric(name="StripeWebhookRejected", unit=MetricUnit.Count, value=1)
         logger.warning("stripe webhook rejected: bad or missing signature")
-        return _response(400, {"error": "invalid signature"})
+        return problem_response(
+            400, "Invalid signature", "The Stripe-Signature header did not verify."
+        )
     event_type = stripe_event["type"]
     logger.append_keys(stripe_event_id=stripe_event["id"], stripe_event_type=event_type)
     if event_type not in HANDLED_EVENT_TYPES:
         metrics.add_metric(name="StripeEventIgnored", unit=MetricUnit.Count, value=1)
-        return _response(200, {"received": True, "outcome": "ignored"})
+        return json_response(200, {"received": True, "outcome": "ignored"})
     # Imported here, after the signature check: forged requests never pay for the ORM.
     from ecomvideo.services.stripe_events import process_event
 
@@ -91,7 +85,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     except Exception:
         # Stripe retries non-2xx answers with backoff for days: the retry is the recovery.
         logger.exception("stripe event failed; Stripe will retry")
-        return _response(500, {"error": "processing failed"})
+        return problem_response(
+            500, "Processing failed", "The event could not be applied; Stripe will retry it."
+        )
     metrics.add_metric(name=f"StripeEvent{outcome.title()}", unit=MetricUnit.Count, value=1)
     logger.info("stripe event handled", extra={"outcome": outcome})
-    return _response(200, {"received": True, "outcome": outcome})
+    return json_response(200, {"received": True, "outcome": outcome})

@@ -178,7 +178,56 @@ def test_bad_or_missing_signature_is_400_and_nothing_is_written(scenario, sessio
     response = deliver(body=body, signature=signature)
 
     assert status(response) == 400
+    assert response["headers"]["Content-Type"] == "application/problem+json"
+    assert json.loads(response["body"])["title"] == "Invalid signature"
     assert counts(session) == before
+
+
+REJECTION_SCRIPT = """
+import json, sys, importlib.util
+from devserver.events import LambdaContext
+spec = importlib.util.spec_from_file_location("sw", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+context = LambdaContext("sw", memory_mb=256, timeout_s=10, region="us-east-1")
+response = module.lambda_handler(json.loads(sys.argv[2]), context)
+print(json.dumps({"status": response["statusCode"], "orm": "sqlalchemy" in sys.modules}))
+"""
+
+
+def test_a_forged_event_is_rejected_before_the_orm_is_imported():
+    import subprocess
+    import sys
+
+    from tests.support.lambda_handlers import ROOT
+
+    body, _ = StripeFake.sign(json.loads((Path(EVENTS_DIR) / "invoice.paid.json").read_text()))
+    _, forged = StripeFake.sign(json.loads(body), secret="whsec_someone_else")
+    event = {
+        "version": "2.0",
+        "routeKey": "POST /webhooks/stripe",
+        "rawPath": "/webhooks/stripe",
+        "headers": {"stripe-signature": forged, "content-type": "application/json"},
+        "requestContext": {"http": {"method": "POST", "path": "/webhooks/stripe"}},
+        "body": body,
+        "isBase64Encoded": False,
+    }
+    env = {
+        "PYTHONPATH": f"{ROOT / 'layers/core/python'}:{ROOT}",
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "EcomVideo",
+        "PATH": "/usr/bin:/bin",
+    }
+    handler = str(ROOT / "functions/stripe_webhook/app.py")
+    out = subprocess.run(
+        [sys.executable, "-c", REJECTION_SCRIPT, handler, json.dumps(event)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"status": 400, "orm": False}
 
 
 def test_same_event_ten_times_in_parallel_grants_once(fresh_db, fake):

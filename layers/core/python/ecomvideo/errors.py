@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+# RFC 9457 problem details: every error answer of the API (http/problems, webhooks/responses).
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_BASE = "https://docs.ecomvideo.ai/problems/"
+
 
 class AppError(Exception):
     status: int = 500

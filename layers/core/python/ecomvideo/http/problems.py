@@ -7,10 +7,9 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from ecomvideo.errors import AppError
+from ecomvideo.errors import PROBLEM_BASE, PROBLEM_CONTENT_TYPE, AppError
 
-PROBLEM_CONTENT_TYPE = "application/problem+json"
-PROBLEM_BASE = "https://docs.ecomvideo.ai/problems/"
+__all__ = ["PROBLEM_BASE", "PROBLEM_CONTENT_TYPE", "from_app_error", "problem"]
 
 
 def problem(
