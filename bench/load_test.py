@@ -10,7 +10,8 @@ limiter.
 Scenario, for ``--duration`` seconds with ``--users`` client threads (one account each, created
 through the API: register -> verification mail -> verify -> login), each thread picking:
 
-* 35 % ``GET /v1/videos``          * 15 % ``POST /v1/videos`` (Local provider, Idempotency-Key)
+* 30 % ``GET /v1/videos``          * 15 % ``POST /v1/videos`` (Local provider, Idempotency-Key)
+*  5 % ``POST /v1/auth/login`` (argon2id)
 * 15 % ``GET /v1/videos/{id}``     * 25 % ``POST /v1/public/videos/{slug}/events`` (View)
 * 10 % ``POST /webhooks/stripe`` (signed ``customer.updated`` of an unknown customer: stored
   in ``stripe_events``, no Stripe API call)
@@ -54,7 +55,8 @@ DB_NAME = "ecomvideo_load_test"
 WEBHOOK_SECRET = "whsec_load_test_secret"  # noqa: S105 (local stack only)
 PASSWORD = "a long enough password"  # noqa: S105 (throwaway accounts)
 MIX = [
-    ("list_videos", 35),
+    ("list_videos", 30),
+    ("login", 5),
     ("create_video", 15),
     ("get_video", 15),
     ("public_view", 25),
@@ -113,6 +115,9 @@ def serve(port: int, database_url: str) -> None:
         )
         sources.start()
         print("ready", flush=True)
+        # The parent reads one line only: from now on the handlers' log lines and EMF metrics
+        # go to the log file (a full stdout pipe would block every invocation).
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
         sys.stdin.read()  # EOF: the parent is done
         server.shutdown()
 
@@ -275,6 +280,11 @@ def _worker(base: str, user: User, slug: str, deadline: float, rec: Recorder, se
                 ok = r.status_code == 202
                 if ok:
                     user.created.append(r.json()["id"])
+            elif action == "login":
+                r = client.post(
+                    f"{base}/v1/auth/login", json={"email": user.email, "password": PASSWORD}
+                )
+                ok = r.status_code == 200
             elif action == "get_video":
                 r = client.get(f"{base}/v1/videos/{rng.choice(user.created)}", headers=auth)
                 ok = r.status_code == 200
@@ -393,20 +403,25 @@ def main() -> int:
     _tune_database(url)
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": f"{LAYER}{os.pathsep}{ROOT}"}
+    log_path = ROOT / ".local" / "load_test_server.log"
+    log_path.parent.mkdir(exist_ok=True)
+    server_log = log_path.open("w")
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", "--port", str(port), "--database-url", url],
         cwd=ROOT,
         env=env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=server_log,  # the stack's own log: look here when a request fails
         text=True,
     )
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(timeout=60) as client:
+            signing_up = time.perf_counter()
             users = [_sign_up(client, base, i) for i in range(args.users)]
+            sign_up_ms = (time.perf_counter() - signing_up) / args.users * 1000
             _grant_credits(url, [u.user_id for u in users])
             video_id = _completed_video(url, users[0].user_id)
             share = client.post(
@@ -436,11 +451,16 @@ def main() -> int:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
+        server_log.close()
 
     total = sum(len(v) for v in rec.samples.values())
     print(
         f"\n{args.users} users, {elapsed:.1f} s: {total} requests, {total / elapsed:.1f} req/s, "
         f"{len(rec.errors)} errors ({100 * len(rec.errors) / max(total, 1):.2f} %)\n"
+    )
+    print(
+        f"sign-up (register, verification mail, verify, login, /v1/me; sequential, before the "
+        f"timed run): {sign_up_ms:.0f} ms per user\n"
     )
     print("| action | requests | req/s | p50 ms | p95 ms | p99 ms |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
