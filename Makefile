@@ -129,6 +129,7 @@ advisories: $(VENV)/.synced ## rewrite requirements/advisories.json from ADVISOR
 # the layer's Makefile installs the Lambda wheels with uv.
 build: $(VENV)/.synced $(VENV_SAM)/.synced layers/core/requirements.txt ## sam build (cached, parallel)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM) build --parallel --cached
+	$(VENV)/bin/python -m devserver.package_size .aws-sam/build
 
 PYTEST_ARGS ?= -n auto -q
 # devserver.pg run: starts the project's PostgreSQL unless DATABASE_URL is set, and stops it

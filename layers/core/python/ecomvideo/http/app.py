@@ -101,6 +101,9 @@ def create_app(*, usage_and_limits: bool = True) -> Api:
         ),
     )
     register_error_handlers(app)
+    from ecomvideo import snapstart
+
+    snapstart.register()  # no-op outside Lambda
     if usage_and_limits:
         # Order matters: the usage log wraps the limiter, so it records rate_limit_hit.
         from ecomvideo.http.ratelimit import rate_limit_middleware
