@@ -22,7 +22,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ecomvideo.clients.stripe_client import HANDLED_EVENT_TYPES, webhook_secret
+from ecomvideo.clients.stripe_client import (
+    HANDLED_EVENT_TYPES,
+    StripeNotConfigured,
+    webhook_secret,
+)
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.webhooks.responses import json_response, problem_response
 
@@ -65,7 +69,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     method = ((event.get("requestContext") or {}).get("http") or {}).get("method", "POST")
     if method != "POST":
         return problem_response(405, "Method Not Allowed", "Stripe webhooks are POSTed.")
-    stripe_event = verify(event)
+    try:
+        stripe_event = verify(event)
+    except StripeNotConfigured:
+        # A deployment without the Stripe secret: Stripe retries a 503, nothing is lost.
+        logger.error("stripe webhook received but no webhook secret is configured")
+        return problem_response(
+            503, "Not configured", "Stripe webhooks are not configured on this deployment."
+        )
     if stripe_event is None:
         metrics.add_metric(name="StripeWebhookRejected", unit=MetricUnit.Count, value=1)
         logger.warning("stripe webhook rejected: bad or missing signature")

@@ -261,3 +261,20 @@ def test_same_event_ten_times_in_parallel_grants_once(fresh_db, fake):
         assert credit_total(session, user_id) == 30
         assert session.scalar(select(func.count()).select_from(Payment)) == 1
         assert session.scalar(select(func.count()).select_from(StripeEvent)) == 1
+
+
+def test_without_a_configured_secret_the_webhook_answers_503_for_a_retry(monkeypatch, session):
+    from ecomvideo.settings import reset_settings
+
+    for name in ("STRIPE_WEBHOOK_SECRET", "STRIPE_SECRET_ARN"):
+        monkeypatch.delenv(name, raising=False)
+    reset_settings()
+    event = json.loads((Path(EVENTS_DIR) / "invoice.paid.json").read_text())
+    before = counts(session)
+
+    response = deliver(event)
+
+    reset_settings()
+    assert status(response) == 503
+    assert response["headers"]["Content-Type"] == "application/problem+json"
+    assert counts(session) == before
