@@ -113,3 +113,47 @@ class ApiClient:
             headers=result.get("headers") or {},
             body=result.get("body") or "",
         )
+
+
+_FRESH_SCRIPT = """
+import json, sys, importlib.util
+from devserver.events import LambdaContext
+spec = importlib.util.spec_from_file_location("fresh_handler", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+context = LambdaContext("fresh", memory_mb=256, timeout_s=10, region="us-east-1")
+response = module.lambda_handler(json.loads(sys.argv[2]), context)
+modules = [m for m in json.loads(sys.argv[3]) if m in sys.modules]
+print(json.dumps({"status": response["statusCode"], "imported": modules}))
+"""
+
+
+def invoke_in_fresh_interpreter(
+    function: str,
+    event: dict[str, Any],
+    env: dict[str, str],
+    watched: tuple[str, ...] = ("sqlalchemy",),
+) -> dict[str, Any]:
+    """Run ``functions/<function>/app.py`` once in a new interpreter (a cold Lambda container).
+
+    Returns ``{"status": <statusCode>, "imported": [the ``watched`` modules it imported]}``:
+    for checks such as "a forged webhook is rejected before the ORM is imported".
+    """
+    import subprocess
+
+    full_env = {
+        "PYTHONPATH": f"{ROOT / 'layers/core/python'}:{ROOT}",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "EcomVideo",
+        "PATH": "/usr/bin:/bin",
+        **env,
+    }
+    handler = str(ROOT / "functions" / function / "app.py")
+    out = subprocess.run(
+        [sys.executable, "-c", _FRESH_SCRIPT, handler, json.dumps(event), json.dumps(watched)],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])

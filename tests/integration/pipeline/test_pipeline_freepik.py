@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
 import time
 import uuid
 
@@ -22,6 +20,7 @@ from ecomvideo.services import credits, pipeline
 from ecomvideo.settings import reset_settings
 from tests.fakes.freepik_fake import FreepikFakeState, WebhookDelivery, freepik_respx
 from tests.support.factories import make_grant, make_user
+from tests.support.lambda_handlers import invoke_in_fresh_interpreter
 from tests.support.logs import captured_logs, log_records
 from tests.support.pipeline_stack import (
     ROOT,
@@ -417,18 +416,6 @@ def test_bad_signatures_get_401_and_change_nothing(delivery, session, change):
     assert session.scalar(select(FreepikWebhookEvent.webhook_id)) is None
 
 
-REJECTION_SCRIPT = """
-import json, sys, importlib.util
-from devserver.events import LambdaContext
-spec = importlib.util.spec_from_file_location("fw", sys.argv[1])
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
-context = LambdaContext("fw", memory_mb=256, timeout_s=10, region="us-east-1")
-response = module.lambda_handler(json.loads(sys.argv[2]), context)
-print(json.dumps({"status": response["statusCode"], "orm": "sqlalchemy" in sys.modules}))
-"""
-
-
 def test_rejection_happens_before_the_orm_is_imported():
     event = {
         "version": "2.0",
@@ -439,20 +426,7 @@ def test_rejection_happens_before_the_orm_is_imported():
         "body": "{}",
         "isBase64Encoded": False,
     }
-    env = {
-        "PYTHONPATH": f"{ROOT / 'layers/core/python'}:{ROOT}",
-        "FREEPIK_WEBHOOK_SECRET": SECRET,
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "EcomVideo",
-        "PATH": "/usr/bin:/bin",
-    }
-    handler = str(ROOT / "functions/freepik_webhook/app.py")
-    out = subprocess.run(
-        [sys.executable, "-c", REJECTION_SCRIPT, handler, json.dumps(event)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
+    result = invoke_in_fresh_interpreter(
+        "freepik_webhook", event, {"FREEPIK_WEBHOOK_SECRET": SECRET}
     )
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert result == {"status": 401, "orm": False}
+    assert result == {"status": 401, "imported": []}
