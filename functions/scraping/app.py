@@ -34,7 +34,13 @@ processor = BatchProcessor(event_type=EventType.SQS)
 RULE_ROLES = ("Admin", "Moderator")
 
 
-@app.post("/v1/products/scrape")
+@app.post(
+    "/v1/products/scrape",
+    responses={
+        200: {"description": "A fresh copy of this URL already exists (no new scrape)"},
+        202: {"description": "Scrape queued: poll the product (Location) until not Pending"},
+    },
+)
 def scrape(body: schemas.ScrapeRequest) -> Response[schemas.ProductDetail]:
     product, accepted = products.submit_scrape(current_principal(app), body.url, force=body.force)
     headers = {"Location": f"/v1/products/{product.id}"}

@@ -30,6 +30,11 @@ TimeFormat = Literal["12h", "24h"]
 Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    """Request examples for the OpenAPI document (tests validate each against its model)."""
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -66,6 +71,18 @@ class ProfileOut(_Out):
 class ProfileUpdate(_Request):
     """Only the fields sent are changed; ``null`` clears an optional field."""
 
+    model_config = _examples(
+        {
+            "first_name": "Maria",
+            "last_name": "Keller",
+            "avatar_url": "https://cdn.lumen-lamps.example.com/team/maria.jpg",
+            "phone_number": "+4915112345678",
+            "date_of_birth": "1988-04-17",
+            "timezone": "Europe/Berlin",
+            "locale": "de-DE",
+        }
+    )
+
     first_name: Name | None = None
     last_name: Name | None = None
     avatar_url: HttpsUrl | None = None
@@ -83,11 +100,17 @@ class ProfileUpdate(_Request):
 
 
 class ChangePasswordRequest(_Request):
+    model_config = _examples(
+        {"current_password": "Brass-Arc-Lamp-2026", "new_password": "Walnut-Desk-Lamp-77"}
+    )
+
     current_password: Password = Field(repr=False)
     new_password: Password = Field(repr=False)
 
 
 class DeleteAccountRequest(_Request):
+    model_config = _examples({"password": "Brass-Arc-Lamp-2026"})
+
     password: Password = Field(repr=False)
 
 
@@ -116,6 +139,24 @@ class PreferencesOut(_Out):
 
 class PreferencesUpdate(_Request):
     """PUT body: the fields sent replace the stored values, the others stay."""
+
+    model_config = _examples(
+        {
+            "default_video_resolution": "1080x1920",
+            "default_aspect_ratio": "9:16",
+            "default_video_duration": 10,
+            "preferred_ai_provider": "Local",
+            "auto_generate_thumbnails": True,
+            "watermark_enabled": False,
+            "default_video_quality": "High",
+            "preferred_language": "en-US",
+            "timezone": "Europe/Berlin",
+            "date_format": "DD.MM.YYYY",
+            "time_format": "24h",
+            "theme": "System",
+            "marketing_emails_enabled": False,
+        }
+    )
 
     default_video_resolution: Resolution | None = None
     default_aspect_ratio: AspectRatio | None = None
@@ -151,6 +192,17 @@ class NotificationSettingsOut(_Out):
 
 
 class NotificationSettingsUpdate(_Request):
+    model_config = _examples(
+        {
+            "video_completed": True,
+            "video_failed": True,
+            "weekly_digest": False,
+            "marketing_updates": False,
+            "push_enabled": True,
+            "sms_enabled": False,
+        }
+    )
+
     video_completed: bool | None = None
     video_failed: bool | None = None
     subscription_renewal: bool | None = None
@@ -176,6 +228,16 @@ class InterestOut(_Out):
 
 class InterestsUpdate(_Request):
     """PUT body: the complete list (replaces what was stored)."""
+
+    model_config = _examples(
+        {
+            "interests": [
+                {"category": "Home & Garden", "level": 5},
+                {"category": "Shoes", "level": 3},
+                {"category": "Lifestyle", "level": 2},
+            ]
+        }
+    )
 
     interests: list[Interest] = Field(max_length=50)
 
@@ -240,4 +302,6 @@ class AdminUserPage(_Page):
 
 
 class RoleRequest(_Request):
+    model_config = _examples({"role": "Support"})
+
     role: UserRole

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Interval = Literal["day", "week"]
 
@@ -75,6 +75,46 @@ class LimitState(BaseModel):
 
 
 class UsageOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "plan": "Pro",
+                    "since": "2026-11-01T00:00:00",
+                    "requests": 412,
+                    "errors": 3,
+                    "rate_limited": 0,
+                    "endpoints": [
+                        {
+                            "endpoint": "/v1/videos",
+                            "method": "POST",
+                            "requests": 38,
+                            "errors": 1,
+                            "avg_response_ms": 184.5,
+                        },
+                        {
+                            "endpoint": "/v1/products/scrape",
+                            "method": "POST",
+                            "requests": 21,
+                            "errors": 2,
+                            "avg_response_ms": 96.0,
+                        },
+                    ],
+                    "limits": [
+                        {
+                            "name": "video_creations_per_hour",
+                            "limit": 30,
+                            "window_seconds": 3600,
+                            "used": 4,
+                            "remaining": 26,
+                            "resets_at": "2026-11-20T15:00:00",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     plan: str | None
     since: datetime
     requests: int

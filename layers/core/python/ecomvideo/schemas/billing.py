@@ -12,6 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from ecomvideo.enums import BillingCycle
 
 
+def _examples(*examples: dict[str, Any]) -> dict[str, Any]:
+    """``json_schema_extra`` for the OpenAPI document (tests validate each example)."""
+    return {"examples": list(examples)}
+
+
 class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -42,7 +47,27 @@ class PlanList(BaseModel):
 
 
 class PlanCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=_examples(
+            {
+                "name": "Agency",
+                "description": "For agencies running many shops: bulk videos and 4K output.",
+                "price_monthly": "299.00",
+                "price_yearly": "2990.00",
+                "currency": "USD",
+                "video_credits_monthly": 1000,
+                "max_video_duration": 30,
+                "max_resolution": "4k",
+                "ai_providers": ["Local", "Freepik"],
+                "features": ["4K Video Generation", "Premium Templates", "Commercial License"],
+                "is_popular": False,
+                "is_active": True,
+                "trial_days": 14,
+                "sort_order": 4,
+            }
+        ),
+    )
 
     name: str = Field(min_length=1, max_length=100)
     description: str | None = Field(None, max_length=2000)
@@ -61,7 +86,12 @@ class PlanCreate(BaseModel):
 
 
 class PlanUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=_examples(
+            {"price_monthly": "54.00", "video_credits_monthly": 120, "is_popular": True}
+        ),
+    )
 
     name: str | None = Field(None, min_length=1, max_length=100)
     description: str | None = Field(None, max_length=2000)
@@ -79,18 +109,24 @@ class PlanUpdate(BaseModel):
 
 
 class CheckoutRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=_examples({"plan": "Pro", "billing_cycle": "Monthly"}),
+    )
 
     plan: str = Field(min_length=1, max_length=100, description="Plan name or id.")
     billing_cycle: BillingCycle = BillingCycle.MONTHLY
 
 
 class ChangePlanRequest(CheckoutRequest):
-    pass
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=_examples({"plan": "Business", "billing_cycle": "Yearly"}),
+    )
 
 
 class CreditPackCheckoutRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_examples({"pack": "pack_25"}))
 
     pack: str = Field(min_length=1, max_length=50, description="Credit pack code.")
 

@@ -30,6 +30,11 @@ def template_variables(prompt_template: str) -> list[str]:
     return list(seen)
 
 
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    """Examples for the OpenAPI document (tests validate each against its model)."""
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
 class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -53,6 +58,17 @@ SortOrder = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 
 
 class CategoryIn(_Request):
+    model_config = _examples(
+        {
+            "name": "Holiday Gifts",
+            "description": "Festive product spots for the gift season.",
+            "color_hex": "#D63031",
+            "icon_name": "gift",
+            "sort_order": 5,
+            "is_active": True,
+        }
+    )
+
     name: Name100
     description: str | None = None
     color_hex: Hex | None = None
@@ -62,6 +78,8 @@ class CategoryIn(_Request):
 
 
 class CategoryPatch(_Request):
+    model_config = _examples({"color_hex": "#E84393", "sort_order": 2})
+
     name: Name100 | None = None
     description: str | None = None
     color_hex: Hex | None = None
@@ -95,6 +113,24 @@ class TemplateOut(_Out):
 
 
 class TemplateIn(_Request):
+    model_config = _examples(
+        {
+            "name": "Cozy Evening",
+            "description": "A lamp or home product glowing in a warm living room at dusk.",
+            "thumbnail_url": "https://cdn.ecomvideo.example.com/templates/cozy-evening.jpg",
+            "prompt_template": (
+                "{product_name} by {brand} glowing on a side table in a cozy living room at "
+                "dusk, warm light, slow dolly-in, price tag {price}"
+            ),
+            "style_settings": {"mood": "warm", "camera": "dolly-in"},
+            "default_duration": 5,
+            "aspect_ratio": "9:16",
+            "resolution": "1080x1920",
+            "is_premium": False,
+            "is_active": True,
+        }
+    )
+
     category_id: uuid.UUID | None = None
     name: Name200
     description: str | None = None
@@ -110,6 +146,8 @@ class TemplateIn(_Request):
 
 
 class TemplatePatch(_Request):
+    model_config = _examples({"default_duration": 10, "is_premium": True})
+
     category_id: uuid.UUID | None = None
     name: Name200 | None = None
     description: str | None = None
@@ -132,11 +170,15 @@ class TagOut(_Out):
 
 
 class TagIn(_Request):
+    model_config = _examples({"name": "summer-sale", "color_hex": "#FDCB6E"})
+
     name: TagName
     color_hex: Hex | None = None
 
 
 class TagPatch(_Request):
+    model_config = _examples({"name": "black-friday", "color_hex": "#2D3436"})
+
     name: TagName | None = None
     color_hex: Hex | None = None
 

@@ -61,7 +61,17 @@ Money = Annotated[Decimal, Field(ge=0, le=Decimal("99999999.99"), decimal_places
 
 
 class ScrapeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://lumen-lamps.example.com/products/arc-floor-lamp-brass",
+                    "force": False,
+                }
+            ]
+        },
+    )
 
     url: ProductUrl
     force: bool = Field(False, description="Scrape again even when a fresh copy exists.")
@@ -127,7 +137,26 @@ class ProductUpdate(BaseModel):
     images left out are removed, and the primary is ``primary_image_id`` (default: the first).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Aero Runner Knit Sneaker - White",
+                    "description": "Breathable knit upper, recycled foam sole, 240 g per shoe.",
+                    "price": "89.90",
+                    "original_price": "119.00",
+                    "currency": "EUR",
+                    "brand": "Stride",
+                    "images": [
+                        "2f6d8c1a-9b3e-4f5a-8c7d-1e2f3a4b5c6d",
+                        "8a7b6c5d-4e3f-4a2b-9c1d-0e9f8a7b6c5d",
+                    ],
+                    "primary_image_id": "8a7b6c5d-4e3f-4a2b-9c1d-0e9f8a7b6c5d",
+                }
+            ]
+        },
+    )
 
     name: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -165,7 +194,26 @@ class ScrapingRuleIn(BaseModel):
     """A per-domain scraping rule. ``selectors`` maps field names to a CSS selector or to
     ``{"css": "...", "attr": "content"}``; ``headers`` are extra request headers."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "domain": "lumen-lamps.example.com",
+                    "platform": "Shopify",
+                    "selectors": {
+                        "name": "h1.product__title",
+                        "price": ".price-item--sale",
+                        "brand": {"css": "meta[property='og:site_name']", "attr": "content"},
+                        "images": {"css": ".product__media img", "attr": "src"},
+                    },
+                    "headers": {"Accept-Language": "en-US"},
+                    "delay_ms": 1500,
+                    "is_active": True,
+                }
+            ]
+        },
+    )
 
     domain: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=100)]
     platform: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]

@@ -25,7 +25,17 @@ SharePlatform = Literal[
 class ShareCreate(BaseModel):
     """POST /v1/videos/{id}/shares."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "platform": "TikTok",
+                    "caption": "Our brass Arc lamp turns any corner golden #homedecor #lighting",
+                }
+            ]
+        },
+    )
 
     platform: SharePlatform
     caption: Annotated[str, StringConstraints(max_length=5000)] | None = None
@@ -51,6 +61,39 @@ class PlatformPreset(BaseModel):
 
 
 class ShareOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
+                    "video_id": "5b0f2a8e-3c41-4d7a-9e62-8f1d0c7b4a93",
+                    "platform": "TikTok",
+                    "slug": "q3ZfT8xWk1nLp0vR7sYbHg",
+                    "share_url": "https://app.ecomvideo.example.com/s/q3ZfT8xWk1nLp0vR7sYbHg",
+                    "public_api_url": "/v1/public/videos/q3ZfT8xWk1nLp0vR7sYbHg",
+                    "shared_at": "2026-11-20T15:10:00",
+                    "revoked_at": None,
+                    "caption": "Our brass Arc lamp turns any corner golden #homedecor #lighting",
+                    "preset": {
+                        "platform": "TikTok",
+                        "recommended_aspect_ratio": "9:16",
+                        "accepted_aspect_ratios": ["9:16"],
+                        "max_duration_seconds": 600,
+                        "recommended_duration_seconds": 30,
+                        "caption_max_length": 4000,
+                        "safe_zone": {
+                            "top_pct": 8.0,
+                            "bottom_pct": 25.0,
+                            "left_pct": 5.0,
+                            "right_pct": 13.0,
+                        },
+                    },
+                    "warnings": [],
+                }
+            ]
+        }
+    )
+
     id: uuid.UUID
     video_id: uuid.UUID
     platform: str
@@ -90,7 +133,20 @@ class PublicVideo(BaseModel):
 class PublicEventIn(BaseModel):
     """POST /v1/public/videos/{slug}/events."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_type": "View",
+                    "session_id": "s_7f3a9c2e41d84b6b",
+                    "duration_seconds": 12,
+                    "platform": "TikTok",
+                    "referrer": "https://www.tiktok.example.com/@lumenlamps",
+                }
+            ]
+        },
+    )
 
     event_type: Literal["View", "Download", "Share", "Like"]
     session_id: Annotated[str, StringConstraints(min_length=8, max_length=255)] | None = None

@@ -52,13 +52,44 @@ class SettingUpdate(BaseModel):
 
 
 class SettingsUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # The example sets the seeded defaults: the contract tests send it to a live stack.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "settings": [
+                        {
+                            "key": "ratelimit.video_creations_per_hour",
+                            "value": 30,
+                            "data_type": "number",
+                            "category": "ratelimit",
+                            "description": "Video creations per user per hour.",
+                            "is_public": True,
+                        },
+                        {"key": "app.maintenance_mode", "value": False, "data_type": "boolean"},
+                    ]
+                }
+            ]
+        },
+    )
 
     settings: list[SettingUpdate] = Field(min_length=1, max_length=100)
 
 
 class WebhookCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://hooks.lumen-lamps.example.com/ecomvideo",
+                    "events": ["video.completed", "video.failed"],
+                    "description": "Post finished videos to our product feed",
+                }
+            ]
+        },
+    )
 
     url: str = Field(min_length=8, max_length=500, examples=["https://example.com/hooks/ecomvideo"])
     events: list[WebhookEvent] = Field(min_length=1, max_length=3)

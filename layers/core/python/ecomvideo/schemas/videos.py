@@ -25,12 +25,54 @@ Resolution = Annotated[
 ]
 
 
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    """Examples for the OpenAPI document (tests validate each against its model)."""
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class VideoCreate(_Request):
     """POST /v1/videos (and /v1/videos/quote). Unset fields come from preferences/template."""
+
+    model_config = _examples(
+        {
+            "input_type": "Url",
+            "product_url": "https://lumen-lamps.example.com/products/arc-floor-lamp-brass",
+            "title": "Arc floor lamp in brushed brass",
+            "tags": ["lighting", "living-room"],
+            "style": "warm cinematic evening light",
+            "duration_seconds": 5,
+            "aspect_ratio": "9:16",
+            "resolution": "1080p",
+            "provider": "Local",
+        },
+        {
+            "input_type": "Image",
+            "image_url": "https://cdn.stride-sneakers.example.com/img/aero-runner-white-side.jpg",
+            "title": "Aero Runner - white",
+            "description": "Lightweight knit running sneaker with a recycled foam sole.",
+            "style": "fast cuts, studio white background",
+            "duration_seconds": 5,
+            "aspect_ratio": "9:16",
+            "provider": "Local",
+        },
+        {
+            "input_type": "Text",
+            "title": "Autumn sale teaser",
+            "text_prompt": (
+                "A walnut desk lamp switching on in a cosy reading corner at dusk, "
+                "slow push-in, text overlay '20% off this week'"
+            ),
+            "tags": ["sale"],
+            "duration_seconds": 5,
+            "aspect_ratio": "9:16",
+            "resolution": "720p",
+            "provider": "Local",
+        },
+    )
 
     input_type: VideoInputType
     title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
@@ -72,6 +114,14 @@ class VideoCreate(_Request):
 class VideoUpdate(_Request):
     """PATCH /v1/videos/{id}: only the fields sent change."""
 
+    model_config = _examples(
+        {
+            "title": "Arc floor lamp - spring campaign",
+            "tags": ["lighting", "spring"],
+            "is_public": True,
+        }
+    )
+
     title: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
         | None
@@ -83,6 +133,10 @@ class VideoUpdate(_Request):
 
 
 class VideoAccepted(BaseModel):
+    model_config = _examples(
+        {"id": "5b0f2a8e-3c41-4d7a-9e62-8f1d0c7b4a93", "status": "Pending", "cost": 1}
+    )
+
     id: uuid.UUID
     status: VideoStatus
     cost: int
@@ -130,6 +184,53 @@ class VideoSummary(BaseModel):
 
 
 class VideoDetail(VideoSummary):
+    model_config = _examples(
+        {
+            "id": "5b0f2a8e-3c41-4d7a-9e62-8f1d0c7b4a93",
+            "title": "Arc floor lamp in brushed brass",
+            "description": None,
+            "status": "Completed",
+            "input_type": "Url",
+            "aspect_ratio": "9:16",
+            "resolution": "1080x1920",
+            "duration_seconds": 5,
+            "category_id": None,
+            "template_id": None,
+            "tags": ["lighting", "living-room"],
+            "is_public": False,
+            "ai_provider": "Local",
+            "thumbnail_url": "https://media.ecomvideo.example.com/thumbs/5b0f2a8e.jpg",
+            "created_at": "2026-11-20T14:03:11",
+            "completed_at": "2026-11-20T14:04:02",
+            "text_prompt": (
+                "Cinematic studio shot of Arc floor lamp in brushed brass, soft rim light, "
+                "slow camera push-in"
+            ),
+            "style": "warm cinematic evening light",
+            "progress_step": None,
+            "progress_percent": 100,
+            "error_message": None,
+            "download_url": "https://media.ecomvideo.example.com/videos/5b0f2a8e.mp4?X-Amz-Expires=3600",
+            "download_url_expires_in": 3600,
+            "file_size_bytes": 3481920,
+            "download_count": 2,
+            "view_count": 57,
+            "generation_cost_credits": 1,
+            "metadata": {
+                "width": 1080,
+                "height": 1920,
+                "frameRate": 30.0,
+                "format": "mp4",
+                "codec": "h264",
+                "bitrate": 5500000,
+                "duration": 5.0,
+                "fileSize": 3481920,
+            },
+            "user_id": "7c1e4b2a-0d3f-4a6b-9e8c-1f2a3b4c5d6e",
+            "updated_at": "2026-11-20T14:04:02",
+        }
+    )
+
     text_prompt: str
     style: str | None = None
     progress_step: str | None = None
@@ -152,6 +253,10 @@ class VideoPage(BaseModel):
 
 
 class UploadRequest(_Request):
+    model_config = _examples(
+        {"content_type": "image/jpeg", "size_bytes": 2400000, "filename": "aero-runner-white.jpg"}
+    )
+
     content_type: ImageContentType
     size_bytes: int = Field(gt=0)
     filename: Annotated[str, StringConstraints(max_length=200)] | None = None
@@ -188,6 +293,44 @@ class MovementOut(BaseModel):
 
 
 class CreditsOut(BaseModel):
+    model_config = _examples(
+        {
+            "balance": 99,
+            "grants": [
+                {
+                    "id": "c3a9e1f0-6b2d-4e8a-8f7c-2d1b0a9e8f7c",
+                    "source": "Subscription",
+                    "amount": 100,
+                    "used_amount": 1,
+                    "remaining": 99,
+                    "expires_at": "2026-12-20T00:00:00",
+                    "is_active": True,
+                    "created_at": "2026-11-20T09:12:44",
+                }
+            ],
+            "movements": [
+                {
+                    "id": "e8d7c6b5-a4f3-4e2d-9c1b-0a9f8e7d6c5b",
+                    "kind": "Charge",
+                    "amount": 1,
+                    "video_id": "5b0f2a8e-3c41-4d7a-9e62-8f1d0c7b4a93",
+                    "usage_credit_id": "c3a9e1f0-6b2d-4e8a-8f7c-2d1b0a9e8f7c",
+                    "reference": None,
+                    "created_at": "2026-11-20T14:04:02",
+                },
+                {
+                    "id": "0f1e2d3c-4b5a-4968-8776-655443322110",
+                    "kind": "Grant",
+                    "amount": 100,
+                    "video_id": None,
+                    "usage_credit_id": "c3a9e1f0-6b2d-4e8a-8f7c-2d1b0a9e8f7c",
+                    "reference": "sub_1QxLampPro",
+                    "created_at": "2026-11-20T09:12:44",
+                },
+            ],
+        }
+    )
+
     balance: int
     grants: list[GrantOut]
     movements: list[MovementOut]
