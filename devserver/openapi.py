@@ -198,6 +198,10 @@ def _add_plain_routes(document: dict[str, Any], routes: list[Any]) -> None:
                 **PROBLEM_REF,
                 "description": "Processing failed: Stripe retries the event",
             }
+            operation["responses"]["503"] = {
+                **PROBLEM_REF,
+                "description": "No webhook secret configured: Stripe retries the event",
+            }
         document["paths"].setdefault(route.path, {})[route.method.lower()] = operation
 
 
