@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import sys
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -299,10 +300,18 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # one line per request is written by _serve
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up (keep-alive closed, request cancelled) is not a server error.
+        if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            return
+        super().handle_error(request, client_address)
+
+
 def make_server(gateway: Gateway, host: str = "127.0.0.1", port: int = 3000) -> ThreadingHTTPServer:
     """A threading HTTP server bound to ``host:port`` that answers through ``gateway``."""
     handler = type("GatewayHandler", (_Handler,), {"gateway": gateway})
-    server = ThreadingHTTPServer((host, port), handler)
+    server = _Server((host, port), handler)
     server.daemon_threads = True
     return server
 
