@@ -1,4 +1,4 @@
-"""Plans (public), billing for the caller, and plan administration.
+"""Plans (public) and billing for the caller (plan administration: functions/settings_admin).
 
 Business rules live in ``ecomvideo.services.billing``; state confirmed by Stripe arrives
 through the Stripe webhook function. One transaction per request.
@@ -15,9 +15,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecomvideo.db import transaction
-from ecomvideo.enums import UserRole
 from ecomvideo.http.app import create_app
-from ecomvideo.http.auth import current_principal, require_roles
+from ecomvideo.http.auth import current_principal
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import billing as s
 from ecomvideo.services import billing
@@ -27,12 +26,6 @@ app = create_app()
 
 def _uid() -> uuid.UUID:
     return current_principal(app).user_id
-
-
-def _admin() -> str:
-    principal = current_principal(app)
-    require_roles(principal, UserRole.ADMIN.value)
-    return str(principal.user_id)
 
 
 @app.get("/v1/plans")
@@ -147,45 +140,6 @@ def detach(method_id: uuid.UUID) -> Response[None]:
     """Remove a saved payment method."""
     with transaction() as session:
         billing.detach_payment_method(session, _uid(), method_id)
-    return Response(status_code=204, body="")
-
-
-@app.get("/v1/admin/plans")
-def admin_plans() -> list[s.AdminPlanOut]:
-    """Admin: every plan, active or not."""
-    _admin()
-    with transaction() as session:
-        plans = billing.list_plans(session, include_inactive=True)
-        return [s.AdminPlanOut.model_validate(p) for p in plans]
-
-
-@app.post("/v1/admin/plans", responses={201: {"description": "Created"}})
-def admin_create_plan(body: s.PlanCreate) -> Response[s.AdminPlanOut]:
-    """Admin: add a plan (then run the Stripe sync to sell it)."""
-    actor = _admin()
-    with transaction() as session:
-        plan = billing.create_plan(session, body.model_dump(), actor=actor)
-        out = s.AdminPlanOut.model_validate(plan)
-    return Response(status_code=201, content_type="application/json", body=out)
-
-
-@app.patch("/v1/admin/plans/<plan_id>")
-def admin_update_plan(plan_id: uuid.UUID, body: s.PlanUpdate) -> s.AdminPlanOut:
-    """Admin: change a plan."""
-    actor = _admin()
-    with transaction() as session:
-        plan = billing.update_plan(
-            session, plan_id, body.model_dump(exclude_unset=True), actor=actor
-        )
-        return s.AdminPlanOut.model_validate(plan)
-
-
-@app.delete("/v1/admin/plans/<plan_id>", responses={204: {"description": "Retired"}})
-def admin_retire_plan(plan_id: uuid.UUID) -> Response[None]:
-    """Admin: retire a plan (kept for existing subscriptions, no longer sold)."""
-    actor = _admin()
-    with transaction() as session:
-        billing.deactivate_plan(session, plan_id, actor=actor)
     return Response(status_code=204, body="")
 
 

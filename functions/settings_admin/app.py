@@ -1,11 +1,14 @@
-"""System settings: ``GET/PUT /v1/admin/settings`` (role Admin) and public
-``GET /v1/settings/public`` (only ``is_public`` settings, no authorizer).
+"""Platform administration: system settings ``GET/PUT /v1/admin/settings`` and plans
+``/v1/admin/plans`` (role Admin), and the public ``GET /v1/settings/public`` (only
+``is_public`` settings, no authorizer).
 
 Values are validated against their ``data_type`` (string, number, boolean, json) by
 ``ecomvideo.services.system_settings``; a mismatch is a 422 naming the key.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -18,8 +21,9 @@ from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal, require_roles
 from ecomvideo.models import SystemSetting
 from ecomvideo.observability import logger, metrics, tracer
+from ecomvideo.schemas import billing as billing_schemas
 from ecomvideo.schemas import system as s
-from ecomvideo.services import system_settings
+from ecomvideo.services import billing, system_settings
 
 app = create_app()
 PUBLIC_CACHE = "public, max-age=30"
@@ -93,7 +97,56 @@ def public_settings():
     )
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def _admin() -> str:
+    principal = current_principal(app)
+    require_roles(principal, UserRole.ADMIN.value)
+    return str(principal.user_id)
+
+
+@app.get("/v1/admin/plans")
+def admin_plans() -> list[billing_schemas.AdminPlanOut]:
+    """Admin: every plan, active or not."""
+    _admin()
+    with transaction() as session:
+        plans = billing.list_plans(session, include_inactive=True)
+        return [billing_schemas.AdminPlanOut.model_validate(p) for p in plans]
+
+
+@app.post("/v1/admin/plans", responses={201: {"description": "Created"}})
+def admin_create_plan(body: billing_schemas.PlanCreate) -> Response[billing_schemas.AdminPlanOut]:
+    """Admin: add a plan (then run the Stripe sync to sell it)."""
+    actor = _admin()
+    with transaction() as session:
+        plan = billing.create_plan(session, body.model_dump(), actor=actor)
+        out = billing_schemas.AdminPlanOut.model_validate(plan)
+    return Response(status_code=201, content_type="application/json", body=out)
+
+
+@app.patch("/v1/admin/plans/<plan_id>")
+def admin_update_plan(
+    plan_id: uuid.UUID, body: billing_schemas.PlanUpdate
+) -> billing_schemas.AdminPlanOut:
+    """Admin: change a plan."""
+    actor = _admin()
+    with transaction() as session:
+        plan = billing.update_plan(
+            session, plan_id, body.model_dump(exclude_unset=True), actor=actor
+        )
+        return billing_schemas.AdminPlanOut.model_validate(plan)
+
+
+@app.delete("/v1/admin/plans/<plan_id>", responses={204: {"description": "Retired"}})
+def admin_retire_plan(plan_id: uuid.UUID) -> Response[None]:
+    """Admin: retire a plan (kept for existing subscriptions, no longer sold)."""
+    actor = _admin()
+    with transaction() as session:
+        billing.deactivate_plan(session, plan_id, actor=actor)
+    return Response(status_code=204, body="")
+
+
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
+)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:

@@ -144,8 +144,9 @@ def call_api(
     roles: str = "User",
     route: str | None = None,
     path_parameters: dict[str, str] | None = None,
+    function: str = "billing",
 ) -> tuple[int, Any]:
-    """Call the billing function's real handler; returns (status, parsed body)."""
+    """Call a function's real handler (billing by default); returns (status, parsed body)."""
     headers = [("content-type", "application/json")] if body is not None else []
     request = HttpRequest(
         method, path, headers=headers, body=json.dumps(body).encode() if body is not None else b""
@@ -157,7 +158,7 @@ def call_api(
         authorizer_context=authorizer,
         path_parameters=path_parameters,
     )
-    response = load_function("billing").lambda_handler(api_event, context("BillingFunction"))
+    response = load_function(function).lambda_handler(api_event, context(function))
     text = response.get("body") or ""
     return response["statusCode"], json.loads(text) if text else None
 

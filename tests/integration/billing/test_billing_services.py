@@ -110,17 +110,22 @@ def test_plans_are_public_and_sorted(db):
     assert [p["name"] for p in body["items"]] == ["Free", "Starter", "Pro", "Business"]
 
 
+ADMIN = "settings_admin"  # plan administration lives with the other admin settings
+
+
 def test_admin_plan_crud_requires_the_admin_role(db, buyer):
     payload = {"name": "Agency", "price_monthly": "299.00", "video_credits_monthly": 1000}
 
-    status, _ = call_api("POST", "/v1/admin/plans", user_id=buyer.id, body=payload)
+    status, _ = call_api("POST", "/v1/admin/plans", user_id=buyer.id, body=payload, function=ADMIN)
     assert status == 403
 
     status, created = call_api(
-        "POST", "/v1/admin/plans", user_id=buyer.id, roles="Admin", body=payload
+        "POST", "/v1/admin/plans", user_id=buyer.id, roles="Admin", body=payload, function=ADMIN
     )
     assert status == 201, created.get("errors")
-    status, _ = call_api("POST", "/v1/admin/plans", user_id=buyer.id, roles="Admin", body=payload)
+    status, _ = call_api(
+        "POST", "/v1/admin/plans", user_id=buyer.id, roles="Admin", body=payload, function=ADMIN
+    )
     assert status == 409
     status, updated = call_api(
         "PATCH",
@@ -130,6 +135,7 @@ def test_admin_plan_crud_requires_the_admin_role(db, buyer):
         body={"trial_days": 3},
         route="/v1/admin/plans/{plan_id}",
         path_parameters={"plan_id": created["id"]},
+        function=ADMIN,
     )
     assert status == 200 and updated["trial_days"] == 3
     status, _ = call_api(
@@ -139,6 +145,7 @@ def test_admin_plan_crud_requires_the_admin_role(db, buyer):
         roles="Admin",
         route="/v1/admin/plans/{plan_id}",
         path_parameters={"plan_id": created["id"]},
+        function=ADMIN,
     )
     assert status == 204
     status, body = call_api("GET", "/v1/plans", user_id=None)
