@@ -67,3 +67,33 @@ def test_json_bodies_still_work(app, content_type):
     status, body = _post(app, b'{"name": "lamp"}', content_type)
 
     assert (status, body) == (200, {"name": "lamp"})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"name": "lamp\\u0000"}',  # JSON escape
+        b'{"name": "lamp", "\\u0000": 1}',  # in a key
+        b'{"name": "lamp\x00"}',  # raw byte
+    ],
+)
+def test_a_nul_character_is_422_not_a_database_error(app, body):
+    status, problem = _post(app, body, "application/json")
+
+    assert status == 422
+    assert "NUL" in problem["detail"]
+
+
+def test_an_escaped_backslash_before_u0000_is_ordinary_text(app):
+    status, body = _post(app, b'{"name": "C:\\\\u0000"}', "application/json")
+
+    assert (status, body) == (200, {"name": "C:\\u0000"})
+
+
+def test_a_nul_in_the_query_string_is_422(app):
+    request = HttpRequest(method="POST", path="/things", headers=[], body=b"")
+    event = http_event(request, route_key="POST /things")
+    event["rawQueryString"] = "q=a%00b"
+    result = app.resolve(event, LambdaContext("t", memory_mb=128, timeout_s=3, region="us-east-1"))
+
+    assert result["statusCode"] == 422

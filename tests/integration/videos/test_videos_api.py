@@ -39,6 +39,18 @@ def test_text_video_is_accepted_with_its_cost_held_and_an_execution_started(sess
     assert (video.resolution, video.aspect_ratio, video.ai_provider) == ("180x320", "9:16", "Local")
 
 
+def test_a_nul_character_in_a_title_is_422_and_nothing_is_held(session, stack):
+    user = make_user(session)
+    make_grant(session, user, 10)
+
+    body = {**TEXT, "title": "Sneakers\u0000"}
+    status, problem, _ = call("videos", "POST", "/v1/videos", user_id=user.id, body=body)
+
+    assert status == 422, problem
+    assert credits.balance(session, user.id) == 10
+    assert session.scalars(select(Video).where(Video.user_id == user.id)).all() == []
+
+
 def test_quote_prices_without_creating_anything(session, stack):
     user = make_user(session)
     make_subscription(session, user, subscription_plan_id=plan_named(session, "Pro").id)

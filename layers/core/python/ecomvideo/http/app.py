@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,6 +47,15 @@ class Api(APIGatewayHttpResolver):
             return problem_event_response(
                 400, "Malformed JSON", "The request body is not valid JSON.", slug="malformed-json"
             )
+        if _has_nul(event):
+            # PostgreSQL text and JSONB cannot hold U+0000: refuse it here, for every field at
+            # once, instead of a DataError (500) at the INSERT.
+            return problem_event_response(
+                422,
+                "Validation failed",
+                "Text may not contain the NUL character (U+0000).",
+                slug="validation-failed",
+            )
         if body and not _is_json(str((event.get("headers") or {}).get("content-type") or "")):
             # The API speaks JSON only; Powertools would otherwise parse form and multipart
             # bodies (and raise a bare ValueError, a 500, for a multipart without boundary).
@@ -56,6 +66,24 @@ class Api(APIGatewayHttpResolver):
                 slug="unsupported-media-type",
             )
         return super().resolve(event, context)
+
+
+# \u0000 in JSON text, unless its backslash is itself escaped ("\\u0000" is six characters).
+_JSON_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+
+
+def _has_nul(event: Mapping[str, Any]) -> bool:
+    """A NUL in the body (raw or JSON-escaped), the query string or the path (%00)."""
+    body = event.get("body") or ""
+    if body and event.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(body).decode("utf-8")
+        except ValueError:
+            return False  # not UTF-8: refused as malformed JSON afterwards
+    if "\x00" in body or _JSON_NUL.search(body):
+        return True
+    url = f"{event.get('rawPath') or ''}?{event.get('rawQueryString') or ''}"
+    return "%00" in url or "\x00" in url
 
 
 def _utf8(base64_body: str) -> bool:
