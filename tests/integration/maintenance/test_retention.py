@@ -13,7 +13,14 @@ from sqlalchemy import select, text
 
 from ecomvideo import clock
 from ecomvideo.enums import JobStatus
-from ecomvideo.models import ApiUsage, BackgroundJob, UserActivity, VideoAnalytics
+from ecomvideo.models import (
+    ApiUsage,
+    BackgroundJob,
+    FreepikWebhookEvent,
+    UserActivity,
+    VideoAnalytics,
+)
+from ecomvideo.models.stripe import StripeEvent
 from ecomvideo.services import partitions, retention, system_settings
 from tests.support.factories import make_user, make_video
 from tests.support.scheduled import run_task
@@ -150,3 +157,30 @@ def test_finished_background_jobs_are_kept_30_days(session):
     }
     assert labels == {"completed-at-cutoff", "completed-new", "pending-old", "running-old"}
     assert report["counts"]["background_jobs_deleted"] == 2
+
+
+def test_webhook_event_ids_are_kept_90_days(session):
+    cutoff = NOW - timedelta(days=90)
+    for label, at in (("old", cutoff - SECOND), ("at", cutoff), ("new", cutoff + SECOND)):
+        session.add(
+            StripeEvent(id=f"evt_ret_{label}", type="invoice.paid", created=at, processed_at=at)
+        )
+        session.add(FreepikWebhookEvent(webhook_id=f"msg_ret_{label}", created_at=at))
+    session.flush()
+
+    report = run_task("retention")
+
+    stripe_ids = set(
+        session.scalars(select(StripeEvent.id).where(StripeEvent.id.like("evt_ret_%")))
+    )
+    freepik_ids = set(
+        session.scalars(
+            select(FreepikWebhookEvent.webhook_id).where(
+                FreepikWebhookEvent.webhook_id.like("msg_ret_%")
+            )
+        )
+    )
+    assert stripe_ids == {"evt_ret_at", "evt_ret_new"}
+    assert freepik_ids == {"msg_ret_at", "msg_ret_new"}
+    assert report["counts"]["stripe_events_deleted"] == 1
+    assert report["counts"]["freepik_webhook_events_deleted"] == 1

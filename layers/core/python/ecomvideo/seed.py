@@ -224,6 +224,13 @@ SYSTEM_SETTINGS: dict[str, tuple[Any, str, str, str, bool]] = {
         "Outbound webhook delivery log.",
         False,
     ),
+    "retention.webhook_events_days": (
+        90,
+        "number",
+        "retention",
+        "Stripe/Freepik webhook ids kept for de-duplication.",
+        False,
+    ),
     "webhooks.credits_low_threshold": (
         5,
         "number",

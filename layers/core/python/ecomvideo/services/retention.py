@@ -28,6 +28,14 @@ RETENTION_RULES: dict[str, tuple[str, int]] = {
     "api_usage": ("retention.api_usage_days", 90),
 }
 JOBS_RULE: tuple[str, int] = ("retention.background_jobs_days", 30)
+# Provider webhook ids kept for de-duplication (added tables, not in the spec): Stripe retries a
+# delivery for up to 3 days and Freepik for less, so 90 days covers every redelivery with room
+# for investigations. table -> its timestamp column.
+WEBHOOK_EVENTS_RULE: tuple[str, int] = ("retention.webhook_events_days", 90)
+WEBHOOK_EVENT_TABLES: dict[str, str] = {
+    "stripe_events": "processed_at",
+    "freepik_webhook_events": "created_at",
+}
 DEFAULT_BATCH_SIZE = 5000
 
 
@@ -111,4 +119,30 @@ def purge_background_jobs(
     deleted = result.rowcount or 0
     return RetentionStep(
         table="background_jobs", cutoff=cutoff, rows_deleted=deleted, more=deleted >= batch_size
+    )
+
+
+def purge_webhook_events(
+    session: Session,
+    table: str,
+    *,
+    now: datetime | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> RetentionStep:
+    """Delete one batch of provider webhook ids older than the period (``stripe_events``,
+    ``freepik_webhook_events``); a redelivery after that is processed as new, which the
+    handlers' own state checks make harmless."""
+    column = WEBHOOK_EVENT_TABLES[table]  # a fixed name from the mapping above, never input
+    key, default = WEBHOOK_EVENTS_RULE
+    cutoff = (now or clock.utcnow()) - timedelta(days=retention_days(session, key, default))
+    result = session.execute(
+        text(
+            f"DELETE FROM {table} WHERE ctid IN ("  # noqa: S608 (table/column from a constant)
+            f"SELECT ctid FROM {table} WHERE {column} < :cutoff LIMIT :n FOR UPDATE SKIP LOCKED)"
+        ),
+        {"cutoff": cutoff, "n": batch_size},
+    )
+    deleted = result.rowcount or 0
+    return RetentionStep(
+        table=table, cutoff=cutoff, rows_deleted=deleted, more=deleted >= batch_size
     )

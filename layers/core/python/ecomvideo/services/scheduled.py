@@ -98,6 +98,18 @@ def task_retention(budget: Budget) -> TaskReport:
 
     _repeat(report, budget, jobs_step)
 
+    for events_table in retention.WEBHOOK_EVENT_TABLES:
+
+        def events_step(table: str = events_table) -> bool:
+            with transaction() as session:
+                result = retention.purge_webhook_events(
+                    session, table, batch_size=budget.batch_size
+                )
+            report.add(f"{table}_deleted", result.rows_deleted)
+            return result.more
+
+        _repeat(report, budget, events_step)
+
     def deliveries_step() -> bool:
         with transaction() as session:
             days = retention.retention_days(session, "retention.webhook_deliveries_days", 30)
