@@ -87,7 +87,7 @@ def _new_user_token(stack: LocalStack, admin: bool) -> str:
 @settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
-    derandomize=True,
+    derandomize=not os.environ.get("CONTRACT_RANDOM"),  # CI: the same cases every run
     database=None,
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
