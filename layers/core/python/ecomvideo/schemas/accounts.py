@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from ecomvideo.enums import UserRole
+from ecomvideo.schemas.docs import examples as _examples
 from ecomvideo.schemas.fields import (
     HttpsUrl,
     Locale,
@@ -28,11 +29,6 @@ VideoQuality = Literal["Standard", "High", "Ultra"]
 DateFormat = Literal["MM/DD/YYYY", "DD/MM/YYYY", "YYYY-MM-DD", "DD.MM.YYYY"]
 TimeFormat = Literal["12h", "24h"]
 Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-
-
-def _examples(*examples: dict[str, Any]) -> ConfigDict:
-    """Request examples for the OpenAPI document (tests validate each against its model)."""
-    return ConfigDict(json_schema_extra={"examples": list(examples)})
 
 
 class _Request(BaseModel):

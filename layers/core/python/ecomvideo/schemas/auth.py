@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
+from ecomvideo.schemas.docs import examples as _examples
 from ecomvideo.schemas.fields import Email, Locale, Name, Password, Timezone, Token
 
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
-
-
-def _examples(*examples: dict[str, Any]) -> ConfigDict:
-    """Request examples for the OpenAPI document (tests validate each against its model)."""
-    return ConfigDict(json_schema_extra={"examples": list(examples)})
 
 
 class RegisterRequest(_Request):

@@ -10,11 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecomvideo.enums import BillingCycle
-
-
-def _examples(*examples: dict[str, Any]) -> dict[str, Any]:
-    """``json_schema_extra`` for the OpenAPI document (tests validate each example)."""
-    return {"examples": list(examples)}
+from ecomvideo.schemas.docs import examples_extra as _examples
 
 
 class _Out(BaseModel):

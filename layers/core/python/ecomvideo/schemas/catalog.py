@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from ecomvideo.schemas.docs import examples as _examples
 from ecomvideo.schemas.videos import AspectRatio
 
 Hex = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
@@ -28,11 +29,6 @@ def template_variables(prompt_template: str) -> list[str]:
     for name in PLACEHOLDER.findall(prompt_template):
         seen.setdefault(name, None)
     return list(seen)
-
-
-def _examples(*examples: dict[str, Any]) -> ConfigDict:
-    """Examples for the OpenAPI document (tests validate each against its model)."""
-    return ConfigDict(json_schema_extra={"examples": list(examples)})
 
 
 class _Out(BaseModel):

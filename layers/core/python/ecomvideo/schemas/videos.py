@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ecomvideo.enums import VideoInputType, VideoStatus
+from ecomvideo.schemas.docs import examples as _examples
 from ecomvideo.schemas.fields import HttpsUrl
 
 AspectRatio = Literal["9:16", "1:1", "16:9", "4:5"]
@@ -23,11 +24,6 @@ Resolution = Annotated[
         strip_whitespace=True, to_lower=True, pattern=r"^(\d{2,4}x\d{2,4}|720p|1080p|4k)$"
     ),
 ]
-
-
-def _examples(*examples: dict[str, Any]) -> ConfigDict:
-    """Examples for the OpenAPI document (tests validate each against its model)."""
-    return ConfigDict(json_schema_extra={"examples": list(examples)})
 
 
 class _Request(BaseModel):
