@@ -29,6 +29,8 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def record_handler(record: SQSRecord) -> str:
     try:
         body = json.loads(record.body)
+        if isinstance(body, dict) and body.get("kind") == pipeline.RESUME_MESSAGE:
+            return _resume(body)
         message = pipeline.StepMessage.parse(body)
     except (ValueError, KeyError, TypeError) as exc:
         # A malformed message can never succeed: log it and drop it instead of looping.
@@ -41,6 +43,20 @@ def record_handler(record: SQSRecord) -> str:
     outcome = pipeline.handle(message)
     logger.info("pipeline step handled", extra={"outcome": outcome})
     return outcome
+
+
+def _resume(body: dict[str, Any]) -> str:
+    """A Freepik webhook's hand-off: poll the finished task, copy its asset, resume the step."""
+    task_id = str(body.get("taskId") or "")
+    if not task_id:
+        logger.error("dropping a resume message without taskId")
+        return "dropped"
+    logger.set_correlation_id(body.get("correlationId"))
+    logger.append_keys(trigger_id=body.get("triggerId"), task_id=task_id)
+    try:
+        return pipeline.resume_provider_task(task_id)  # raises when retryable: SQS redelivers
+    finally:
+        logger.remove_keys(["trigger_id", "task_id"])  # the batch's next record is another job
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -90,7 +90,9 @@ def run(session, stack, state, video_id, *, complete=True, deliver=True, timeout
             return steps
         messages = stack.receive()
         if messages:
-            steps += [json.loads(m["Body"])["step"] for m in messages]
+            bodies = [json.loads(m["Body"]) for m in messages]
+            # State machine steps; a webhook's ResumeProviderTask hand-off has no "step".
+            steps += [b["step"] for b in bodies if "step" in b]
             stack.deliver(messages)
         if complete:
             for task_id, task in list(state.tasks.items()):
@@ -165,6 +167,37 @@ def test_webhooks_log_under_the_correlation_id_of_the_creating_request(session, 
         r for r in log_records(stream.getvalue()) if r["message"] == "Freepik webhook processed"
     ]
     assert after and all(r.get("correlation_id") != "req-origin-42" for r in after)
+
+
+def test_the_webhook_only_queues_the_resume_and_the_worker_copies_the_asset(
+    session, stack, freepik
+):
+    user = make_user(session)
+    make_grant(session, user, 10)
+    video_id = _create(user.id)
+    deadline = time.monotonic() + 30
+    while not freepik.tasks and time.monotonic() < deadline:  # the worker starts the image task
+        stack.deliver(stack.receive())
+    (task_id,) = freepik.tasks
+    freepik.complete(task_id)
+    (delivery,) = freepik.pop_outbox()
+    polls_before = len(freepik.calls)
+
+    status, body = webhook(delivery)
+
+    # Answered without polling Freepik or copying anything: one message for the worker.
+    assert (status, body) == (200, {"received": True, "outcome": "queued"})
+    assert len(freepik.calls) == polls_before
+    messages = stack.receive()
+    resume = [json.loads(m["Body"]) for m in messages]
+    assert [(b["kind"], b["taskId"]) for b in resume] == [("ResumeProviderTask", task_id)]
+    assert _video(session, video_id).image_url is None
+
+    stack.deliver(messages)  # the worker polls, copies the image to S3 and resumes the step
+
+    assert len(freepik.calls) > polls_before
+    next_steps = [json.loads(m["Body"]).get("step") for m in stack.receive(wait=1)]
+    assert next_steps == ["GenerateVideo"]
 
 
 def test_duplicate_and_reordered_webhooks_charge_once(session, stack, freepik):
@@ -266,7 +299,9 @@ def _drive_without_webhooks(session, stack, state, video_id, *, complete_after_p
         assert time.monotonic() < deadline, steps
         messages = stack.receive()
         if messages:
-            steps += [json.loads(m["Body"])["step"] for m in messages]
+            bodies = [json.loads(m["Body"]) for m in messages]
+            # State machine steps; a webhook's ResumeProviderTask hand-off has no "step".
+            steps += [b["step"] for b in bodies if "step" in b]
             stack.deliver(messages)
         if steps.count("PollProvider") >= complete_after_polls:
             for task_id, task in list(state.tasks.items()):

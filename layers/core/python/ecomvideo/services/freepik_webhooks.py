@@ -3,10 +3,11 @@
 Freepik POSTs the task body (``{"task_id", "status", "generated"}``) on every status change.
 Delivery order and uniqueness are not guaranteed, so:
 - a ``webhook-id`` seen before is a no-op (``freepik_webhook_events``);
-- only terminal statuses act: COMPLETED/FAILED resume the waiting pipeline step through
-  ``pipeline.resume_provider_task``, which re-reads the task from Freepik (fresh asset URLs,
-  the provider's own verdict) and is idempotent; CREATED/IN_PROGRESS only log progress, so a
-  late IN_PROGRESS can never move a video backwards;
+- only terminal statuses act: COMPLETED/FAILED queue a ``ResumeProviderTask`` message for the
+  pipeline worker (``pipeline.queue_provider_resume``), which re-reads the task from Freepik
+  (fresh asset URLs, the provider's own verdict), copies the asset to S3 and resumes the step,
+  idempotently; the webhook itself answers within milliseconds. CREATED/IN_PROGRESS only log
+  progress, so a late IN_PROGRESS can never move a video backwards;
 - an unknown task id is acknowledged (2xx) and logged: it may belong to another environment.
 """
 
@@ -53,7 +54,7 @@ def handle_delivery(webhook_id: str, body: bytes) -> str:
     if status in TERMINAL:
         from ecomvideo.services import pipeline
 
-        outcome = pipeline.resume_provider_task(task_id)
+        outcome = pipeline.queue_provider_resume(task_id)
     else:
         outcome = "progress"
     if outcome == "unknown":

@@ -23,6 +23,7 @@ else (database or S3 down) raises, so SQS redelivers the message.
 
 from __future__ import annotations
 
+import json
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -885,10 +886,43 @@ def _store_provider_asset(video: Video, attempt: int, step: str, result: Any) ->
     return {"videoKey": key}
 
 
+# A worker message that is not a state machine step: "resume the step waiting on this task".
+RESUME_MESSAGE = "ResumeProviderTask"
+
+
+def queue_provider_resume(provider_task_id: str) -> str:
+    """The Freepik webhook's path: hand the poll and the asset download to the pipeline worker.
+
+    The webhook answers at once (a large MP4 copied inside the HTTP request could outlast API
+    Gateway's 30 s) and SQS retries a failed resume. Returns ``unknown`` (no step waits on the
+    task), ``done`` (already resumed) or ``queued``.
+    """
+    with transaction() as session:
+        row = for_task(session, provider_task_id)
+        if row is None:
+            return "unknown"
+        if row.state in (StepState.DONE, StepState.FAILED):
+            return "done"
+        video = session.get(Video, row.video_id)
+        request = ((video.meta or {}).get("request") or {}) if video else {}
+    queue_url = get_settings().pipeline_queue_url
+    if not queue_url:
+        raise RuntimeError("PIPELINE_QUEUE_URL is not set")
+    message = {
+        "kind": RESUME_MESSAGE,
+        "taskId": provider_task_id,
+        "correlationId": request.get("correlationId"),
+        "triggerId": logger.get_correlation_id(),
+    }
+    aws.sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps(message))
+    return "queued"
+
+
 def resume_provider_task(provider_task_id: str) -> str:
     """Poll the provider task a step waits on and resume the execution when it is done.
 
-    The entry point of the Freepik webhook and of the polling sweep (lost webhooks). Returns
+    Run by the pipeline worker for a webhook's ``ResumeProviderTask`` message and by the polling
+    sweep (lost webhooks). Returns
     ``unknown`` (no step waits on it), ``done`` (already resumed), ``pending`` (still
     running), ``completed`` or ``failed``. Idempotent.
     """
