@@ -196,8 +196,13 @@ def test_the_webhook_only_queues_the_resume_and_the_worker_copies_the_asset(
     stack.deliver(messages)  # the worker polls, copies the image to S3 and resumes the step
 
     assert len(freepik.calls) > polls_before
-    next_steps = [json.loads(m["Body"]).get("step") for m in stack.receive(wait=1)]
-    assert next_steps == ["GenerateVideo"]
+    # The execution moves on (moto runs it in a thread): the next step message arrives.
+    deadline = time.monotonic() + 20
+    next_messages = stack.receive()
+    while not next_messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+        next_messages = stack.receive()
+    assert [json.loads(m["Body"]).get("step") for m in next_messages] == ["GenerateVideo"]
 
 
 def test_duplicate_and_reordered_webhooks_charge_once(session, stack, freepik):
