@@ -7,16 +7,16 @@ through the Stripe webhook function. One transaction per request.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecomvideo.db import transaction
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal
+from ecomvideo.http.pagination import PageCursor, PageLimit
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import billing as s
 from ecomvideo.services import billing
@@ -98,10 +98,7 @@ def change(body: s.ChangePlanRequest) -> s.SubscriptionResponse:
 
 
 @app.get("/v1/billing/payments")
-def payments(
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> s.PaymentPage:
+def payments(limit: PageLimit = None, cursor: PageCursor = None) -> s.PaymentPage:
     """The caller's payments, newest first."""
     with transaction() as session:
         rows, nxt = billing.list_payments(session, _uid(), limit=limit, cursor=cursor)
@@ -109,10 +106,7 @@ def payments(
 
 
 @app.get("/v1/billing/invoices")
-def invoices(
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> s.InvoicePage:
+def invoices(limit: PageLimit = None, cursor: PageCursor = None) -> s.InvoicePage:
     """The caller's invoices with hosted and PDF links, newest first."""
     with transaction() as session:
         rows, nxt = billing.list_invoices(session, _uid(), limit=limit, cursor=cursor)

@@ -25,6 +25,7 @@ from ecomvideo.db import transaction
 from ecomvideo.enums import ScrapingStatus
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal, require_roles
+from ecomvideo.http.pagination import PageCursor, PageLimit
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import products as schemas
 from ecomvideo.services import products
@@ -52,8 +53,8 @@ def list_products(
     status: Annotated[ScrapingStatus | None, Query()] = None,
     platform: Annotated[str | None, Query(max_length=50)] = None,
     domain: Annotated[str | None, Query(max_length=100)] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    cursor: PageCursor = None,
+    limit: PageLimit = None,
 ) -> schemas.ProductPage:
     principal = current_principal(app)
     with transaction() as session:
@@ -83,8 +84,8 @@ def delete_product(product_id: uuid.UUID) -> Response[None]:
 @app.get("/v1/admin/scraping-rules")
 def list_rules(
     domain: Annotated[str | None, Query(max_length=100)] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    cursor: PageCursor = None,
+    limit: PageLimit = None,
 ) -> schemas.ScrapingRulePage:
     require_roles(current_principal(app), *RULE_ROLES)
     with transaction() as session:

@@ -16,7 +16,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecomvideo.db import transaction
 from ecomvideo.enums import UserRole
-from ecomvideo.errors import ValidationFailed
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal, require_roles
 from ecomvideo.models import SystemSetting
@@ -46,9 +45,15 @@ def _out(row: SystemSetting) -> s.SettingOut:
     )
 
 
+def _admin() -> str:
+    principal = current_principal(app)
+    require_roles(principal, UserRole.ADMIN.value)
+    return str(principal.user_id)
+
+
 @app.get("/v1/admin/settings")
 def list_settings() -> s.SettingsList:
-    require_roles(current_principal(app), UserRole.ADMIN.value)
+    _admin()
     with transaction() as session:
         return s.SettingsList(items=[_out(r) for r in system_settings.list_settings(session)])
 
@@ -56,29 +61,9 @@ def list_settings() -> s.SettingsList:
 @app.put("/v1/admin/settings")
 def update_settings(body: s.SettingsUpdate) -> s.SettingsList:
     """Create or change settings atomically (all or none)."""
-    principal = current_principal(app)
-    require_roles(principal, UserRole.ADMIN.value)
-    errors = []
+    actor = _admin()
     with transaction() as session:
-        rows = []
-        for item in body.settings:
-            try:
-                rows.append(
-                    system_settings.update(
-                        session,
-                        item.key,
-                        item.value,
-                        updated_by=f"user:{principal.user_id}",
-                        data_type=item.data_type,
-                        description=item.description,
-                        category=item.category,
-                        is_public=item.is_public,
-                    )
-                )
-            except system_settings.InvalidSettingValue as exc:
-                errors.append({"field": item.key, "message": str(exc)})
-        if errors:
-            raise ValidationFailed("Some values do not match their data type.", errors=errors)
+        rows = system_settings.update_many(session, body.settings, updated_by=f"user:{actor}")
         return s.SettingsList(items=[_out(r) for r in rows])
 
 
@@ -95,12 +80,6 @@ def public_settings():
         body=s.PublicSettingsList(items=items).model_dump_json(),
         headers={"Cache-Control": PUBLIC_CACHE},
     )
-
-
-def _admin() -> str:
-    principal = current_principal(app)
-    require_roles(principal, UserRole.ADMIN.value)
-    return str(principal.user_id)
 
 
 @app.get("/v1/admin/plans")

@@ -19,6 +19,7 @@ from ecomvideo.db import transaction
 from ecomvideo.enums import VideoStatus
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal
+from ecomvideo.http.pagination import PageCursor, PageLimit
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.services import videos
@@ -55,8 +56,8 @@ def list_videos(
     created_to: Annotated[datetime | None, Query(alias="to")] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     all_users: Annotated[bool, Query(alias="all")] = False,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    cursor: PageCursor = None,
+    limit: PageLimit = None,
 ) -> schemas.VideoPage:
     principal = current_principal(app)
     filters = videos.ListFilters(

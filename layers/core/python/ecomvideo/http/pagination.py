@@ -12,14 +12,19 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from sqlalchemy import Select, and_, or_
 
 from ecomvideo.errors import BadRequest
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+
+# The query parameters of every list route: ``limit: PageLimit = None, cursor: PageCursor = None``.
+PageLimit = Annotated[int | None, Query(ge=1, le=MAX_LIMIT)]
+PageCursor = Annotated[str | None, Query(max_length=200)]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -158,3 +159,30 @@ def update(
     session.flush()
     _cache.pop(key, None)
     return row
+
+
+def update_many(session: Session, items: Iterable[Any], *, updated_by: str) -> list[SystemSetting]:
+    """Apply ``items`` (objects with key, value, data_type, description, category, is_public)
+    all or none: every value that does not match its data type is reported in one 422."""
+    from ecomvideo.errors import ValidationFailed
+
+    rows, errors = [], []
+    for item in items:
+        try:
+            rows.append(
+                update(
+                    session,
+                    item.key,
+                    item.value,
+                    updated_by=updated_by,
+                    data_type=item.data_type,
+                    description=item.description,
+                    category=item.category,
+                    is_public=item.is_public,
+                )
+            )
+        except InvalidSettingValue as exc:
+            errors.append({"field": item.key, "message": str(exc)})
+    if errors:
+        raise ValidationFailed("Some values do not match their data type.", errors=errors)
+    return rows
