@@ -46,15 +46,9 @@ def server_url() -> str:
 
 
 def admin(url: str) -> psycopg.Connection:
-    u = make_url(url)
-    return psycopg.connect(
-        host=u.host,
-        port=u.port,
-        user=u.username,
-        password=u.password,
-        dbname="postgres",
-        autocommit=True,
-    )
+    from devserver.pg import admin_connection
+
+    return admin_connection(url)
 
 
 def migrate(url: str) -> None:

@@ -29,6 +29,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = Path(os.environ.get("ECOMVIDEO_PG_DIR", ROOT / ".local" / "pg"))
@@ -199,23 +200,33 @@ def ensure_server() -> str:
     return url
 
 
-def scratch_database(name: str, *, seed: bool = True) -> str:
-    """A fresh database ``name`` on the server (dropped first), migrated to head and seeded.
-
-    For benchmarks and one-off experiments; returns its URL.
-    """
+def admin_connection(url: str) -> Any:
+    """An autocommit psycopg connection to the ``postgres`` database of ``url``'s server (for
+    CREATE/DROP DATABASE); ``url`` may be a SQLAlchemy URL (``postgresql+psycopg://``)."""
     import psycopg
     from sqlalchemy.engine import make_url
 
-    parsed = make_url(ensure_server())
-    with psycopg.connect(
+    parsed = make_url(url)
+    return psycopg.connect(
         host=parsed.host,
         port=parsed.port,
         user=parsed.username,
         password=parsed.password,
         dbname="postgres",
         autocommit=True,
-    ) as conn:
+    )
+
+
+def scratch_database(name: str, *, seed: bool = True) -> str:
+    """A fresh database ``name`` on the server (dropped first), migrated to head and seeded.
+
+    For benchmarks and one-off experiments; returns its URL.
+    """
+    from sqlalchemy.engine import make_url
+
+    server = ensure_server()
+    parsed = make_url(server)
+    with admin_connection(server) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     url = parsed.set(database=name).render_as_string(hide_password=False)

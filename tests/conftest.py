@@ -50,18 +50,9 @@ def _lock_path() -> Path:
 
 
 def _admin(url: str):
-    import psycopg
-    from sqlalchemy.engine import make_url
+    from devserver.pg import admin_connection
 
-    parsed = make_url(url)
-    return psycopg.connect(
-        host=parsed.host,
-        port=parsed.port,
-        user=parsed.username,
-        password=parsed.password,
-        dbname="postgres",
-        autocommit=True,
-    )
+    return admin_connection(url)
 
 
 def _with_db(url: str, name: str) -> str:
