@@ -28,7 +28,8 @@ import re
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
@@ -430,3 +431,31 @@ def sample_mp4(width: int = 360, height: int = 640, seconds: float = 1.0, fps: i
         for packet in stream.encode():
             container.mux(packet)
     return buf.getvalue()
+
+
+WEBHOOK_SECRET = "fake-webhook-secret"
+
+
+@contextmanager
+def freepik_configured(
+    monkeypatch: Any, *, public_api_url: str | None = "https://api.ecomvideo.test"
+) -> Iterator[FreepikFakeState]:
+    """The layer pointed at the fake (API key, webhook secret, callback URL) with settings and
+    providers reset before and after; yields the fake's state."""
+    from ecomvideo.providers import reset_providers
+    from ecomvideo.settings import reset_settings
+
+    monkeypatch.setenv("FREEPIK_API_KEY", "fake-freepik-key")
+    monkeypatch.setenv("FREEPIK_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    if public_api_url:
+        monkeypatch.setenv("PUBLIC_API_URL", public_api_url)
+    reset_settings()
+    reset_providers()
+    state = FreepikFakeState(webhook_secret=WEBHOOK_SECRET)
+    try:
+        with freepik_respx(state=state):
+            yield state
+    finally:
+        monkeypatch.delenv("FREEPIK_API_KEY")
+        reset_settings()
+        reset_providers()

@@ -15,10 +15,13 @@ from devserver.events import HttpRequest, http_event
 from ecomvideo import clock
 from ecomvideo.enums import VideoStatus
 from ecomvideo.models import CreditMovement, MovementKind, Video
-from ecomvideo.providers import reset_providers
 from ecomvideo.services import credits, pipeline
 from ecomvideo.settings import reset_settings
-from tests.fakes.freepik_fake import FreepikFakeState, WebhookDelivery, freepik_respx
+from tests.fakes.freepik_fake import (
+    WEBHOOK_SECRET,
+    WebhookDelivery,
+    freepik_configured,
+)
 from tests.support.factories import make_grant, make_user
 from tests.support.lambda_handlers import invoke_in_fresh_interpreter
 from tests.support.logs import captured_logs, log_records
@@ -31,7 +34,7 @@ from tests.support.pipeline_stack import (
     load_function,
 )
 
-SECRET = "fake-webhook-secret"
+SECRET = WEBHOOK_SECRET
 BODY = {
     "input_type": "Text",
     "title": "Aurora lamp",
@@ -44,17 +47,8 @@ BODY = {
 
 @pytest.fixture
 def freepik(monkeypatch, stack: PipelineStack):
-    monkeypatch.setenv("FREEPIK_API_KEY", "fake-freepik-key")
-    monkeypatch.setenv("FREEPIK_WEBHOOK_SECRET", SECRET)
-    monkeypatch.setenv("PUBLIC_API_URL", "https://api.ecomvideo.test")
-    reset_settings()
-    reset_providers()
-    state = FreepikFakeState(webhook_secret=SECRET)
-    with freepik_respx(state=state):
+    with freepik_configured(monkeypatch) as state:
         yield state
-    monkeypatch.delenv("FREEPIK_API_KEY")
-    reset_settings()
-    reset_providers()
 
 
 def webhook(delivery: WebhookDelivery, *, base64_body: bool = False, **header_overrides: str):
@@ -280,20 +274,12 @@ def _short_timeouts_asl() -> str:
 
 @pytest.fixture
 def short_stack(aws, monkeypatch):
-    monkeypatch.setenv("FREEPIK_API_KEY", "fake-freepik-key")
-    monkeypatch.setenv("FREEPIK_WEBHOOK_SECRET", SECRET)
     stack = PipelineStack(asl_text=_short_timeouts_asl())
-    reset_settings()
-    reset_providers()
-    state = FreepikFakeState(webhook_secret=SECRET)
     try:
-        with freepik_respx(state=state):
+        with freepik_configured(monkeypatch, public_api_url=None) as state:
             yield stack, state
     finally:
         stack.close()
-        monkeypatch.delenv("FREEPIK_API_KEY")
-        reset_settings()
-        reset_providers()
 
 
 def _drive_without_webhooks(session, stack, state, video_id, *, complete_after_polls: int):

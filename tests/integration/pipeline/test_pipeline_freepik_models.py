@@ -16,28 +16,15 @@ from sqlalchemy import select
 from devserver.events import HttpRequest, http_event
 from ecomvideo.enums import VideoStatus
 from ecomvideo.models import Video, VideoTemplate
-from ecomvideo.providers import reset_providers
-from ecomvideo.settings import reset_settings
-from tests.fakes.freepik_fake import FreepikFakeState, freepik_respx
+from tests.fakes.freepik_fake import FreepikFakeState, freepik_configured
 from tests.support.factories import make_grant, make_subscription, make_user, plan_named
 from tests.support.pipeline_stack import PipelineStack, call, context, load_function
-
-SECRET = "fake-webhook-secret"
 
 
 @pytest.fixture
 def freepik(monkeypatch, stack: PipelineStack):
-    monkeypatch.setenv("FREEPIK_API_KEY", "fake-freepik-key")
-    monkeypatch.setenv("FREEPIK_WEBHOOK_SECRET", SECRET)
-    monkeypatch.setenv("PUBLIC_API_URL", "https://api.ecomvideo.test")
-    reset_settings()
-    reset_providers()
-    state = FreepikFakeState(webhook_secret=SECRET)
-    with freepik_respx(state=state):
+    with freepik_configured(monkeypatch) as state:
         yield state
-    monkeypatch.delenv("FREEPIK_API_KEY")
-    reset_settings()
-    reset_providers()
 
 
 def _video(session, video_id) -> Video:
