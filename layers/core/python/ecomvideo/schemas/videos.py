@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -331,6 +331,3 @@ class CreditsOut(BaseModel):
     grants: list[GrantOut]
     movements: list[MovementOut]
 
-
-def to_jsonable(model: BaseModel) -> dict[str, Any]:
-    return model.model_dump(mode="json")

@@ -75,10 +75,6 @@ class DeliveryPolicy:
 _policy = DeliveryPolicy()
 
 
-def current_policy() -> DeliveryPolicy:
-    return _policy
-
-
 @contextmanager
 def use_policy(policy: DeliveryPolicy) -> Iterator[DeliveryPolicy]:
     """Temporarily deliver under another policy (tests reaching a 127.0.0.1 server)."""

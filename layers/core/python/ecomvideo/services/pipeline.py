@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from ecomvideo import clock
 from ecomvideo.clients import aws
 from ecomvideo.db import transaction
-from ecomvideo.enums import VideoInputType, VideoStatus
+from ecomvideo.enums import VideoStatus
 from ecomvideo.errors import Conflict, ProviderError
 from ecomvideo.models import ProductData, Video
 from ecomvideo.models.pipeline import PipelineStep
@@ -864,10 +864,6 @@ def for_task(session: Session, provider_task_id: str) -> PipelineStep | None:
     return session.scalar(
         select(PipelineStep).where(PipelineStep.provider_task_id == provider_task_id)
     )
-
-
-def is_scrape_needed(video: Video) -> bool:
-    return video.input_type is VideoInputType.URL
 
 
 # ---------------------------------------------------------------------------- async providers

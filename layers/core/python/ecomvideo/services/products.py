@@ -36,7 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from ecomvideo import clock
 from ecomvideo.db import transaction
@@ -805,15 +805,6 @@ def fetch_image(url: str, *, max_bytes: int = 10 * 1024 * 1024) -> tuple[bytes, 
     if not result.content:
         raise ScrapeError("The product image is empty.")
     return result.content, result.content_type
-
-
-def load_with_images(session: Session, product_id: uuid.UUID) -> ProductData | None:
-    """A product with its images loaded (for the video step's ProductCard)."""
-    return session.scalar(
-        select(ProductData)
-        .options(selectinload(ProductData.images))
-        .where(ProductData.id == product_id)
-    )
 
 
 # ---------------------------------------------------------------------------- scraping rules
