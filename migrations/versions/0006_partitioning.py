@@ -12,7 +12,7 @@ Partitions are named ``<table>_pYYYYMM`` and ``<table>_default``; the scheduled 
 ``partitions.ensure_partitions`` keeps creating them ahead, retention drops expired ones.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-25 07:30:00+00:00
 """
 
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,8 +4,8 @@
 Functions task token, output) makes the pipeline worker idempotent on redelivery;
 ``idempotency_keys`` makes ``POST /v1/videos`` safe to retry. See ecomvideo/models/pipeline.py.
 
-Revision ID: 0004
-Revises: 0005 (current head when written; re-chain at merge)
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-25 07:10:00+00:00
 """
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0004"
-down_revision: str | None = "0005"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

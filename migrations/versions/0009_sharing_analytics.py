@@ -3,8 +3,8 @@
 See ecomvideo/models/engagement.py and docs/decisions.md (issue 9). The raw
 ``video_analytics`` table (partitioned by 0006) is unchanged: reports read the rollup.
 
-Revision ID: 0008
-Revises: 0009
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-25 09:00:00+00:00
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0009"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

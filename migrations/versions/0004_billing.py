@@ -5,7 +5,7 @@
 * ``credit_packs``: one-off packs sold through Checkout (three default packs are inserted).
 * ``stripe_prices``: Stripe Price id -> plan + billing cycle, or -> credit pack.
 
-Revision ID: 0005
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-25 06:40:00+00:00
 """
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
+revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
