@@ -137,6 +137,7 @@ class StripeFake:
         self.customers: dict[str, dict[str, Any]] = {}
         self.idempotency: dict[str, dict[str, Any]] = {}
         self.checkout_sessions: dict[str, dict[str, Any]] = {}
+        self.line_items: dict[str, list[str]] = {}
         self.portal_sessions: dict[str, dict[str, Any]] = {}
         self.subscriptions: dict[str, dict[str, Any]] = {}
         self._versions: dict[str, int] = {}
@@ -213,6 +214,7 @@ class StripeFake:
             (r"/v1/customers/([^/]+)", "GET", self._get("customers")),
             (r"/v1/customers/([^/]+)", "POST", self._update_customer),
             (r"/v1/checkout/sessions", "POST", self._create_checkout),
+            (r"/v1/checkout/sessions/([^/]+)/line_items", "GET", self._line_items),
             (r"/v1/billing_portal/sessions", "POST", self._create_portal),
             (r"/v1/subscriptions/([^/]+)", "GET", self._get("subscriptions")),
             (r"/v1/subscriptions/([^/]+)", "POST", self._update_subscription),
@@ -305,6 +307,29 @@ class StripeFake:
         }
         self.checkout_sessions[cs_id] = session
         return self._ok(session)
+
+    def _line_items(self, request: httpx.Request, params: dict, cs_id: str) -> httpx.Response:
+        """A session's line items: set by a test (``line_items[cs_id] = [price ids]``) or
+        the ``line_items`` the session was created with."""
+        if cs_id in self.line_items:
+            wanted = [{"price": p, "quantity": 1} for p in self.line_items[cs_id]]
+        elif cs_id in self.checkout_sessions:
+            wanted = self.checkout_sessions[cs_id].get("line_items") or []
+        else:
+            return self._error(404, "resource_missing", f"No such checkout.session: '{cs_id}'")
+        data = []
+        for n, line in enumerate(wanted):
+            price = self.prices.get(line["price"], {"id": line["price"], "object": "price"})
+            data.append(
+                {
+                    "id": f"li_{cs_id[-12:]}{n}",
+                    "object": "item",
+                    "price": copy.deepcopy(price),
+                    "quantity": int(line.get("quantity") or 1),
+                }
+            )
+        url = f"/v1/checkout/sessions/{cs_id}/line_items"
+        return self._ok({"object": "list", "data": data, "has_more": False, "url": url})
 
     def _create_portal(self, request: httpx.Request, params: dict) -> httpx.Response:
         portal_id = self._new_id("bps")
