@@ -226,6 +226,7 @@ class StripeFake:
             (r"/v1/products/([^/]+)", "GET", self._get("products")),
             (r"/v1/products/([^/]+)", "POST", self._update("products")),
             (r"/v1/prices", "POST", self._create_price),
+            (r"/v1/prices", "GET", self._list_prices),
             (r"/v1/prices/([^/]+)", "GET", self._get("prices")),
             (r"/v1/prices/([^/]+)", "POST", self._update("prices")),
         ]
@@ -396,6 +397,21 @@ class StripeFake:
         }
         self.products[product_id] = product
         return self._ok(product)
+
+    def _list_prices(self, request: httpx.Request, params: dict) -> httpx.Response:
+        """Newest first like Stripe, ``limit`` + ``starting_after`` pagination."""
+        ordered = list(reversed(self.prices.values()))
+        if params.get("active") in ("true", "false"):
+            ordered = [p for p in ordered if p["active"] == (params["active"] == "true")]
+        after = params.get("starting_after")
+        if after:
+            ids = [p["id"] for p in ordered]
+            ordered = ordered[ids.index(after) + 1 :] if after in ids else []
+        limit = int(params.get("limit") or 10)
+        data = ordered[:limit]
+        return self._ok(
+            {"object": "list", "url": "/v1/prices", "data": data, "has_more": len(ordered) > limit}
+        )
 
     def _create_price(self, request: httpx.Request, params: dict) -> httpx.Response:
         if params.get("product") not in self.products:

@@ -174,12 +174,12 @@ def call_api(
     route: str | None = None,
     path_parameters: dict[str, str] | None = None,
     function: str = "billing",
+    query: str = "",
 ) -> tuple[int, Any]:
     """Call a function's real handler (billing by default); returns (status, parsed body)."""
     headers = [("content-type", "application/json")] if body is not None else []
-    request = HttpRequest(
-        method, path, headers=headers, body=json.dumps(body).encode() if body is not None else b""
-    )
+    raw = json.dumps(body).encode() if body is not None else b""
+    request = HttpRequest(method, path, query=query, headers=headers, body=raw)
     authorizer = {"userId": str(user_id), "roles": roles} if user_id else None
     api_event = http_event(
         request,
