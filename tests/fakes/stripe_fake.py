@@ -142,6 +142,8 @@ class StripeFake:
         self.subscriptions: dict[str, dict[str, Any]] = {}
         self._versions: dict[str, int] = {}
         self.invoices: dict[str, dict[str, Any]] = {}
+        self.invoice_payments: dict[str, dict[str, Any]] = {}
+        self.payment_intents: dict[str, dict[str, Any]] = {}
         self.payment_methods: dict[str, dict[str, Any]] = {}
         self.products: dict[str, dict[str, Any]] = {}
         self.prices: dict[str, dict[str, Any]] = {}
@@ -156,9 +158,13 @@ class StripeFake:
     def remember(self, event: dict[str, Any]) -> None:
         obj = event["data"]["object"]
         kind = obj.get("object")
-        store = {"subscription": self.subscriptions, "invoice": self.invoices}.get(kind)
-        if kind == "payment_method":
-            store = self.payment_methods
+        store = {
+            "subscription": self.subscriptions,
+            "invoice": self.invoices,
+            "invoice_payment": self.invoice_payments,
+            "payment_intent": self.payment_intents,
+            "payment_method": self.payment_methods,
+        }.get(kind)
         if store is None:
             return
         if event["created"] >= self._versions.get(obj["id"], 0):
@@ -220,6 +226,8 @@ class StripeFake:
             (r"/v1/subscriptions/([^/]+)", "POST", self._update_subscription),
             (r"/v1/subscriptions/([^/]+)", "DELETE", self._cancel_subscription),
             (r"/v1/invoices/([^/]+)", "GET", self._get("invoices")),
+            (r"/v1/invoice_payments", "GET", self._list_invoice_payments),
+            (r"/v1/payment_intents/([^/]+)", "GET", self._get("payment_intents")),
             (r"/v1/payment_methods/([^/]+)", "GET", self._get("payment_methods")),
             (r"/v1/payment_methods/([^/]+)/detach", "POST", self._detach),
             (r"/v1/products", "POST", self._create_product),
@@ -397,6 +405,13 @@ class StripeFake:
         }
         self.products[product_id] = product
         return self._ok(product)
+
+    def _list_invoice_payments(self, request: httpx.Request, params: dict) -> httpx.Response:
+        data = [
+            p for p in self.invoice_payments.values() if p.get("invoice") == params.get("invoice")
+        ]
+        url = "/v1/invoice_payments"
+        return self._ok({"object": "list", "url": url, "data": data, "has_more": False})
 
     def _list_prices(self, request: httpx.Request, params: dict) -> httpx.Response:
         """Newest first like Stripe, ``limit`` + ``starting_after`` pagination."""

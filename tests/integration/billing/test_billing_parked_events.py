@@ -339,3 +339,33 @@ def test_cancellation_details_are_kept(fake, catalog, buyer, session):
         "feedback": "too_expensive",
         "comment": "Back after the holidays",
     }
+
+
+def test_failed_renewal_keeps_the_decline_of_its_payment_intent_in_any_order(
+    fake, catalog, buyer, session, mailbox
+):
+    from tests.integration.billing.test_billing_stories import subscribe
+
+    scenario = subscribe(fake, catalog, buyer, session)
+    failed = scenario.event("invoice.payment_failed")
+    attempt = scenario.event("payment_intent.payment_failed", remember=False)
+    attempt["id"] += "S"
+    pi = attempt["data"]["object"]
+    pi.update(id=pi["id"] + "Sub", metadata={})  # a subscription's PaymentIntent
+    link = scenario.event("invoice_payment.paid", remember=False)
+    link["data"]["object"].update(
+        id=link["data"]["object"]["id"] + "F",
+        invoice=failed["data"]["object"]["id"],
+        status="open",
+        payment={"type": "payment_intent", "payment_intent": pi["id"]},
+    )
+    fake.remember(attempt)
+    fake.remember(link)
+
+    assert outcome(attempt) == "processed"  # before the invoice: nothing to attach it to yet
+    assert outcome(failed) == "processed"
+
+    payment = invoice_payment(session, failed)
+    assert payment.payment_intent_id == pi["id"]  # re-keyed: later events find it
+    assert payment.failure_reason == "Your card has insufficient funds."
+    assert payment.meta["decline"]["decline_code"] == "insufficient_funds"

@@ -940,6 +940,7 @@ def on_invoice_payment_failed(session: Session, event: Obj) -> None:
         logger.info("failure of an invoice already paid ignored", extra={"invoice": inv["id"]})
         return
     payment = _invoice_payment(session, inv, user_id, PaymentStatus.FAILED, usub)
+    _failed_attempt_decline(session, payment, inv)
     _upsert_invoice(session, inv, payment)
     if usub is None:
         return
@@ -958,6 +959,36 @@ def on_invoice_payment_failed(session: Session, event: Obj) -> None:
     from ecomvideo.services.billing import notify_payment_failed
 
     notify_payment_failed(session, usub, inv)
+
+
+def _failed_attempt_decline(session: Session, payment: Payment, inv: Obj) -> None:
+    """Why the attempt failed. Invoices of current API versions no longer name their
+    PaymentIntent: the invoice's payments do (``GET /v1/invoice_payments?invoice=``). The
+    payment is re-keyed by that PaymentIntent (so its later events and refunds find it) and
+    the PaymentIntent's ``last_payment_error`` kept. Best effort: a Stripe error leaves the
+    generic reason (the failure itself is already recorded)."""
+    import stripe
+
+    from ecomvideo.clients.stripe_client import get_stripe_client
+
+    client = get_stripe_client()
+    try:
+        pi_id = ref_id(inv.get("payment_intent"))  # pre-basil payloads
+        if pi_id is None:
+            listing = client.v1.invoice_payments.list(params={"invoice": inv["id"], "limit": 10})
+            found = sorted(
+                listing.to_dict().get("data") or [], key=lambda p: not p.get("is_default")
+            )
+            pi_id = next(
+                (ref_id(dig(p, "payment", "payment_intent")) for p in found if p.get("payment")),
+                None,
+            )
+        if pi_id is None:
+            return
+        _rekey_payment(session, payment, pi_id)
+        _record_decline(payment, client.v1.payment_intents.retrieve(pi_id).to_dict())
+    except stripe.StripeError as exc:
+        logger.warning("decline reason not available", extra={"error": type(exc).__name__})
 
 
 def _rekey_payment(session: Session, payment: Payment, payment_intent_id: str) -> None:
