@@ -371,3 +371,40 @@ def test_failed_renewal_keeps_the_decline_of_its_payment_intent_in_any_order(
     assert payment.payment_intent_id == pi["id"]  # re-keyed: later events find it
     assert payment.failure_reason == "Your card has insufficient funds."
     assert payment.meta["decline"]["decline_code"] == "insufficient_funds"
+
+
+def test_detach_before_attach_leaves_the_method_detached(scenario, session, buyer):
+    outcome(scenario.event("checkout.session.completed.payment"))  # links the customer
+    detached = scenario.event("payment_method.detached")
+    detached["data"]["previous_attributes"] = {"customer": scenario.customer_id}
+
+    assert outcome(detached) == "parked"
+    assert outcome(scenario.event("payment_method.attached")) == "processed"
+
+    session.expire_all()
+    [method] = session.scalars(select(PaymentMethod).where(PaymentMethod.user_id == buyer.id))
+    assert (method.is_active, method.is_default) == (False, False)
+    assert parked(session, detached).state == "applied"
+
+
+def test_an_older_default_card_choice_does_not_override_a_newer_one(scenario, session, buyer):
+    first = scenario.event("payment_method.attached")
+    second = scenario.event("payment_method.attached")
+    second["id"] += "2"
+    second["data"]["object"]["id"] += "2"
+    older = scenario.event("customer.updated")
+    newer = scenario.event("customer.updated", at=older["created"] + 60)
+    newer["id"] += "2"
+    newer["data"]["object"]["invoice_settings"]["default_payment_method"] += "2"
+    outcome(scenario.event("checkout.session.completed.payment"))  # links the customer
+
+    for event in (first, second, newer, older):  # the older choice arrives last
+        assert outcome(event) == "processed"
+
+    session.expire_all()
+    defaults = session.scalars(
+        select(PaymentMethod.external_id).where(
+            PaymentMethod.user_id == buyer.id, PaymentMethod.is_default.is_(True)
+        )
+    ).all()
+    assert defaults == [second["data"]["object"]["id"]]

@@ -1055,7 +1055,8 @@ def upsert_payment_method(session: Session, pm: Obj, user_id: uuid.UUID) -> Paym
         # A card is valid through the last moment of its expiry month.
         row.expires_at = datetime(year, month, calendar.monthrange(year, month)[1], 23, 59, 59)
     row.billing_address = dig(pm, "billing_details", "address")
-    row.is_active = True
+    # A detached PaymentMethod cannot be attached again (Stripe): a late attach leaves it off.
+    row.is_active = not (row.meta or {}).get("detached_at")
     session.flush()
     return row
 
@@ -1074,19 +1075,32 @@ def on_payment_method_detached(session: Session, event: Obj) -> None:
     row = session.scalars(
         select(PaymentMethod).where(PaymentMethod.external_id == pm["id"]).with_for_update()
     ).first()
-    if row is not None:
-        row.is_active = False
-        row.is_default = False
+    if row is None:  # detached before we saw it attached: wait for the attach
+        raise Park(
+            f"payment_method:{pm['id']}",
+            "detach of a payment method not recorded yet",
+            customer=event_customer(event),
+        )
+    row.is_active = False
+    row.is_default = False
+    row.meta = {**(row.meta or {}), "detached_at": int(event["created"])}
 
 
 def set_default_payment_method(
-    session: Session, user_id: uuid.UUID, external_id: str | None
+    session: Session, user_id: uuid.UUID, external_id: str | None, *, version: int
 ) -> None:
-    """Flag one of the user's methods as default (and clear the others)."""
-    for row in session.scalars(
-        select(PaymentMethod).where(PaymentMethod.user_id == user_id).with_for_update()
-    ):
-        row.is_default = bool(external_id) and row.external_id == external_id
+    """Flag one of the user's methods as default (and clear the others), unless a newer
+    choice (``metadata.default_version``, Unix seconds, on every row) is already applied."""
+    rows = list(
+        session.scalars(
+            select(PaymentMethod).where(PaymentMethod.user_id == user_id).with_for_update()
+        )
+    )
+    if version < max((int((r.meta or {}).get("default_version", 0)) for r in rows), default=0):
+        return
+    for row in rows:
+        row.is_default = bool(external_id) and row.external_id == external_id and row.is_active
+        row.meta = {**(row.meta or {}), "default_version": version}
 
 
 def on_customer_updated(session: Session, event: Obj) -> None:
@@ -1102,7 +1116,7 @@ def on_customer_updated(session: Session, event: Obj) -> None:
         )
         if default and not known:
             upsert_payment_method(session, _retrieve("payment_methods", default), user_id)
-        set_default_payment_method(session, user_id, default)
+        set_default_payment_method(session, user_id, default, version=int(event["created"]))
 
 
 HANDLERS: dict[str, Callable[[Session, Obj], None]] = {
