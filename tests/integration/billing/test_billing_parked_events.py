@@ -126,7 +126,9 @@ def test_invoice_of_an_unknown_customer_is_applied_once_checkout_names_the_user(
     created = anonymous(scenario.event("customer.subscription.created"))
     attached = anonymous(scenario.event("payment_method.attached"))
     customer = anonymous(scenario.event("customer.updated"))
-    for event in (invoice, created, attached, customer):
+    pack_failed = anonymous(scenario.event("payment_intent.payment_failed"))
+    waiting = (invoice, created, attached, customer, pack_failed)
+    for event in waiting:
         assert outcome(event) == "parked", event["type"]
         assert parked(session, event).waiting_for.startswith("customer:cus_parked_")
     assert credit_total(session, buyer.id) == 0
@@ -141,7 +143,22 @@ def test_invoice_of_an_unknown_customer_is_applied_once_checkout_names_the_user(
     assert sub.status is SubscriptionStatus.ACTIVE
     [method] = session.scalars(select(PaymentMethod).where(PaymentMethod.user_id == buyer.id))
     assert method.is_default is True
-    assert {parked(session, e).state for e in (invoice, created, attached, customer)} == {"applied"}
+    [declined] = [p for p in payments(session, buyer) if p.status is PaymentStatus.FAILED]
+    assert declined.meta["decline"]["decline_code"] == "insufficient_funds"
+    assert {parked(session, e).state for e in waiting} == {"applied"}
+
+
+def test_checkout_of_an_unknown_customer_waits_until_an_event_names_the_user(
+    scenario, session, buyer
+):
+    checkout = anonymous(scenario.event("checkout.session.completed.payment"))
+    assert outcome(checkout) == "parked"
+
+    # The subscription's metadata carries our user id: the customer becomes known.
+    assert outcome(scenario.event("customer.subscription.created")) == "processed"
+
+    assert credit_total(session, buyer.id) == 100  # the pack (a subscription alone grants none)
+    assert parked(session, checkout).state == "applied"
 
 
 def test_failed_invoice_of_an_unknown_customer_is_applied_later(scenario, session, buyer, mailbox):
