@@ -9,6 +9,11 @@
    ``credits.grant(reference="stripe:invoice:<id>" | "stripe:payment:<pi>")``, unique in the
    ledger: the second guard against double grants.
 
+Nothing paid is acknowledged and lost: a handler that needs an object we do not know (and
+cannot fetch) or cannot map raises ``Park``; the event is stored in ``stripe_parked_events``,
+answered 2xx, and re-applied when the object arrives (``ecomvideo.services.stripe_parked``).
+docs/webhooks.md lists every type with what happens when it arrives early, late or twice.
+
 Order independence (Stripe neither orders nor deduplicates deliveries):
 
 * Subscription state carries a version, ``user_subscriptions.metadata.stripe_state_at`` (Unix
