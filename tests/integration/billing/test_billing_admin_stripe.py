@@ -190,3 +190,10 @@ def test_parked_events_are_listed_with_cursor_pagination_and_can_be_retried(
 
     status, body = admin("GET", "/v1/admin/billing/events", buyer, query="state=nonsense")
     assert status == 422, body
+
+
+def test_sync_without_a_body_only_pulls(fake, catalog, buyer):
+    status, body = admin("POST", "/v1/admin/billing/sync", buyer)
+
+    assert status == 200, body
+    assert body["pushed"] is None and body["mapped"] == [] and body["reapplied_events"] == 0
