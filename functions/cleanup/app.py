@@ -1,8 +1,8 @@
 """Scheduled housekeeping (EventBridge): one function, the schedule's input names the task.
 
 ``{"task": "partitions" | "retention" | "maintenance" | "stuck_videos" | "s3_orphans" |
-"weekly_digest"}``. Each run is idempotent and stops well before the Lambda timeout; what it
-did is logged and emitted as metrics (``<task>.<count>``). The work is in
+"weekly_digest" | "stripe_parked"}``. Each run is idempotent and stops well before the Lambda
+timeout; what it did is logged and emitted as metrics (``<task>.<count>``). The work is in
 ``ecomvideo.services.scheduled``.
 """
 

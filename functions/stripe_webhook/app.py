@@ -6,9 +6,11 @@ Order of work, cheapest first:
    read from or written to the database;
 2. event types we do not handle -> 200 at once, still without the database;
 3. only then the ORM is imported and the event is applied in one transaction, its id stored
-   so that a redelivery is a no-op (``ecomvideo.services.stripe_events``).
+   so that a redelivery is a no-op (``ecomvideo.services.stripe_events``). An event that
+   depends on an object we do not know yet is parked (stored, answered 200, applied when the
+   object arrives; docs/webhooks.md).
 
-A processing error answers 500 so that Stripe retries (its retries are our recovery path).
+A processing error (database, Stripe unreachable) answers 500 so that Stripe retries.
 """
 
 from __future__ import annotations

@@ -137,10 +137,13 @@ class StripeFake:
         self.customers: dict[str, dict[str, Any]] = {}
         self.idempotency: dict[str, dict[str, Any]] = {}
         self.checkout_sessions: dict[str, dict[str, Any]] = {}
+        self.line_items: dict[str, list[str]] = {}
         self.portal_sessions: dict[str, dict[str, Any]] = {}
         self.subscriptions: dict[str, dict[str, Any]] = {}
         self._versions: dict[str, int] = {}
         self.invoices: dict[str, dict[str, Any]] = {}
+        self.invoice_payments: dict[str, dict[str, Any]] = {}
+        self.payment_intents: dict[str, dict[str, Any]] = {}
         self.payment_methods: dict[str, dict[str, Any]] = {}
         self.products: dict[str, dict[str, Any]] = {}
         self.prices: dict[str, dict[str, Any]] = {}
@@ -155,9 +158,13 @@ class StripeFake:
     def remember(self, event: dict[str, Any]) -> None:
         obj = event["data"]["object"]
         kind = obj.get("object")
-        store = {"subscription": self.subscriptions, "invoice": self.invoices}.get(kind)
-        if kind == "payment_method":
-            store = self.payment_methods
+        store = {
+            "subscription": self.subscriptions,
+            "invoice": self.invoices,
+            "invoice_payment": self.invoice_payments,
+            "payment_intent": self.payment_intents,
+            "payment_method": self.payment_methods,
+        }.get(kind)
         if store is None:
             return
         if event["created"] >= self._versions.get(obj["id"], 0):
@@ -213,17 +220,21 @@ class StripeFake:
             (r"/v1/customers/([^/]+)", "GET", self._get("customers")),
             (r"/v1/customers/([^/]+)", "POST", self._update_customer),
             (r"/v1/checkout/sessions", "POST", self._create_checkout),
+            (r"/v1/checkout/sessions/([^/]+)/line_items", "GET", self._line_items),
             (r"/v1/billing_portal/sessions", "POST", self._create_portal),
             (r"/v1/subscriptions/([^/]+)", "GET", self._get("subscriptions")),
             (r"/v1/subscriptions/([^/]+)", "POST", self._update_subscription),
             (r"/v1/subscriptions/([^/]+)", "DELETE", self._cancel_subscription),
             (r"/v1/invoices/([^/]+)", "GET", self._get("invoices")),
+            (r"/v1/invoice_payments", "GET", self._list_invoice_payments),
+            (r"/v1/payment_intents/([^/]+)", "GET", self._get("payment_intents")),
             (r"/v1/payment_methods/([^/]+)", "GET", self._get("payment_methods")),
             (r"/v1/payment_methods/([^/]+)/detach", "POST", self._detach),
             (r"/v1/products", "POST", self._create_product),
             (r"/v1/products/([^/]+)", "GET", self._get("products")),
             (r"/v1/products/([^/]+)", "POST", self._update("products")),
             (r"/v1/prices", "POST", self._create_price),
+            (r"/v1/prices", "GET", self._list_prices),
             (r"/v1/prices/([^/]+)", "GET", self._get("prices")),
             (r"/v1/prices/([^/]+)", "POST", self._update("prices")),
         ]
@@ -306,6 +317,29 @@ class StripeFake:
         self.checkout_sessions[cs_id] = session
         return self._ok(session)
 
+    def _line_items(self, request: httpx.Request, params: dict, cs_id: str) -> httpx.Response:
+        """A session's line items: set by a test (``line_items[cs_id] = [price ids]``) or
+        the ``line_items`` the session was created with."""
+        if cs_id in self.line_items:
+            wanted = [{"price": p, "quantity": 1} for p in self.line_items[cs_id]]
+        elif cs_id in self.checkout_sessions:
+            wanted = self.checkout_sessions[cs_id].get("line_items") or []
+        else:
+            return self._error(404, "resource_missing", f"No such checkout.session: '{cs_id}'")
+        data = []
+        for n, line in enumerate(wanted):
+            price = self.prices.get(line["price"], {"id": line["price"], "object": "price"})
+            data.append(
+                {
+                    "id": f"li_{cs_id[-12:]}{n}",
+                    "object": "item",
+                    "price": copy.deepcopy(price),
+                    "quantity": int(line.get("quantity") or 1),
+                }
+            )
+        url = f"/v1/checkout/sessions/{cs_id}/line_items"
+        return self._ok({"object": "list", "data": data, "has_more": False, "url": url})
+
     def _create_portal(self, request: httpx.Request, params: dict) -> httpx.Response:
         portal_id = self._new_id("bps")
         portal = {
@@ -371,6 +405,28 @@ class StripeFake:
         }
         self.products[product_id] = product
         return self._ok(product)
+
+    def _list_invoice_payments(self, request: httpx.Request, params: dict) -> httpx.Response:
+        data = [
+            p for p in self.invoice_payments.values() if p.get("invoice") == params.get("invoice")
+        ]
+        url = "/v1/invoice_payments"
+        return self._ok({"object": "list", "url": url, "data": data, "has_more": False})
+
+    def _list_prices(self, request: httpx.Request, params: dict) -> httpx.Response:
+        """Newest first like Stripe, ``limit`` + ``starting_after`` pagination."""
+        ordered = list(reversed(self.prices.values()))
+        if params.get("active") in ("true", "false"):
+            ordered = [p for p in ordered if p["active"] == (params["active"] == "true")]
+        after = params.get("starting_after")
+        if after:
+            ids = [p["id"] for p in ordered]
+            ordered = ordered[ids.index(after) + 1 :] if after in ids else []
+        limit = int(params.get("limit") or 10)
+        data = ordered[:limit]
+        return self._ok(
+            {"object": "list", "url": "/v1/prices", "data": data, "has_more": len(ordered) > limit}
+        )
 
     def _create_price(self, request: httpx.Request, params: dict) -> httpx.Response:
         if params.get("product") not in self.products:

@@ -114,6 +114,35 @@ def catalog(db: Any, session: Any, fake: StripeFake) -> Catalog:
     return catalog
 
 
+def scenario_for(fake: StripeFake, catalog: Catalog, user: Any, customer_id: str) -> Any:
+    """The payload files personalised for ``user`` as Stripe customer ``customer_id``."""
+    return fake.scenario(
+        user_id=str(user.id),
+        customer_id=customer_id,
+        prices=catalog.prices,
+        plan_id=catalog.plan_ids["Starter"],
+        pack_id=catalog.pack_id,
+    )
+
+
+def map_price_like(session: Any, new_price_id: str, like: str) -> None:
+    """Map another Stripe price to what ``like`` sells (a plan and cycle, or a pack)."""
+    from ecomvideo.models.stripe import StripePrice
+
+    model = session.get(StripePrice, like)
+    session.add(
+        StripePrice(
+            stripe_price_id=new_price_id,
+            stripe_product_id=model.stripe_product_id,
+            subscription_plan_id=model.subscription_plan_id,
+            billing_cycle=model.billing_cycle,
+            credit_pack_id=model.credit_pack_id,
+            unit_amount=model.unit_amount,
+        )
+    )
+    session.commit()
+
+
 def deliver(
     event: dict[str, Any] | None = None,
     *,
@@ -145,12 +174,12 @@ def call_api(
     route: str | None = None,
     path_parameters: dict[str, str] | None = None,
     function: str = "billing",
+    query: str = "",
 ) -> tuple[int, Any]:
     """Call a function's real handler (billing by default); returns (status, parsed body)."""
     headers = [("content-type", "application/json")] if body is not None else []
-    request = HttpRequest(
-        method, path, headers=headers, body=json.dumps(body).encode() if body is not None else b""
-    )
+    raw = json.dumps(body).encode() if body is not None else b""
+    request = HttpRequest(method, path, query=query, headers=headers, body=raw)
     authorizer = {"userId": str(user_id), "roles": roles} if user_id else None
     api_event = http_event(
         request,

@@ -15,7 +15,12 @@ from ecomvideo.enums import SubscriptionStatus
 from ecomvideo.models import Invoice, Payment, UsageCredit, UserSubscription
 from ecomvideo.models.stripe import StripeEvent
 from tests.fakes.stripe_fake import EVENTS_DIR, WEBHOOK_SECRET, StripeFake
-from tests.integration.billing.conftest import credit_total, deliver, sync_catalog
+from tests.integration.billing.conftest import (
+    credit_total,
+    deliver,
+    scenario_for,
+    sync_catalog,
+)
 from tests.support.factories import make_user
 from tests.support.lambda_handlers import invoke_in_fresh_interpreter
 
@@ -28,13 +33,7 @@ def scenario(fake, catalog, buyer, session):
 
     link_customer(session, buyer.id, "cus_robust_" + buyer.id.hex[:12])
     session.commit()
-    return fake.scenario(
-        user_id=str(buyer.id),
-        customer_id="cus_robust_" + buyer.id.hex[:12],
-        prices=catalog.prices,
-        plan_id=catalog.plan_ids["Starter"],
-        pack_id=catalog.pack_id,
-    )
+    return scenario_for(fake, catalog, buyer, "cus_robust_" + buyer.id.hex[:12])
 
 
 def counts(session) -> dict[str, int]:

@@ -163,6 +163,7 @@ BODIES: dict[str, Any] = {
     "POST /v1/admin/users/{user_id}/roles": {"role": "Admin"},
     "PUT /v1/admin/scraping-rules/{rule_id}": {"domain": "shop.example.com", "platform": "Shopify"},
     "PATCH /v1/admin/plans/{plan_id}": {"description": "x"},
+    "PUT /v1/admin/stripe-prices/{price_id}": {"credit_pack_id": str(uuid.uuid4())},
     "PATCH /v1/admin/tags/{tag_id}": {"name": "x"},
     "PATCH /v1/admin/templates/{template_id}": {"name": "x"},
     "PATCH /v1/admin/video-categories/{category_id}": {"name": "x"},

@@ -184,3 +184,34 @@ def test_webhook_event_ids_are_kept_90_days(session):
     assert freepik_ids == {"msg_ret_at", "msg_ret_new"}
     assert report["counts"]["stripe_events_deleted"] == 1
     assert report["counts"]["freepik_webhook_events_deleted"] == 1
+
+
+def test_parked_stripe_events_are_purged_90_days_after_applied_and_kept_while_parked(session):
+    from ecomvideo.models.stripe import StripeParkedEvent
+
+    old = NOW - timedelta(days=90) - SECOND
+    for label, applied_at in (("applied-old", old), ("applied-new", NOW), ("parked", None)):
+        session.add(
+            StripeParkedEvent(
+                event_id=f"evt_park_{label}",
+                type="charge.refunded",
+                event_created=old,
+                waiting_for="payment:pi_x",
+                reason="test",
+                payload={},
+                state="parked" if applied_at is None else "applied",
+                created_at=old,
+                applied_at=applied_at,
+            )
+        )
+    session.flush()
+
+    report = run_task("retention")
+
+    kept = set(
+        session.scalars(
+            select(StripeParkedEvent.event_id).where(StripeParkedEvent.event_id.like("evt_park_%"))
+        )
+    )
+    assert kept == {"evt_park_applied-new", "evt_park_parked"}
+    assert report["counts"]["stripe_parked_events_deleted"] == 1

@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     )
 
     # Stripe
+    stripe_parked_alarm_hours: int = Field(
+        6,
+        description="A Stripe event parked this long counts as overdue (metric + alarm).",
+    )
     stripe_secret_arn: str | None = Field(
         None, description="Secrets Manager secret with api_key and webhook_secret."
     )

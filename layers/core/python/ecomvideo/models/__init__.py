@@ -23,7 +23,13 @@ from ecomvideo.models.preferences import NotificationSettings, UserInterest, Use
 from ecomvideo.models.products import ProductCategory, ProductData, ProductImage, ScrapingRule
 from ecomvideo.models.ratelimit import RateLimitCounter
 from ecomvideo.models.scraping import ScrapeDomainGate
-from ecomvideo.models.stripe import BillingCustomer, CreditPack, StripeEvent, StripePrice
+from ecomvideo.models.stripe import (
+    BillingCustomer,
+    CreditPack,
+    StripeEvent,
+    StripeParkedEvent,
+    StripePrice,
+)
 from ecomvideo.models.system import BackgroundJob, SystemSetting
 from ecomvideo.models.users import (
     EmailVerificationToken,
@@ -68,6 +74,7 @@ __all__ = [
     "ScrapeDomainGate",
     "ScrapingRule",
     "StripeEvent",
+    "StripeParkedEvent",
     "StripePrice",
     "SubscriptionPlan",
     "SystemSetting",

@@ -25,8 +25,9 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
+    text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ecomvideo.enums import BillingCycle
@@ -115,3 +116,38 @@ class StripePrice(Base):
     is_active: Mapped[bool] = bool_column(True)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime | None] = updated_at_column()
+
+
+class StripeParkedEvent(Base):
+    """A verified webhook event that could not be applied yet: it depends on an object we do
+    not know (payment, invoice, subscription, customer) or cannot map (which pack or plan a
+    price sells). Acknowledged to Stripe, kept here, and re-applied when the missing object
+    arrives (an event of the same customer) or by the scheduled sweep; see docs/webhooks.md."""
+
+    __tablename__ = "stripe_parked_events"
+    __table_args__ = (
+        UniqueConstraint("event_id"),
+        CheckConstraint("state IN ('parked', 'applied')", name="state"),
+        Index("ix_stripe_parked_events_state_created_at", "state", "created_at"),
+        Index(
+            "ix_stripe_parked_events_customer",
+            "stripe_customer_id",
+            postgresql_where=text("state = 'parked'"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    event_id: Mapped[str] = mapped_column(String(255), nullable=False)  # evt_...
+    type: Mapped[str] = mapped_column(String(100), nullable=False)
+    event_created: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
+    # What the event waits for, e.g. "payment:pi_...", "customer:cus_...", "price:price_...".
+    waiting_for: Mapped[str] = mapped_column(String(300), nullable=False)
+    reason: Mapped[str] = mapped_column(String(500), nullable=False)
+    payload: Mapped[dict] = mapped_column(JSONB, nullable=False)
+    state: Mapped[str] = mapped_column(String(20), nullable=False, server_default="parked")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    created_at: Mapped[datetime] = created_at_column()
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(String(1000))

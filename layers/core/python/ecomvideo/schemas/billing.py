@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ecomvideo.enums import BillingCycle
 from ecomvideo.schemas.docs import examples_extra as _examples
@@ -250,3 +250,92 @@ class PaymentMethodOut(_Out):
 
 class PaymentMethodList(BaseModel):
     items: list[PaymentMethodOut]
+
+
+# ------------------------------------------------------------------------------ admin: Stripe
+
+
+class StripePriceMapping(BaseModel):
+    """Map a Stripe Price to a plan and cycle, or to a credit pack (exactly one)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=_examples(
+            {"plan_id": "0b7d5a3e-6a43-4a7e-9d55-3c8c9f5e2a11", "billing_cycle": "Monthly"},
+            {"credit_pack_id": "5d2f6c1a-9b7e-4f3d-8a6c-1e2b3c4d5e6f"},
+        ),
+    )
+
+    plan_id: uuid.UUID | None = None
+    billing_cycle: BillingCycle | None = None
+    credit_pack_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> StripePriceMapping:
+        plan = self.plan_id is not None
+        if plan == (self.credit_pack_id is not None):
+            raise ValueError("give either plan_id (with billing_cycle) or credit_pack_id")
+        if plan and self.billing_cycle is None:
+            raise ValueError("billing_cycle is required with plan_id")
+        if not plan and self.billing_cycle is not None:
+            raise ValueError("billing_cycle goes with plan_id only")
+        return self
+
+
+class StripePriceOut(_Out):
+    stripe_price_id: str
+    stripe_product_id: str
+    plan_id: uuid.UUID | None = Field(None, validation_alias="subscription_plan_id")
+    billing_cycle: BillingCycle | None = None
+    credit_pack_id: uuid.UUID | None = None
+    unit_amount: int = Field(description="Minor units (cents).")
+    currency: str
+    is_active: bool
+    reapplied_events: int = Field(0, description="Parked webhook events applied after mapping.")
+
+
+class BillingSyncRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_examples({"push": False}))
+
+    push: bool = Field(
+        False, description="First create/update Stripe products and prices from our plans/packs."
+    )
+
+
+class UnmappedPrice(BaseModel):
+    stripe_price_id: str
+    stripe_product_id: str
+    unit_amount: int | None = None
+    currency: str
+    interval: str | None = None
+    active: bool
+
+
+class BillingSyncReport(BaseModel):
+    pushed: dict[str, list[str]] | None = None
+    mapped: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    unmapped: list[UnmappedPrice]
+    reapplied_events: int
+
+
+class StripeEventOut(_Out):
+    id: uuid.UUID
+    event_id: str
+    type: str
+    event_created: datetime
+    stripe_customer_id: str | None = None
+    waiting_for: str
+    reason: str
+    state: str
+    attempts: int
+    created_at: datetime
+    last_attempt_at: datetime | None = None
+    applied_at: datetime | None = None
+    last_error: str | None = None
+
+
+class StripeEventPage(BaseModel):
+    items: list[StripeEventOut]
+    next_cursor: str | None = None

@@ -477,7 +477,9 @@ def make_default_payment_method(
             customer, params={"invoice_settings": {"default_payment_method": row.external_id}}
         ),
     )
-    stripe_events.set_default_payment_method(session, user_id, row.external_id)
+    stripe_events.set_default_payment_method(
+        session, user_id, row.external_id, version=_now_version()
+    )
     session.flush()
     return row
 

@@ -35,6 +35,8 @@ WEBHOOK_EVENTS_RULE: tuple[str, int] = ("retention.webhook_events_days", 90)
 WEBHOOK_EVENT_TABLES: dict[str, str] = {
     "stripe_events": "processed_at",
     "freepik_webhook_events": "created_at",
+    # Only events applied after parking (applied_at is NULL while parked: kept, and alarmed).
+    "stripe_parked_events": "applied_at",
 }
 DEFAULT_BATCH_SIZE = 5000
 

@@ -253,6 +253,21 @@ def task_weekly_digest(budget: Budget) -> TaskReport:
     return report
 
 
+def task_stripe_parked(budget: Budget) -> TaskReport:
+    """Re-apply parked Stripe webhook events and count the ones parked for too long."""
+    from ecomvideo.services import stripe_parked
+    from ecomvideo.settings import get_settings
+
+    report = TaskReport("stripe_parked")
+    swept = stripe_parked.sweep(overdue_after_hours=get_settings().stripe_parked_alarm_hours)
+    report.add("events_applied", swept.applied)
+    report.add("events_failed", swept.failed)
+    report.add("events_still_parked", swept.still_parked)
+    report.add("events_overdue", swept.overdue)
+    report.details["overdue_event_ids"] = swept.overdue_ids
+    return report
+
+
 TASKS: dict[str, Callable[..., TaskReport]] = {
     "partitions": task_partitions,
     "retention": task_retention,
@@ -261,6 +276,7 @@ TASKS: dict[str, Callable[..., TaskReport]] = {
     "provider_poll": task_provider_poll,
     "s3_orphans": task_s3_orphans,
     "weekly_digest": task_weekly_digest,
+    "stripe_parked": task_stripe_parked,
 }
 
 

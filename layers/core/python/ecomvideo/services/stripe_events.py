@@ -9,6 +9,11 @@
    ``credits.grant(reference="stripe:invoice:<id>" | "stripe:payment:<pi>")``, unique in the
    ledger: the second guard against double grants.
 
+Nothing paid is acknowledged and lost: a handler that needs an object we do not know (and
+cannot fetch) or cannot map raises ``Park``; the event is stored in ``stripe_parked_events``,
+answered 2xx, and re-applied when the object arrives (``ecomvideo.services.stripe_parked``).
+docs/webhooks.md lists every type with what happens when it arrives early, late or twice.
+
 Order independence (Stripe neither orders nor deduplicates deliveries):
 
 * Subscription state carries a version, ``user_subscriptions.metadata.stripe_state_at`` (Unix
@@ -77,6 +82,14 @@ STATUS_MAP: dict[str, SubscriptionStatus] = {
     # "incomplete" and "paused" have no row of their own: nothing was paid / nothing runs.
 }
 TERMINAL = frozenset({SubscriptionStatus.CANCELLED, SubscriptionStatus.EXPIRED})
+# Invoices only move forward: draft < open < void/uncollectible < paid (an uncollectible
+# invoice can still be paid; a paid one never changes again).
+INVOICE_STATUS_RANK: dict[InvoiceStatus, int] = {
+    InvoiceStatus.DRAFT: 0,
+    InvoiceStatus.SENT: 1,
+    InvoiceStatus.CANCELLED: 2,
+    InvoiceStatus.PAID: 3,
+}
 INVOICE_STATUS_MAP: dict[str, InvoiceStatus] = {
     "draft": InvoiceStatus.DRAFT,
     "open": InvoiceStatus.SENT,
@@ -203,9 +216,33 @@ def _cycle_from_interval(price: Obj | None) -> BillingCycle:
 # ------------------------------------------------------------------------------ entry point
 
 
+class Park(Exception):
+    """The event depends on something we do not know yet: keep it and apply it later.
+
+    ``waiting_for`` names the missing object (``payment:pi_...``, ``customer:cus_...``,
+    ``subscription:sub_...``, ``invoice:in_...``, ``price:price_...``)."""
+
+    def __init__(self, waiting_for: str, reason: str, *, customer: str | None = None) -> None:
+        super().__init__(reason)
+        self.waiting_for = waiting_for[:300]
+        self.reason = reason[:500]
+        self.customer = customer  # when the event itself names none (invoice_payment.*)
+
+
+def event_customer(event: Obj) -> str | None:
+    """The Stripe customer an event belongs to (the customer itself for customer.*)."""
+    obj = dig(event, "data", "object") or {}
+    if obj.get("object") == "customer":
+        return obj.get("id")
+    return ref_id(obj.get("customer")) or ref_id(
+        dig(event, "data", "previous_attributes", "customer")
+    )
+
+
 def process_event(event: Obj) -> str:
-    """Apply one verified event in one transaction. Returns "processed", "duplicate" or
-    "ignored" (a type we do not handle)."""
+    """Apply one verified event in one transaction. Returns "processed", "parked" (stored to
+    be applied when what it waits for arrives), "duplicate" or "ignored" (a type we do not
+    handle). After an applied event, the parked events of the same customer are retried."""
     event_type = event.get("type", "")
     if event_type not in HANDLED_EVENT_TYPES:
         return "ignored"
@@ -223,8 +260,47 @@ def process_event(event: Obj) -> str:
         ).first()
         if stored is None:
             return "duplicate"
-        HANDLERS[event_type](session, event)
+        outcome = _apply(session, event)
+        if outcome is not None:
+            _park(session, event, outcome)
+            return "parked"
+    from ecomvideo.services import stripe_parked
+
+    stripe_parked.reapply_for_customer(event_customer(event))
     return "processed"
+
+
+def _apply(session: Session, event: Obj) -> Park | None:
+    """Run the event's handler in a savepoint: a Park undoes its partial work."""
+    try:
+        with session.begin_nested():
+            HANDLERS[event["type"]](session, event)
+    except Park as park:
+        return park
+    return None
+
+
+def _park(session: Session, event: Obj, park: Park) -> None:
+    from ecomvideo.models.stripe import StripeParkedEvent
+
+    logger.info(
+        "stripe event parked", extra={"waiting_for": park.waiting_for, "reason": park.reason}
+    )
+    session.execute(
+        insert(StripeParkedEvent)
+        .values(
+            event_id=event["id"],
+            type=event["type"],
+            event_created=ts(event.get("created")) or clock.utcnow(),
+            stripe_customer_id=park.customer or event_customer(event),
+            waiting_for=park.waiting_for,
+            reason=park.reason,
+            payload=event,
+            state="parked",
+            created_at=clock.utcnow(),
+        )
+        .on_conflict_do_nothing()
+    )
 
 
 # ------------------------------------------------------------------------------ subscriptions
@@ -247,13 +323,20 @@ def _period(sub: Obj) -> tuple[datetime | None, datetime | None, Obj | None]:
     return ts(start), ts(end), item
 
 
-def upsert_subscription(session: Session, sub: Obj, *, version: int) -> UserSubscription | None:
+def upsert_subscription(
+    session: Session, sub: Obj, *, version: int, strict: bool = False
+) -> UserSubscription | None:
     """Mirror a Stripe Subscription object; ``version`` is the Unix time the object's state
-    is from (event ``created``, or now for a retrieved object). Older versions are ignored."""
+    is from (event ``created``, or now for a retrieved object). Older versions are ignored.
+    ``strict`` (webhooks): an unknown customer or a price mapped to no plan raises ``Park``
+    instead of returning None."""
     stripe_id = sub["id"]
-    user_id = resolve_user(session, ref_id(sub.get("customer")), sub.get("metadata"))
+    customer_id = ref_id(sub.get("customer"))
+    user_id = resolve_user(session, customer_id, sub.get("metadata"))
     if user_id is None or not _lock_user(session, user_id):
         logger.warning("subscription for an unknown customer", extra={"subscription": stripe_id})
+        if strict:
+            raise Park(f"customer:{customer_id}", "subscription of an unknown customer")
         return None
     row = _subscription_row(session, stripe_id)
     status = STATUS_MAP.get(sub.get("status", ""))
@@ -276,6 +359,8 @@ def upsert_subscription(session: Session, sub: Obj, *, version: int) -> UserSubs
         plan = row.plan
     if plan is None:
         logger.error("subscription price maps to no plan", extra={"price": price_id})
+        if strict:
+            raise Park(f"price:{price_id}", "subscription price mapped to no plan")
         return None
     cycle = cycle or _cycle_from_interval(price)
     currency = (dig(price, "currency") or sub.get("currency") or plan.currency).upper()
@@ -316,9 +401,17 @@ def upsert_subscription(session: Session, sub: Obj, *, version: int) -> UserSubs
         "period_start": int(start.replace(tzinfo=UTC).timestamp()) if start else None,
         "period_end": int(end.replace(tzinfo=UTC).timestamp()) if end else None,
         "cancel_at_period_end": bool(sub.get("cancel_at_period_end")),
+        "cancellation_details": _cancellation_details(sub),
     }
     session.flush()
     return row
+
+
+def _cancellation_details(sub: Obj) -> Obj | None:
+    """Why it was cancelled: Stripe's reason plus the customer's feedback and comment."""
+    details = sub.get("cancellation_details") or {}
+    kept = {k: details.get(k) for k in ("reason", "feedback", "comment") if details.get(k)}
+    return kept or None
 
 
 def _supersede_other_active(
@@ -356,12 +449,29 @@ def ensure_subscription(session: Session, stripe_id: str | None) -> UserSubscrip
     row = _subscription_row(session, stripe_id)
     if row is not None:
         return row
+    current = _retrieve("subscriptions", stripe_id)
+    row = upsert_subscription(
+        session, current, version=int(clock.utcnow().replace(tzinfo=UTC).timestamp()), strict=True
+    )
+    if row is None:  # Stripe's copy is not active yet (incomplete): wait for it
+        raise Park(f"subscription:{stripe_id}", "subscription not active in Stripe yet")
+    return row
+
+
+def _retrieve(resource: str, object_id: str) -> Obj:
+    """The current object from Stripe; one Stripe does not have (404) parks the event, any
+    other error propagates (a 5xx: Stripe retries the delivery)."""
+    import stripe
+
     from ecomvideo.clients.stripe_client import get_stripe_client
 
-    current = get_stripe_client().v1.subscriptions.retrieve(stripe_id)
-    return upsert_subscription(
-        session, current.to_dict(), version=int(clock.utcnow().replace(tzinfo=UTC).timestamp())
-    )
+    try:
+        return getattr(get_stripe_client().v1, resource).retrieve(object_id).to_dict()
+    except stripe.InvalidRequestError as exc:
+        if exc.code != "resource_missing":
+            raise
+        missing = f"{resource.rstrip('s')}:{object_id}"
+        raise Park(missing, f"{resource} not found in Stripe") from exc
 
 
 def _set_status_if_newer(
@@ -376,7 +486,9 @@ def _set_status_if_newer(
 
 
 def on_subscription_event(session: Session, event: Obj) -> None:
-    row = upsert_subscription(session, event["data"]["object"], version=int(event["created"]))
+    row = upsert_subscription(
+        session, event["data"]["object"], version=int(event["created"]), strict=True
+    )
     if row is not None and event["type"] == "customer.subscription.trial_will_end":
         from ecomvideo.services.billing import notify_trial_ending
 
@@ -393,7 +505,7 @@ def on_checkout_completed(session: Session, event: Obj) -> None:
     user_id = resolve_user(session, customer_id, cs.get("metadata"), meta)
     if user_id is None:
         logger.warning("checkout for an unknown user", extra={"checkout": cs.get("id")})
-        return
+        raise Park(f"customer:{customer_id or cs.get('client_reference_id')}", "unknown user")
     if cs.get("mode") == "subscription":
         ensure_subscription(session, ref_id(cs.get("subscription")))
     elif cs.get("mode") == "payment" and cs.get("payment_status") == "paid":
@@ -401,10 +513,38 @@ def on_checkout_completed(session: Session, event: Obj) -> None:
             session,
             user_id=user_id,
             payment_intent_id=ref_id(cs.get("payment_intent")) or cs["id"],
-            metadata=cs.get("metadata") or {},
+            pack=_checkout_pack(session, cs),
             amount=cs.get("amount_total"),
             currency=cs.get("currency") or "usd",
         )
+
+
+def _pack_for_price(session: Session, price_id: str | None) -> CreditPack | None:
+    row = session.get(StripePrice, price_id) if price_id else None
+    if row is None or row.credit_pack_id is None:
+        return None
+    return session.get(CreditPack, row.credit_pack_id)
+
+
+def _checkout_pack(session: Session, cs: Obj) -> CreditPack:
+    """The pack a paid Checkout sold: our ``metadata.credit_pack_id`` when present, else the
+    session's line items from Stripe (never in the event) mapped through ``stripe_prices``.
+    A price mapped to no pack parks the event until an admin maps it."""
+    pack = session.get(CreditPack, _uuid(dig(cs, "metadata", "credit_pack_id")))
+    if pack is not None:
+        return pack
+    from ecomvideo.clients.stripe_client import get_stripe_client
+
+    items = get_stripe_client().v1.checkout.sessions.line_items.list(cs["id"]).to_dict()
+    price_ids = [ref_id(dig(line, "price")) for line in items.get("data") or []]
+    for price_id in price_ids:
+        pack = _pack_for_price(session, price_id)
+        if pack is not None:
+            return pack
+    raise Park(
+        f"price:{price_ids[0] if price_ids else cs['id']}",
+        "paid checkout whose price is mapped to no credit pack",
+    )
 
 
 # ------------------------------------------------------------------------------ payments
@@ -439,15 +579,11 @@ def fulfil_credit_pack(
     *,
     user_id: uuid.UUID,
     payment_intent_id: str,
-    metadata: Obj,
+    pack: CreditPack,
     amount: int | None,
     currency: str,
 ) -> None:
     """Record the pack's payment and grant its credits once (reference = the PaymentIntent)."""
-    pack = session.get(CreditPack, _uuid(metadata.get("credit_pack_id")))
-    if pack is None:
-        logger.error("paid credit pack not found", extra={"payment_intent": payment_intent_id})
-        return
     now = clock.utcnow()
     payment = _upsert_payment(
         session,
@@ -463,6 +599,9 @@ def fulfil_credit_pack(
     if payment.status is PaymentStatus.PENDING or payment.status is PaymentStatus.FAILED:
         payment.status = PaymentStatus.SUCCEEDED
         payment.paid_at = payment.paid_at or now
+        payment.failure_reason = None
+    if (payment.meta or {}).get("credit_pack_id") is None:
+        payment.meta = {**(payment.meta or {}), "credit_pack_id": str(pack.id)}
     if payment.status is PaymentStatus.REFUNDED:
         return  # refunded before we saw it paid: never grant
     credits.grant(
@@ -484,47 +623,65 @@ def on_payment_intent(session: Session, event: Obj) -> None:
     if meta.get("kind") == KIND_CREDIT_PACK:
         user_id = resolve_user(session, ref_id(pi.get("customer")), meta)
         if user_id is None:
-            return
-        if succeeded:
+            raise Park(f"customer:{ref_id(pi.get('customer'))}", "payment of an unknown user")
+        pack = session.get(CreditPack, _uuid(meta.get("credit_pack_id")))
+        if succeeded and pack is not None:
             fulfil_credit_pack(
                 session,
                 user_id=user_id,
                 payment_intent_id=pi["id"],
-                metadata=meta,
+                pack=pack,
                 amount=pi.get("amount_received") or pi.get("amount"),
                 currency=pi.get("currency") or "usd",
             )
             return
-        _upsert_payment(
-            session,
-            pi["id"],
-            user_id=user_id,
-            amount=from_minor_units(pi.get("amount"), pi.get("currency") or "usd"),
-            currency=(pi.get("currency") or "usd").upper(),
-            status=PaymentStatus.FAILED,
-            description="Credit pack",
-            failure_reason=_failure_reason(pi),
-            meta={"kind": KIND_CREDIT_PACK, "credit_pack_id": meta.get("credit_pack_id")},
-        )
-        return
+        if not succeeded:
+            payment = _upsert_payment(
+                session,
+                pi["id"],
+                user_id=user_id,
+                amount=from_minor_units(pi.get("amount"), pi.get("currency") or "usd"),
+                currency=(pi.get("currency") or "usd").upper(),
+                status=PaymentStatus.FAILED,
+                description="Credit pack",
+                meta={"kind": KIND_CREDIT_PACK, "credit_pack_id": meta.get("credit_pack_id")},
+            )
+            _record_decline(payment, pi)
+            return
     # Subscription payments are recorded from invoice events (PaymentIntents no longer name
-    # their invoice); here we only complete what we already know.
+    # their invoice), a pack without our metadata by its Checkout: complete what we know, and
+    # wait for the payment when it is not recorded yet.
     payment = _payment_by_intent(session, pi["id"])
     if payment is None:
-        return
+        if meta.get("kind") == KIND_CREDIT_PACK:
+            raise Park(f"payment:{pi['id']}", "credit pack payment not recorded yet")
+        return  # provably covered by the invoice events (see docs/webhooks.md)
     if succeeded and payment.status is not PaymentStatus.REFUNDED:
         payment.status = PaymentStatus.SUCCEEDED
         payment.paid_at = payment.paid_at or clock.utcnow()
         payment.failure_reason = None
-    elif not succeeded and payment.status is PaymentStatus.PENDING:
-        payment.status = PaymentStatus.FAILED
-        payment.failure_reason = _failure_reason(pi)
+    elif not succeeded:
+        _record_decline(payment, pi)
     _apply_fee(payment, pi)
 
 
-def _failure_reason(pi: Obj) -> str | None:
-    message = dig(pi, "last_payment_error", "message") or dig(pi, "last_payment_error", "code")
-    return str(message)[:500] if message else None
+def decline_of(obj: Obj | None) -> Obj | None:
+    """``last_payment_error`` of a PaymentIntent reduced to code, decline_code, message."""
+    error = dig(obj, "last_payment_error") or {}
+    kept = {k: error.get(k) for k in ("code", "decline_code", "message") if error.get(k)}
+    return kept or None
+
+
+def _record_decline(payment: Payment, pi: Obj) -> None:
+    """Store why a payment attempt failed. A payment that succeeded stays succeeded."""
+    decline = decline_of(pi)
+    if decline:
+        payment.meta = {**(payment.meta or {}), "decline": decline}
+    if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
+        return
+    payment.status = PaymentStatus.FAILED
+    if decline:
+        payment.failure_reason = str(decline.get("message") or decline.get("code"))[:500]
 
 
 def _apply_fee(payment: Payment, obj: Obj) -> None:
@@ -539,8 +696,7 @@ def on_charge_refunded(session: Session, event: Obj) -> None:
     pi_id = ref_id(charge.get("payment_intent"))
     payment = _payment_by_intent(session, pi_id) if pi_id else None
     if payment is None:
-        logger.info("refund for an unknown payment", extra={"charge": charge.get("id")})
-        return
+        raise Park(f"payment:{pi_id or charge.get('id')}", "refund of a payment not known yet")
     refunded = from_minor_units(charge.get("amount_refunded"), charge.get("currency") or "usd")
     # Refund events only grow; take the largest amount seen so a late older event is harmless.
     payment.refunded_amount = min(
@@ -622,8 +778,11 @@ def _invoice_payment(
         payment.paid_at = payment.paid_at or ts(dig(inv, "status_transitions", "paid_at"))
         payment.failure_reason = None
     else:
+        decline = (payment.meta or {}).get("decline") or {}
         payment.failure_reason = (
-            dig(inv, "last_finalization_error", "message") or "The payment was declined."
+            decline.get("message")
+            or dig(inv, "last_finalization_error", "message")
+            or "The payment was declined."
         )[:500]
     if usub is not None:
         payment.user_subscription_id = usub.id
@@ -656,7 +815,7 @@ def _upsert_invoice(session: Session, inv: Obj, payment: Payment) -> Invoice:
         select(Invoice).where(Invoice.invoice_number == number).with_for_update()
     ).one()
     status = INVOICE_STATUS_MAP.get(inv.get("status", ""), InvoiceStatus.SENT)
-    if row.status is not InvoiceStatus.PAID:  # "paid" is final; a late "open" cannot undo it
+    if INVOICE_STATUS_RANK[status] >= INVOICE_STATUS_RANK[row.status]:  # never backwards
         row.status = status
     tax = sum(int(t.get("amount") or 0) for t in inv.get("total_taxes") or []) or inv.get("tax")
     row.tax_amount = from_minor_units(tax, currency)
@@ -669,17 +828,56 @@ def _upsert_invoice(session: Session, inv: Obj, payment: Payment) -> Invoice:
         "stripe_invoice_id": inv["id"],
         "hosted_invoice_url": inv.get("hosted_invoice_url"),
         "billing_reason": inv.get("billing_reason"),
+        **_dunning_fields(row.meta or {}, inv, paid=row.status is InvoiceStatus.PAID),
     }
     return row
 
 
-def on_invoice_paid(session: Session, event: Obj, *, payment_intent_id: str | None = None) -> None:
-    inv = event["data"]["object"]
+def _dunning_fields(stored: Obj, inv: Obj, *, paid: bool) -> Obj:
+    """attempt_count / next_payment_attempt from the invoice with the most attempts seen (a
+    late event about an earlier attempt cannot lower them); no next attempt once paid."""
+    attempts = int(inv.get("attempt_count") or 0)
+    if attempts >= int(stored.get("attempt_count") or 0):
+        fields = {
+            "attempt_count": attempts,
+            "next_payment_attempt": inv.get("next_payment_attempt"),
+        }
+    else:
+        fields = {k: stored.get(k) for k in ("attempt_count", "next_payment_attempt")}
+    if paid:
+        fields["next_payment_attempt"] = None
+    return fields
+
+
+def _invoice_user(session: Session, inv: Obj) -> uuid.UUID:
     sub_meta = dig(inv, "parent", "subscription_details", "metadata")
-    user_id = resolve_user(session, ref_id(inv.get("customer")), sub_meta)
+    customer_id = ref_id(inv.get("customer"))
+    user_id = resolve_user(session, customer_id, sub_meta)
     if user_id is None or not _lock_user(session, user_id):
         logger.warning("invoice for an unknown customer", extra={"invoice": inv.get("id")})
-        return
+        raise Park(f"customer:{customer_id}", "invoice of an unknown customer")
+    return user_id
+
+
+def _invoice_settled(session: Session, inv: Obj) -> bool:
+    """Paid in Stripe's copy, or already recorded as paid (or refunded) by us."""
+    if inv.get("status") == "paid":
+        return True
+    recorded = session.scalar(
+        select(Invoice.status).where(Invoice.invoice_number == (inv.get("number") or inv["id"]))
+    )
+    payment_status = session.scalar(
+        select(Payment.status).where(Payment.meta["stripe_invoice_id"].astext == inv["id"])
+    )
+    return recorded is InvoiceStatus.PAID or payment_status in (
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.REFUNDED,
+    )
+
+
+def on_invoice_paid(session: Session, event: Obj, *, payment_intent_id: str | None = None) -> None:
+    inv = event["data"]["object"]
+    user_id = _invoice_user(session, inv)
     usub = ensure_subscription(session, invoice_subscription_id(inv))
     payment = _invoice_payment(session, inv, user_id, PaymentStatus.SUCCEEDED, usub)
     if payment_intent_id:
@@ -737,27 +935,65 @@ def _grant_for_invoice(session: Session, inv: Obj, usub: UserSubscription) -> No
 
 
 def on_invoice_payment_failed(session: Session, event: Obj) -> None:
+    """A failed attempt: the payment and invoice record it, the subscription goes past due
+    (version rule), and the customer is mailed once per attempt. Nothing happens for an
+    invoice that is already paid (a late delivery of an earlier attempt)."""
     inv = event["data"]["object"]
-    sub_meta = dig(inv, "parent", "subscription_details", "metadata")
-    user_id = resolve_user(session, ref_id(inv.get("customer")), sub_meta)
-    if user_id is None or not _lock_user(session, user_id):
-        return
+    user_id = _invoice_user(session, inv)
     usub = ensure_subscription(session, invoice_subscription_id(inv))
+    if _invoice_settled(session, inv):
+        logger.info("failure of an invoice already paid ignored", extra={"invoice": inv["id"]})
+        return
     payment = _invoice_payment(session, inv, user_id, PaymentStatus.FAILED, usub)
+    _failed_attempt_decline(session, payment, inv)
     _upsert_invoice(session, inv, payment)
     if usub is None:
         return
-    before = usub.status
     _set_status_if_newer(
         usub,
         SubscriptionStatus.PAST_DUE,
         int(event["created"]),
         only_from={SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIAL},
     )
-    if before is not SubscriptionStatus.PAST_DUE:
-        from ecomvideo.services.billing import notify_payment_failed
+    attempt = int(inv.get("attempt_count") or 1)
+    notified = list((payment.meta or {}).get("dunning_notified_attempts") or [])
+    if attempt in notified:
+        return
+    notified = sorted([*notified, attempt])
+    payment.meta = {**(payment.meta or {}), "dunning_notified_attempts": notified}
+    from ecomvideo.services.billing import notify_payment_failed
 
-        notify_payment_failed(session, usub, inv)
+    notify_payment_failed(session, usub, inv)
+
+
+def _failed_attempt_decline(session: Session, payment: Payment, inv: Obj) -> None:
+    """Why the attempt failed. Invoices of current API versions no longer name their
+    PaymentIntent: the invoice's payments do (``GET /v1/invoice_payments?invoice=``). The
+    payment is re-keyed by that PaymentIntent (so its later events and refunds find it) and
+    the PaymentIntent's ``last_payment_error`` kept. Best effort: a Stripe error leaves the
+    generic reason (the failure itself is already recorded)."""
+    import stripe
+
+    from ecomvideo.clients.stripe_client import get_stripe_client
+
+    client = get_stripe_client()
+    try:
+        pi_id = ref_id(inv.get("payment_intent"))  # pre-basil payloads
+        if pi_id is None:
+            listing = client.v1.invoice_payments.list(params={"invoice": inv["id"], "limit": 10})
+            found = sorted(
+                listing.to_dict().get("data") or [], key=lambda p: not p.get("is_default")
+            )
+            pi_id = next(
+                (ref_id(dig(p, "payment", "payment_intent")) for p in found if p.get("payment")),
+                None,
+            )
+        if pi_id is None:
+            return
+        _rekey_payment(session, payment, pi_id)
+        _record_decline(payment, client.v1.payment_intents.retrieve(pi_id).to_dict())
+    except stripe.StripeError as exc:
+        logger.warning("decline reason not available", extra={"error": type(exc).__name__})
 
 
 def _rekey_payment(session: Session, payment: Payment, payment_intent_id: str) -> None:
@@ -784,15 +1020,18 @@ def on_invoice_payment_paid(session: Session, event: Obj) -> None:
         _rekey_payment(session, payment, pi_id)
         return
     # Before invoice.paid: take the invoice from Stripe and record it now, keyed correctly.
-    from ecomvideo.clients.stripe_client import get_stripe_client
-
-    inv = get_stripe_client().v1.invoices.retrieve(invoice_id).to_dict()
-    if inv.get("status") == "paid":
-        on_invoice_paid(
-            session,
-            {"type": "invoice.paid", "created": event["created"], "data": {"object": inv}},
-            payment_intent_id=pi_id,
+    inv = _retrieve("invoices", invoice_id)
+    if inv.get("status") != "paid":
+        raise Park(
+            f"invoice:{invoice_id}",
+            "invoice payment of an invoice not paid yet",
+            customer=ref_id(inv.get("customer")),
         )
+    on_invoice_paid(
+        session,
+        {"type": "invoice.paid", "created": event["created"], "data": {"object": inv}},
+        payment_intent_id=pi_id,
+    )
 
 
 # ------------------------------------------------------------------------------ payment methods
@@ -821,16 +1060,19 @@ def upsert_payment_method(session: Session, pm: Obj, user_id: uuid.UUID) -> Paym
         # A card is valid through the last moment of its expiry month.
         row.expires_at = datetime(year, month, calendar.monthrange(year, month)[1], 23, 59, 59)
     row.billing_address = dig(pm, "billing_details", "address")
-    row.is_active = True
+    # A detached PaymentMethod cannot be attached again (Stripe): a late attach leaves it off.
+    row.is_active = not (row.meta or {}).get("detached_at")
     session.flush()
     return row
 
 
 def on_payment_method_attached(session: Session, event: Obj) -> None:
     pm = event["data"]["object"]
-    user_id = resolve_user(session, ref_id(pm.get("customer")), pm.get("metadata"))
-    if user_id is not None:
-        upsert_payment_method(session, pm, user_id)
+    customer_id = ref_id(pm.get("customer"))
+    user_id = resolve_user(session, customer_id, pm.get("metadata"))
+    if user_id is None:
+        raise Park(f"customer:{customer_id}", "payment method of an unknown customer")
+    upsert_payment_method(session, pm, user_id)
 
 
 def on_payment_method_detached(session: Session, event: Obj) -> None:
@@ -838,26 +1080,39 @@ def on_payment_method_detached(session: Session, event: Obj) -> None:
     row = session.scalars(
         select(PaymentMethod).where(PaymentMethod.external_id == pm["id"]).with_for_update()
     ).first()
-    if row is not None:
-        row.is_active = False
-        row.is_default = False
+    if row is None:  # detached before we saw it attached: wait for the attach
+        raise Park(
+            f"payment_method:{pm['id']}",
+            "detach of a payment method not recorded yet",
+            customer=event_customer(event),
+        )
+    row.is_active = False
+    row.is_default = False
+    row.meta = {**(row.meta or {}), "detached_at": int(event["created"])}
 
 
 def set_default_payment_method(
-    session: Session, user_id: uuid.UUID, external_id: str | None
+    session: Session, user_id: uuid.UUID, external_id: str | None, *, version: int
 ) -> None:
-    """Flag one of the user's methods as default (and clear the others)."""
-    for row in session.scalars(
-        select(PaymentMethod).where(PaymentMethod.user_id == user_id).with_for_update()
-    ):
-        row.is_default = bool(external_id) and row.external_id == external_id
+    """Flag one of the user's methods as default (and clear the others), unless a newer
+    choice (``metadata.default_version``, Unix seconds, on every row) is already applied."""
+    rows = list(
+        session.scalars(
+            select(PaymentMethod).where(PaymentMethod.user_id == user_id).with_for_update()
+        )
+    )
+    if version < max((int((r.meta or {}).get("default_version", 0)) for r in rows), default=0):
+        return
+    for row in rows:
+        row.is_default = bool(external_id) and row.external_id == external_id and row.is_active
+        row.meta = {**(row.meta or {}), "default_version": version}
 
 
 def on_customer_updated(session: Session, event: Obj) -> None:
     customer = event["data"]["object"]
-    user_id = user_for_customer(session, customer["id"])
+    user_id = resolve_user(session, customer["id"], customer.get("metadata"))
     if user_id is None:
-        return
+        raise Park(f"customer:{customer['id']}", "update of an unknown customer")
     previous = dig(event, "data", "previous_attributes") or {}
     if "invoice_settings" in previous or dig(customer, "invoice_settings") is not None:
         default = ref_id(dig(customer, "invoice_settings", "default_payment_method"))
@@ -865,11 +1120,8 @@ def on_customer_updated(session: Session, event: Obj) -> None:
             select(PaymentMethod.id).where(PaymentMethod.external_id == default)
         )
         if default and not known:
-            from ecomvideo.clients.stripe_client import get_stripe_client
-
-            pm = get_stripe_client().v1.payment_methods.retrieve(default).to_dict()
-            upsert_payment_method(session, pm, user_id)
-        set_default_payment_method(session, user_id, default)
+            upsert_payment_method(session, _retrieve("payment_methods", default), user_id)
+        set_default_payment_method(session, user_id, default, version=int(event["created"]))
 
 
 HANDLERS: dict[str, Callable[[Session, Obj], None]] = {
