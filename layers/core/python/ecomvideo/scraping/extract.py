@@ -23,6 +23,7 @@ from ecomvideo.scraping.detect import (
 )
 from ecomvideo.scraping.errors import NotAProductPage
 from ecomvideo.scraping.fields import Fields, normalise_availability
+from ecomvideo.scraping.identifiers import choose_sku, visible_text
 from ecomvideo.scraping.images import ImageCandidate, absolute_url, candidate_from_img, merge_images
 from ecomvideo.scraping.models import Availability, ExtractedProduct, Platform
 from ecomvideo.scraping.page import Page
@@ -71,6 +72,7 @@ SELECTOR_FIELDS = frozenset(
         "categories",
     }
 )
+_STRUCTURED_SOURCES = frozenset({"json-ld", "microdata", "opengraph", "html"})
 _SCALAR_FIELDS = (
     "name",
     "description",
@@ -167,11 +169,30 @@ def extract_product(
 
     breadcrumbs = ld.breadcrumbs() or md.breadcrumbs() or html_breadcrumbs(page)
     product = _assemble(page, platform, layers, breadcrumbs)
+    product = _with_item_code(page, product, layers)
     if selectors:
         product = _apply_selectors(page, product, selectors)
     if not product.name or (product.price is None and not product.images):
         raise NotAProductPage(non_product_reason(page))
     return product
+
+
+def _with_item_code(
+    page: Page, product: ExtractedProduct, layers: list[Fields]
+) -> ExtractedProduct:
+    """Decide the SKU from the displayed text (see ``identifiers.choose_sku``). Runs after
+    every other DOM reader except the selectors: reading the visible text strips scripts."""
+    sku, layer = _pick(layers, "sku")
+    platform_sku = sku if layer is not None and layer.source not in _STRUCTURED_SOURCES else None
+    seo = product.metadata.get("seo") or {}
+    chosen = choose_sku(
+        platform_sku=platform_sku,
+        structured=[sku] if sku else [],
+        text=visible_text(page.tree),
+        urls=[seo.get("canonical_url"), page.url],
+    )
+    chosen = _cut(chosen, 100)
+    return product if chosen == product.sku else product.model_copy(update={"sku": chosen})
 
 
 def _from_json(text: str, url: str) -> ExtractedProduct:

@@ -247,6 +247,7 @@ def amazon(page: Page) -> Fields:
     f.product_id = page.attr("input#ASIN", "value") or page.attr("[data-asin]", "data-asin")
     if not f.product_id and (m := _ASIN.search(urlsplit(page.url).path)):
         f.product_id = m.group(1)
+    f.sku = f.product_id  # the ASIN is Amazon's item code
     bullets = [one_line(li.text(deep=True)) for li in page.tree.css("#feature-bullets li")]
     bullets = [b for b in bullets if b]
     f.description = page.block_text("#productDescription") or ("\n".join(bullets) or None)
@@ -306,6 +307,7 @@ def etsy(page: Page) -> Fields:
     f.brand = page.attr("[data-shop-name]", "data-shop-name")
     if m := re.search(r"/listing/(\d+)", urlsplit(page.url).path):
         f.product_id = m.group(1)
+    f.sku = f.product_id  # the ASIN is Amazon's item code
     for img in page.tree.css(
         "[data-carousel-pane-list] img, .listing-page-image-carousel-component img"
     ):

@@ -57,13 +57,34 @@ _EMPTY_VALUES = frozenset({"n/a", "na", "none", "null", "-", "unknown", "undefin
 _VARIANT_OPTION_PROPS = ("color", "size", "material", "pattern")
 
 
+# Types compared case-insensitively: shops write "product", "PRODUCT", "schema:Product".
+_CANONICAL_TYPES = {
+    t.lower(): t
+    for t in (
+        *PRODUCT_TYPES,
+        *_PAGE_TYPES,
+        "AggregateOffer",
+        "ItemList",
+        "OfferCatalog",
+        "ListItem",
+        "BreadcrumbList",
+        "Brand",
+        "Organization",
+        "AggregateRating",
+        "Review",
+    )
+}
+
+
 def short_type(value: Any) -> set[str]:
-    """``{"Product"}`` from ``"Product"``, ``"http://schema.org/Product"``, lists thereof."""
+    """``{"Product"}`` from ``"Product"``, ``"product"``, ``"http://schema.org/Product"``,
+    ``"schema:Product"``, lists thereof (known schema.org types get their canonical case)."""
     values = value if isinstance(value, list) else [value]
     out = set()
     for v in values:
         if isinstance(v, str) and v:
-            out.add(re.split(r"[/#:]", v.strip())[-1])
+            name = re.split(r"[/#:]", v.strip())[-1]
+            out.add(_CANONICAL_TYPES.get(name.lower(), name))
     return out
 
 

@@ -1,0 +1,138 @@
+"""One small synthetic page per general rule learnt from real shop pages (issue 15).
+
+The pages here are written from scratch: never copies of the evaluation corpus."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from ecomvideo.scraping import extract_product
+from ecomvideo.scraping.identifiers import labelled_code, url_item_id
+
+
+def _page(body: str, head: str = "") -> str:
+    return f"<html><head><title>Shop</title>{head}</head><body>{body}</body></html>"
+
+
+def _ld(data: object) -> str:
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+@pytest.mark.parametrize("type_name", ["product", "PRODUCT", "http://schema.org/Product"])
+def test_schema_org_product_type_is_matched_case_insensitively_and_by_iri(type_name: str):
+    head = _ld(
+        {
+            "@context": "https://schema.org",
+            "@type": type_name,
+            "name": "Linen Apron",
+            "offers": {"@type": "offer", "price": "24.50", "priceCurrency": "GBP"},
+        }
+    )
+    cards = "".join(f'<li class="product-card">Other {i}</li>' for i in range(6))
+    html = _page(f"<h1>Linen Apron</h1><ul>{cards}</ul>", head)
+
+    product = extract_product(html, "https://apron.example/linen-apron")
+
+    assert product.price == Decimal("24.50")
+    assert product.currency == "GBP"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Reviews (4) Product code: 55012345 Made in Wales", "55012345"),
+        ("Seller ships worldwide. eBay item number: 184455667788 Returns", "184455667788"),
+        ("Größe M Art.-Nr. 4711-22 Farbe blau", "4711-22"),
+        ("Bestellnummer 80123 Lieferzeit", "80123"),
+        ("Couleur : noir Ref : AB123 Taille", "AB123"),
+        ("Телефон Код: 03456 Все изображения", "03456"),  # noqa: RUF001
+        ("商品〈商品編號：Q12345678〉", "Q12345678"),  # noqa: RUF001
+        ("Product code - 9988776 Brand - Acme", "9988776"),
+        ("Ad # 44556677 Posted yesterday", "44556677"),
+    ],
+)
+def test_item_code_after_a_label_is_read_in_many_languages(text: str, expected: str) -> None:
+    assert labelled_code(text) == expected
+
+
+def test_a_label_without_a_code_with_digits_is_not_an_item_code() -> None:
+    assert labelled_code("Reference: see the size guide. SKU: n/a") is None
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://shop.example/garden/oak-bench-p400105394.html", "400105394"),
+        ("https://shop.example/store/77?pid=260591", "260591"),
+        ("https://shop.example/outdoor/M14876706.htm", "M14876706"),
+        ("https://shop.example/itm/184455667788", "184455667788"),
+        ("https://shop.example/garden/oak-bench", None),
+        ("https://shop.example/2021/oak-bench", None),
+    ],
+)
+def test_item_id_is_read_from_product_urls(url: str, expected: str | None) -> None:
+    assert url_item_id(url) == expected
+
+
+def test_displayed_item_code_beats_a_structured_sku_the_page_never_shows() -> None:
+    head = _ld(
+        {
+            "@type": "Product",
+            "name": "Desk Lamp",
+            "sku": "INTERNAL-998877",
+            "offers": {"price": "30", "priceCurrency": "EUR"},
+        }
+    )
+    html = _page("<h1>Desk Lamp</h1><p>Product code: 61234567</p>", head)
+
+    product = extract_product(html, "https://lamps.example/desk-lamp")
+
+    assert product.sku == "61234567"
+
+
+def test_structured_sku_shown_on_the_page_is_kept() -> None:
+    head = _ld(
+        {
+            "@type": "Product",
+            "name": "Desk Lamp",
+            "sku": "DL-400",
+            "offers": {"price": "30", "priceCurrency": "EUR"},
+        }
+    )
+    html = _page("<h1>Desk Lamp</h1><p>SKU: DL-400</p><p>Ref: 777123</p>", head)
+
+    product = extract_product(html, "https://lamps.example/desk-lamp")
+
+    assert product.sku == "DL-400"
+
+
+def test_url_item_id_is_the_sku_when_nothing_else_names_one() -> None:
+    head = _ld(
+        {
+            "@type": "Product",
+            "name": "Oak Bench",
+            "offers": {"price": "199", "priceCurrency": "EUR"},
+        }
+    )
+    html = _page("<h1>Oak Bench</h1>", head)
+
+    product = extract_product(html, "https://garden.example/benches/oak-bench-p400105394.html")
+
+    assert product.sku == "400105394"
+
+
+def test_amazon_asin_is_the_sku() -> None:
+    html = _page(
+        '<span id="productTitle">Travel Mug</span>'
+        '<input type="hidden" id="ASIN" value="B0TESTMUG1">'
+        '<div id="corePrice_feature_div"><span class="a-price">'
+        '<span class="a-offscreen">$12.99</span></span></div>'
+    )
+
+    product = extract_product(html, "https://www.amazon.com/dp/B0TESTMUG1")
+
+    assert product.sku == "B0TESTMUG1"
+    assert product.price == Decimal("12.99")
