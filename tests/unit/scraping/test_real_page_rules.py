@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from ecomvideo.scraping import extract_product
+from ecomvideo.scraping import Availability, extract_product
+from ecomvideo.scraping.fields import normalise_availability
 from ecomvideo.scraping.identifiers import labelled_code, url_item_id
 
 
@@ -136,3 +137,42 @@ def test_amazon_asin_is_the_sku() -> None:
 
     assert product.sku == "B0TESTMUG1"
     assert product.price == Decimal("12.99")
+
+
+def test_product_is_in_stock_when_any_size_offer_is() -> None:
+    offers = [
+        {"@type": "Offer", "price": "40", "priceCurrency": "EUR", "availability": a}
+        for a in ("https://schema.org/OutOfStock", "https://schema.org/InStock")
+    ]
+    head = _ld({"@type": "Product", "name": "Chinos", "offers": offers})
+    product = extract_product(_page("<h1>Chinos</h1>", head), "https://wear.example/chinos")
+
+    assert product.availability == Availability.IN_STOCK
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Actuellement indisponible.", Availability.OUT_OF_STOCK),
+        ("Non disponibile.", Availability.OUT_OF_STOCK),
+        ("Нет в наличии", Availability.OUT_OF_STOCK),
+        ("В наличии", Availability.IN_STOCK),  # noqa: RUF001
+        ("Disponibile", Availability.IN_STOCK),
+    ],
+)
+def test_negated_availability_words_are_read_before_positive_ones(text, expected) -> None:
+    assert normalise_availability(text) == expected
+
+
+def test_a_long_delivery_block_is_not_read_as_a_stock_status() -> None:
+    block = (
+        "Pick up in store: choose your store. Option unavailable for this product. "
+        "Made to order, ships in 17 working days."
+    )
+    html = _page(
+        f'<h1>Wall Panel</h1><p class="price">€32.00</p><div class="availability">{block}</div>'
+    )
+
+    product = extract_product(html, "https://panels.example/wall-panel")
+
+    assert product.availability == Availability.UNKNOWN

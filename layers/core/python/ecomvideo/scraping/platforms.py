@@ -642,6 +642,18 @@ def _generic_prices(page: Page) -> tuple[str | None, str | None]:
     return current, old
 
 
+def _status_availability(page: Page) -> Availability | None:
+    """A short stock status ("In stock", "Sold out"); a long text is a container (delivery
+    options, store pickers) whose words say nothing reliable about this product's stock."""
+    for css in ('[class*="availability" i]', '[class*="stock" i]'):
+        text = page.text(css)
+        if text and len(text) <= 60:
+            found = normalise_availability(text)
+            if found is not None:
+                return found
+    return None
+
+
 def generic(page: Page) -> Fields:
     """Last-resort heuristics for pages without structured data."""
     f = Fields(source="html")
@@ -652,9 +664,7 @@ def generic(page: Page) -> Fields:
         f.currency = detect_currency(current, domain=page.domain)
         f.price = parse_price(current, currency=f.currency) if f.currency else None
         f.original_price = parse_price(old, currency=f.currency) if f.price else None
-    f.availability = normalise_availability(
-        page.text('[class*="availability" i]') or page.text('[class*="stock" i]')
-    )
+    f.availability = _status_availability(page)
     for img in page.tree.css(_GALLERY):
         cand = candidate_from_img(img, page.base)
         if cand is not None:

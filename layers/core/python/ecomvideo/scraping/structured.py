@@ -53,6 +53,12 @@ _SPEC_PROPS = {
     "itemCondition": "Condition",
     "audience": "Audience",
 }
+_BUYABLE = (
+    Availability.IN_STOCK,
+    Availability.LIMITED_AVAILABILITY,
+    Availability.PRE_ORDER,
+    Availability.BACK_ORDER,
+)
 _EMPTY_VALUES = frozenset({"n/a", "na", "none", "null", "-", "unknown", "undefined"})
 _VARIANT_OPTION_PROPS = ("color", "size", "material", "pattern")
 
@@ -451,16 +457,13 @@ def product_from_node(
     if chosen:
         f.price, f.currency, f.original_price = chosen.price, chosen.currency, chosen.original
         f.availability = normalise_availability(chosen.availability)
-        if f.availability is None:
-            # An AggregateOffer often leaves availability to its offers: in stock if any is.
-            found = [a for o in offers if (a := normalise_availability(o.availability))]
-            f.availability = (
-                Availability.IN_STOCK
-                if Availability.IN_STOCK in found
-                else found[0]
-                if found
-                else None
-            )
+        if f.availability in (None, Availability.OUT_OF_STOCK, Availability.DISCONTINUED):
+            # One offer per size/colour (or an AggregateOffer leaving it to its offers): the
+            # product can be bought when any of its offers or variants can.
+            every = offers + [o for v in variants_nodes[1:] for o in _offers(v, ld, domain)]
+            found = [a for o in every if (a := normalise_availability(o.availability))]
+            buyable = [a for a in found if a in _BUYABLE]
+            f.availability = buyable[0] if buyable else f.availability or (found or [None])[0]
         f.shipping = _shipping(chosen.node, ld.resolve)
     f.variants = [_variant(v, ld, base, domain) for v in variants_nodes]
     if not f.variants and len(offers) > 1:
