@@ -12,6 +12,7 @@ import pytest
 from ecomvideo.scraping import Availability, extract_product
 from ecomvideo.scraping.fields import normalise_availability
 from ecomvideo.scraping.identifiers import labelled_code, url_item_id
+from ecomvideo.scraping.prices import detect_currency
 
 
 def _page(body: str, head: str = "") -> str:
@@ -176,3 +177,80 @@ def test_a_long_delivery_block_is_not_read_as_a_stock_status() -> None:
     product = extract_product(html, "https://panels.example/wall-panel")
 
     assert product.availability == Availability.UNKNOWN
+
+
+def test_offer_nested_inside_an_offer_gives_the_price() -> None:
+    head = _ld(
+        {
+            "@type": "Product",
+            "name": "Camera Strap",
+            "offers": {
+                "@type": "Offer",
+                "itemCondition": "New",
+                "offers": {"@type": "Offer", "price": "12.99", "priceCurrency": "GBP"},
+            },
+        }
+    )
+    product = extract_product(_page("<h1>Camera Strap</h1>", head), "https://straps.example/a")
+
+    assert product.price == Decimal("12.99")
+    assert product.currency == "GBP"
+
+
+def test_carousel_and_tax_exclusive_prices_are_not_the_main_price() -> None:
+    html = _page(
+        '<h1>Dive Mask</h1><span class="price-net-excl-tax">81.97€</span>'
+        '<span class="product-price">100.00€</span>'
+        '<div class="related-products"><span class="price">150.00€</span></div>'
+    )
+    carousel = '<div class="recommended-carousel"><span class="price">9€</span></div>'
+    html = html.replace("<h1>", carousel + "<h1>")
+
+    product = extract_product(html, "https://dive.example/mask")
+
+    assert product.price == Decimal("100.00")
+
+
+def test_price_zero_is_never_a_price_and_grouped_amounts_are_skipped() -> None:
+    html = _page(
+        '<h1>Phone</h1><span class="bonus-price">0</span>'
+        '<div class="box-price">49 890 тг. 44 890 тг. + 448</div>'
+        '<span class="std-price">44 890 тг.</span>'
+    )
+
+    product = extract_product(html, "https://phones.example/phone-a01")
+
+    assert product.price == Decimal("44890")
+    assert product.currency == "KZT"
+
+
+def test_price_attribute_of_a_buy_button_is_read_when_no_price_text_exists() -> None:
+    html = _page('<h1>Kettle</h1><button class="buy" data-price="1299.50">Buy</button>')
+
+    product = extract_product(html, "https://kettles.example/kettle")
+
+    assert product.price == Decimal("1299.50")
+
+
+@pytest.mark.parametrize(
+    ("text", "domain", "expected"),
+    [
+        ("149,00 kn", "shop.hr", "HRK"),
+        ("1 299 Kč", "shop.cz", "CZK"),
+        ("49,99 zł", "shop.pl", "PLN"),
+        ("25 лв.", "shop.bg", "BGN"),
+        ("44 890 тг.", "shop.kz", "KZT"),
+        ("44 890 ₸", "shop.kz", "KZT"),
+        ("29,000원", "shop.co.kr", "KRW"),
+        ("₩29,000", "shop.com", "KRW"),
+        ("1.990 ден", "shop.mk", "MKD"),
+        ("99 Lei", "shop.ro", "RON"),
+        ("120 ر.س", "shop.sa", "SAR"),
+        ("$2,320", "shop.com.tw", "TWD"),
+        ("2320 元", "shop.com.tw", "TWD"),
+        ("$9.990", "shop.cl", "CLP"),
+        ("$12.00", "shop.com", "USD"),
+    ],
+)
+def test_local_currency_symbols_and_the_site_country(text: str, domain: str, expected: str):
+    assert detect_currency(text, domain=domain) == expected

@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from selectolax.lexbor import LexborNode
+
 from ecomvideo.scraping.fields import Fields, normalise_availability
 from ecomvideo.scraping.images import ImageCandidate, absolute_url, candidate_from_img
 from ecomvideo.scraping.models import Availability, Platform
@@ -621,25 +623,66 @@ def clean_categories(names: list[str], product_name: str | None) -> list[str]:
 _OLD_PRICE = re.compile(r"(?i)(old|was|regular|compare|strike|list|rrp|before|original)")
 
 
-def _generic_prices(page: Page) -> tuple[str | None, str | None]:
-    """(current, old) price texts from the innermost elements whose class mentions "price"."""
+# Containers of other products' prices (carousels, recommendations) and price-like parts that
+# are not the selling price (tax-exclusive, per unit, instalments, shipping, loyalty points).
+_ASIDE = re.compile(
+    r"(?i)(carousel|recommend|related|similar|upsell|up-sell|cross-?sell|also-?(?:bought|viewed)"
+    r"|recently|sponsored|p13n|you-?may|suggest|compare-?list)"
+)
+_NOT_SELLING_PRICE = re.compile(
+    r"(?i)(tax|vat|netto|excl|per-?unit|unit-?price|instal|monthly|per-?month|shipping"
+    r"|delivery|loyalty|points|bonus|cashback)"
+)
+_AMOUNT = re.compile(r"\d+(?:[.,'\u00a0\u202f ]\d{3})*(?:[.,]\d{1,2})?")
+_PRICE_NODES = '[itemprop="price" i], [data-price], [price], [data-product-price]'
+_PRICE_ATTRS = ("data-price", "price", "data-product-price", "data-price-amount")
+
+
+def _aside(node: LexborNode, depth: int = 20) -> bool:
+    """Whether ``node`` sits in a block of other products (carousel, recommendations)."""
+    parent = node.parent
+    while parent is not None and depth > 0:
+        label = f"{parent.attributes.get('class') or ''} {parent.attributes.get('id') or ''}"
+        if label.strip() and _ASIDE.search(label):
+            return True
+        parent, depth = parent.parent, depth - 1
+    return False
+
+
+def _generic_prices(page: Page) -> tuple[str | None, str | None, bool]:
+    """(current, old) price texts from the innermost elements whose class mentions "price",
+    outside carousels/recommendations; else an ``itemprop="price"`` or a price attribute
+    (``data-price="12.50"``) of any element in the main block. The flag says the current
+    price is a machine value (an attribute) rather than displayed text."""
     current = old = None
     for node in page.tree.css('[class*="price" i]'):
         # css() includes the node itself, so look for a *different* match inside it.
         if any(inner != node for inner in node.css('[class*="price" i]')):
             continue  # a container: its children are read instead
         text = one_line(node.text(deep=True, separator=" "))
-        if not text or not re.search(r"\d", text) or len(text) > 40:
+        if not text or not re.search(r"[1-9]", text) or len(text) > 40:
             continue
-        classes = node.attributes.get("class") or ""
+        if len(_AMOUNT.findall(text)) > 1:
+            continue  # "49 890 44 890 + 448 points": a group of amounts, its parts are read
+        label = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
+        if _NOT_SELLING_PRICE.search(label) or _aside(node):
+            continue
         struck = node.tag in ("del", "s", "strike") or (
             node.parent is not None and node.parent.tag in ("del", "s", "strike")
         )
-        if struck or _OLD_PRICE.search(classes):
+        if struck or _OLD_PRICE.search(label):
             old = old or text
         elif current is None:
             current = text
-    return current, old
+    if current is None:
+        for node in page.tree.css(_PRICE_NODES):
+            attrs = node.attributes
+            raw = attrs.get("content") if attrs.get("itemprop") else None
+            raw = raw or next((attrs[a] for a in _PRICE_ATTRS if attrs.get(a)), None)
+            raw = raw or one_line(node.text(deep=True, separator=" "))
+            if raw and re.search(r"[1-9]", raw) and len(raw) <= 40 and not _aside(node):
+                return raw, None, True
+    return current, old, False
 
 
 def _status_availability(page: Page) -> Availability | None:
@@ -659,10 +702,12 @@ def generic(page: Page) -> Fields:
     f = Fields(source="html")
     f.name = page.text("h1")
     f.description = one_line((page.meta.get("description") or [None])[0])
-    current, old = _generic_prices(page)
+    current, old, machine = _generic_prices(page)
     if current:
         f.currency = detect_currency(current, domain=page.domain)
-        f.price = parse_price(current, currency=f.currency) if f.currency else None
+        if f.currency or machine:
+            price = parse_price(current, currency=f.currency, machine=machine)
+            f.price = price if price is not None and price > 0 else None
         f.original_price = parse_price(old, currency=f.currency) if f.price else None
     f.availability = _status_availability(page)
     for img in page.tree.css(_GALLERY):

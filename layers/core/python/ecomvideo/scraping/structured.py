@@ -345,7 +345,10 @@ def _offers(node: dict[str, Any], ld: JsonLd, domain: str) -> list[_Offer]:
             continue
         offer = _read_offer(raw, ld.resolve, domain)
         offers.append(offer)
-        if "AggregateOffer" in short_type(raw.get("@type")):
+        # An AggregateOffer lists its offers; some shops also nest an Offer inside an Offer.
+        if "AggregateOffer" in short_type(raw.get("@type")) or (
+            offer.price is None and raw.get("offers")
+        ):
             for inner in _as_list(raw.get("offers")):
                 inner = ld.resolve(inner)
                 if isinstance(inner, dict):
