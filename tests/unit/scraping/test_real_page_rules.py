@@ -254,3 +254,29 @@ def test_price_attribute_of_a_buy_button_is_read_when_no_price_text_exists() -> 
 )
 def test_local_currency_symbols_and_the_site_country(text: str, domain: str, expected: str):
     assert detect_currency(text, domain=domain) == expected
+
+
+def test_header_sign_in_form_does_not_refuse_a_product_page_without_h1() -> None:
+    html = (
+        "<html><head><title>PCI-E Adapter M.2 - Example Computers</title></head><body>"
+        '<header><form><input name="user"><input type="password" name="pw">'
+        "<button>Sign in</button></form></header><div>"
+        '<span class="price"><span class="old-price"></span>3,56 €</span></div></body></html>'
+    )
+
+    product = extract_product(html, "https://adapters.example/pcie-adapter")
+
+    assert product.name == "PCI-E Adapter M.2"
+    assert product.price == Decimal("3.56")
+
+
+def test_regular_price_without_a_sale_price_is_the_price() -> None:
+    html = _page(
+        '<h1>Dive Mask</h1><span class="price-old-live">100.00€</span>'
+        '<div class="product-thumb"><span class="price">150.00€</span></div>'
+    )
+
+    product = extract_product(html, "https://dive.example/mask")
+
+    assert product.price == Decimal("100.00")
+    assert product.original_price is None

@@ -627,13 +627,14 @@ _OLD_PRICE = re.compile(r"(?i)(old|was|regular|compare|strike|list|rrp|before|or
 # are not the selling price (tax-exclusive, per unit, instalments, shipping, loyalty points).
 _ASIDE = re.compile(
     r"(?i)(carousel|recommend|related|similar|upsell|up-sell|cross-?sell|also-?(?:bought|viewed)"
-    r"|recently|sponsored|p13n|you-?may|suggest|compare-?list)"
+    r"|recently|sponsored|p13n|you-?may|suggest|compare-?list|thumb|product-?card|product-?tile)"
 )
 _NOT_SELLING_PRICE = re.compile(
     r"(?i)(tax|vat|netto|excl|per-?unit|unit-?price|instal|monthly|per-?month|shipping"
-    r"|delivery|loyalty|points|bonus|cashback)"
+    r"|delivery|loyalty|points|bonus|cashback|coupon|buy-?count|sold-?count)"
 )
 _AMOUNT = re.compile(r"\d+(?:[.,'\u00a0\u202f ]\d{3})*(?:[.,]\d{1,2})?")
+_DIGIT = re.compile(r"[1-9]")
 _PRICE_NODES = '[itemprop="price" i], [data-price], [price], [data-product-price]'
 _PRICE_ATTRS = ("data-price", "price", "data-product-price", "data-price-amount")
 
@@ -657,8 +658,9 @@ def _generic_prices(page: Page) -> tuple[str | None, str | None, bool]:
     current = old = None
     for node in page.tree.css('[class*="price" i]'):
         # css() includes the node itself, so look for a *different* match inside it.
-        if any(inner != node for inner in node.css('[class*="price" i]')):
-            continue  # a container: its children are read instead
+        inner_prices = (i for i in node.css('[class*="price" i]') if i != node)
+        if any(_DIGIT.search(i.text(deep=True) or "") for i in inner_prices):
+            continue  # a container: its children are read instead (empty ones do not count)
         text = one_line(node.text(deep=True, separator=" "))
         if not text or not re.search(r"[1-9]", text) or len(text) > 40:
             continue
@@ -682,6 +684,8 @@ def _generic_prices(page: Page) -> tuple[str | None, str | None, bool]:
             raw = raw or one_line(node.text(deep=True, separator=" "))
             if raw and re.search(r"[1-9]", raw) and len(raw) <= 40 and not _aside(node):
                 return raw, None, True
+    if current is None and old is not None:
+        return old, None, False  # a "regular" price with no sale price next to it is the price
     return current, old, False
 
 
@@ -697,10 +701,21 @@ def _status_availability(page: Page) -> Availability | None:
     return None
 
 
+_TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,60}$")  # noqa: RUF001
+
+
+def _title_name(page: Page) -> str | None:
+    """The product name when the page has no ``<h1>``: og:title, else the <title> without a
+    trailing " - Shop name"."""
+    title = (page.meta.get("og:title") or [None])[0] or page.title()
+    title = one_line(title) if title else None
+    return _TITLE_SUFFIX.sub("", title) or title if title else None
+
+
 def generic(page: Page) -> Fields:
     """Last-resort heuristics for pages without structured data."""
     f = Fields(source="html")
-    f.name = page.text("h1")
+    f.name = page.text("h1") or _title_name(page)
     f.description = one_line((page.meta.get("description") or [None])[0])
     current, old, machine = _generic_prices(page)
     if current:
