@@ -280,3 +280,52 @@ def test_regular_price_without_a_sale_price_is_the_price() -> None:
 
     assert product.price == Decimal("100.00")
     assert product.original_price is None
+
+
+def test_without_price_markup_the_first_amount_shown_after_the_title_is_the_price() -> None:
+    html = _page(
+        "<nav>Cart $0 items. Free shipping over $590</nav><h1>Carrying Sink Set</h1>"
+        '<img class="product-image" src="/sink.jpg" width="600" height="600">'
+        "<p>Suggested price $3200</p><p>Special 72% <b>2320</b> 元</p><p>Or 3 x $806</p>",
+        '<meta property="og:title" content="Carrying Sink Set">'
+        '<meta property="og:image" content="https://sinks.example.com.tw/sink.jpg">',
+    )
+
+    product = extract_product(html, "https://sinks.example.com.tw/M14876706.htm")
+
+    assert product.price == Decimal("2320")
+    assert product.currency == "TWD"
+
+
+def test_title_with_the_shop_name_still_anchors_the_displayed_price() -> None:
+    html = (
+        "<html><head><title>FreshMart - Lamb Pate Tray</title>"
+        '<meta property="og:title" content="FreshMart - Lamb Pate Tray">'
+        '<meta property="og:image" content="https://freshmart.example/lamb.jpg"></head><body>'
+        "<p>$15 delivery</p><div>Lamb Pate Tray</div><p>Lowest $ 29 per can</p></body></html>"
+    )
+
+    product = extract_product(html, "https://freshmart.example/cheap_1131.html")
+
+    assert product.price == Decimal("29.00")
+
+
+def test_when_structured_prices_disagree_the_one_shown_first_after_the_title_wins() -> None:
+    head = _ld(
+        {
+            "@type": "Product",
+            "name": "Vintage Flap Bag",
+            "offers": {"@type": "Offer", "price": 90, "priceCurrency": "USD"},
+        }
+    )
+    head += '<meta property="product:price:amount" content="400">'
+    head += '<meta property="product:price:currency" content="USD">'
+    html = _page(
+        "<h1>Vintage Flap Bag</h1><p>Estimate $600 - $1,600</p><p>$400 5 bids</p>"
+        "<p>Starting price $90</p>",
+        head,
+    )
+
+    product = extract_product(html, "https://auctions.example/item/94_vintage-flap-bag")
+
+    assert product.price == Decimal("400")

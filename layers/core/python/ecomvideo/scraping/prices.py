@@ -339,3 +339,37 @@ def discount_percent(price: Decimal | None, original: Decimal | None) -> int | N
         return None
     pct = (Decimal(1) - price / original) * 100
     return int(pct.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+_SHOWN_SYMBOLS = (
+    "|".join(re.escape(s) for s, _ in _SYMBOLS if s not in ("kr", "Fr.", "din", "KM"))
+    + "|"
+    + "|".join(sorted(ISO_CODES))
+)
+# An amount written next to a currency: "$ 29", "2320 元", "44 890 тг.", "EUR 12,50".
+_SHOWN_AMOUNT = re.compile(
+    rf"(?<![A-Za-z])(?:(?:{_SHOWN_SYMBOLS})\s?({_NUMBER.pattern})"
+    rf"|({_NUMBER.pattern})\s?(?:{_SHOWN_SYMBOLS}))(?![A-Za-z])"
+)
+
+
+_REGULAR_LABEL = re.compile(
+    r"(?i)(\bwas\b|\brrp\b|\buvp\b|\bstatt\b|list price|regular|original|before|\bantes\b"
+    r"|prix barr|zamiast|\bpvp\b|msrp|suggested|原價|原价|定價|定价|市價|市价|建議售價|建议售价"
+    r"|정가|通常価格|参考価格)(?:\s+(?:retail\s+)?price)?[\s:：]*\S{0,3}\s*$"  # noqa: RUF001
+)
+
+
+def shown_amounts(text: str, *, domain: str = "", limit: int = 40) -> list[tuple[Decimal, str]]:
+    """Amounts written with a currency in ``text``, in reading order: (value, ISO code)."""
+    out: list[tuple[Decimal, str]] = []
+    for m in _SHOWN_AMOUNT.finditer(text):
+        if _REGULAR_LABEL.search(text[max(0, m.start() - 16) : m.start()]):
+            continue  # "Was £40", "原價 3200": the regular price, not the selling one
+        currency = detect_currency(m.group(0), domain=domain)
+        value = parse_price(m.group(0), currency=currency)
+        if currency and value is not None and value > 0:
+            out.append((value, currency))
+            if len(out) >= limit:
+                break
+    return out
