@@ -639,15 +639,25 @@ _PRICE_NODES = '[itemprop="price" i], [data-price], [price], [data-product-price
 _PRICE_ATTRS = ("data-price", "price", "data-product-price", "data-price-amount")
 
 
-def _aside(node: LexborNode, depth: int = 20) -> bool:
-    """Whether ``node`` sits in a block of other products (carousel, recommendations)."""
-    parent = node.parent
+def _aside(node: LexborNode, memo: dict[int, bool], depth: int = 20) -> bool:
+    """Whether ``node`` sits in a block of other products (carousel, recommendations).
+    ``memo`` caches the answer per ancestor (keyed by ``mem_id``) across one page's nodes."""
+    chain: list[int] = []
+    parent, found = node.parent, False
     while parent is not None and depth > 0:
+        key = parent.mem_id
+        if key in memo:
+            found = memo[key]
+            break
+        chain.append(key)
         label = f"{parent.attributes.get('class') or ''} {parent.attributes.get('id') or ''}"
         if label.strip() and _ASIDE.search(label):
-            return True
+            found = True
+            break
         parent, depth = parent.parent, depth - 1
-    return False
+    for key in chain:
+        memo[key] = found
+    return found
 
 
 def _generic_prices(page: Page) -> tuple[str | None, str | None, bool]:
@@ -656,6 +666,7 @@ def _generic_prices(page: Page) -> tuple[str | None, str | None, bool]:
     (``data-price="12.50"``) of any element in the main block. The flag says the current
     price is a machine value (an attribute) rather than displayed text."""
     current = old = None
+    memo: dict[int, bool] = {}
     for node in page.tree.css('[class*="price" i]'):
         # css() includes the node itself, so look for a *different* match inside it.
         inner_prices = (i for i in node.css('[class*="price" i]') if i != node)
@@ -667,7 +678,7 @@ def _generic_prices(page: Page) -> tuple[str | None, str | None, bool]:
         if len(_AMOUNT.findall(text)) > 1:
             continue  # "49 890 44 890 + 448 points": a group of amounts, its parts are read
         label = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
-        if _NOT_SELLING_PRICE.search(label) or _aside(node):
+        if _NOT_SELLING_PRICE.search(label) or _aside(node, memo):
             continue
         struck = node.tag in ("del", "s", "strike") or (
             node.parent is not None and node.parent.tag in ("del", "s", "strike")
@@ -682,7 +693,7 @@ def _generic_prices(page: Page) -> tuple[str | None, str | None, bool]:
             raw = attrs.get("content") if attrs.get("itemprop") else None
             raw = raw or next((attrs[a] for a in _PRICE_ATTRS if attrs.get(a)), None)
             raw = raw or one_line(node.text(deep=True, separator=" "))
-            if raw and re.search(r"[1-9]", raw) and len(raw) <= 40 and not _aside(node):
+            if raw and re.search(r"[1-9]", raw) and len(raw) <= 40 and not _aside(node, memo):
                 return raw, None, True
     if current is None and old is not None:
         return old, None, False  # a "regular" price with no sale price next to it is the price
