@@ -385,7 +385,7 @@ CASES = [
         images=[
             "https://koalakitchen.com.au/media/boards-1600.jpg",
             "https://cdn.koalakitchen.com.au/media/boards-stacked.jpg",
-            "https://koalakitchen.com.au/media/boards-juice-groove.jpg",
+            "https://koalakitchen.com.au/media/boards-juice-groove@2x.webp",  # picture source
         ],
     ),
     Case(

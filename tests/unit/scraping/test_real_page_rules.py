@@ -329,3 +329,21 @@ def test_when_structured_prices_disagree_the_one_shown_first_after_the_title_win
     product = extract_product(html, "https://auctions.example/item/94_vintage-flap-bag")
 
     assert product.price == Decimal("400")
+
+
+def test_picture_source_srcset_gives_the_largest_image() -> None:
+    head = _ld(
+        {"@type": "Product", "name": "Oak Board", "offers": {"price": "20", "priceCurrency": "EUR"}}
+    )
+    html = _page(
+        '<h1>Oak Board</h1><div class="product-gallery"><picture>'
+        '<source type="image/avif" srcset="/img/board-800.avif 800w, /img/board-1600.avif 1600w">'
+        '<source type="image/webp" srcset="/img/board-800.webp 800w">'
+        '<img src="/img/board-400.jpg" width="400" alt="Oak board"></picture></div>',
+        head,
+    )
+
+    product = extract_product(html, "https://boards.example/oak-board")
+
+    assert product.main_image_url == "https://boards.example/img/board-1600.avif"
+    assert product.images[0].alt_text == "Oak board"
