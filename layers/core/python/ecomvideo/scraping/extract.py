@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -196,7 +197,7 @@ def _with_item_code(
         urls=[seo.get("canonical_url"), page.url],
     )
     chosen = _cut(chosen, 100)
-    return product if chosen == product.sku else product.model_copy(update={"sku": chosen})
+    return product if chosen == product.sku else replace(product, sku=chosen)
 
 
 def _main_block(text: str, names: list[str | None]) -> str | None:
@@ -247,7 +248,7 @@ def _with_shown_price(
     original = product.original_price
     original = original if original is not None and original > price else None
     update |= {"original_price": original, "discount_percent": discount_percent(price, original)}
-    return product.model_copy(update=update)
+    return replace(product, **update)
 
 
 def _from_json(text: str, url: str) -> ExtractedProduct:
@@ -464,14 +465,13 @@ def _apply_selectors(
             updates[field_name] = value
     if not updates:
         return product
-    merged = product.model_copy(update=updates)
+    merged = replace(product, **updates)
     original = merged.original_price
     if original is not None and (merged.price is None or original <= merged.price):
         original = None
-    return merged.model_copy(
-        update={
-            "original_price": original,
-            "discount_percent": discount_percent(merged.price, original),
-            "sources": [*product.sources, "selectors"],
-        }
+    return replace(
+        merged,
+        original_price=original,
+        discount_percent=discount_percent(merged.price, original),
+        sources=[*product.sources, "selectors"],
     )
