@@ -669,7 +669,8 @@ def _generic_prices(page: Page) -> tuple[str | None, str | None, bool]:
     memo: dict[int, bool] = {}
     for node in page.tree.css('[class*="price" i]'):
         # css() includes the node itself, so look for a *different* match inside it.
-        inner_prices = (i for i in node.css('[class*="price" i]') if i != node)
+        own = node.mem_id  # identity: LexborNode equality serialises both nodes' HTML
+        inner_prices = (i for i in node.css('[class*="price" i]') if i.mem_id != own)
         if any(_DIGIT.search(i.text(deep=True) or "") for i in inner_prices):
             continue  # a container: its children are read instead (empty ones do not count)
         text = one_line(node.text(deep=True, separator=" "))

@@ -551,8 +551,11 @@ def _item(scope: LexborNode, base: str, scope_attr: str, prop_attr: str, type_at
     item: dict[str, Any] = {"@type": (scope.attributes.get(type_attr) or "").split()}
     if scope.attributes.get("itemid"):
         item["@id"] = scope.attributes.get("itemid")
+    scope_id = scope.mem_id
     for node in scope.css(f"[{prop_attr}]"):
-        if _owner(node, scope_attr) != scope:
+        owner = _owner(node, scope_attr)
+        # Compare identities: LexborNode equality serialises both nodes' HTML.
+        if owner is None or owner.mem_id != scope_id:
             continue
         value = _prop_value(node, base, scope_attr, prop_attr, type_attr)
         for name in (node.attributes.get(prop_attr) or "").split():
