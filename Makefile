@@ -20,7 +20,7 @@ export SAM_CLI_TELEMETRY := 0
 PYTHON ?= $(shell if python3.12 -c '' >/dev/null 2>&1; then echo python3.12; else echo python3; fi)
 
 .PHONY: help venv dev test lint format validate check checkov bandit pip-audit build pytest lock \
-	layer-requirements advisories clean
+	layer-requirements advisories clean scrape-eval
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -137,6 +137,10 @@ PYTEST_ARGS ?= -n auto -q
 pytest: $(VENV)/.synced layers/core/requirements.txt ## run the tests (exit code 5, no tests, is a pass)
 	PYTHONPATH=. $(PY) -m devserver.pg run -- $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
+
+# Accuracy on the shared real-page corpus (../shared/corpus/product-pages; skipped when absent).
+scrape-eval: $(VENV)/.synced ## scraper F1 (price/sku/availability) + ms per page on the shared corpus
+	$(PY) bench/scrape_eval.py $(SCRAPE_EVAL_ARGS)
 
 # ---------------------------------------------------------------- maintenance
 lock: $(UV) ## recompile requirements/*.txt from *.in (Lambda platform, Python 3.12)

@@ -60,7 +60,8 @@ FLOORS: dict[str, list[str]] = {
     "stripe_webhook": POWERTOOLS_API + ORM + ["stripe"],
     # boto3 on some paths only (S3 presigning, Step Functions, SQS): counted, they need it.
     "videos": POWERTOOLS_API + ORM + BOTO3,
-    "scraping": POWERTOOLS_API + ORM + BOTO3,
+    # The scraper cannot work without its HTTP client and HTML parser.
+    "scraping": POWERTOOLS_API + ORM + BOTO3 + ["httpx", "selectolax.lexbor"],
     "public": POWERTOOLS_API + ORM + BOTO3,
     "billing": POWERTOOLS_API + ORM + ["stripe"],
     "auth": POWERTOOLS_API + ORM + ["jwt", "argon2"],

@@ -216,7 +216,7 @@ CASES = [
         original_price="99.99",
         discount_percent=20,
         brand="Lumen",
-        sku=None,
+        sku="B0LUMEN123",  # the ASIN is the item code
         product_id="B0LUMEN123",
         availability="InStock",
         rating="4.30",
@@ -385,7 +385,7 @@ CASES = [
         images=[
             "https://koalakitchen.com.au/media/boards-1600.jpg",
             "https://cdn.koalakitchen.com.au/media/boards-stacked.jpg",
-            "https://koalakitchen.com.au/media/boards-juice-groove.jpg",
+            "https://koalakitchen.com.au/media/boards-juice-groove@2x.webp",  # picture source
         ],
     ),
     Case(

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import brotli
 import httpx
 import pytest
 import respx
@@ -540,3 +541,68 @@ def test_robots_txt_server_error_disallows(local: LocalServer) -> None:
     local.routes["/robots.txt"] = _respond(503, {"Content-Type": "text/html"}, b"down")
 
     assert _fetcher(local).robots_allowed(local.url("/anything")) is False
+
+
+def _robots(local: LocalServer, text: str) -> SafeFetcher:
+    local.routes["/robots.txt"] = _respond(200, {"Content-Type": "text/plain"}, text.encode())
+    return _fetcher(local)
+
+
+def test_robots_wildcard_matches_any_characters_in_the_path(local: LocalServer) -> None:
+    fetcher = _robots(local, "User-agent: *\nDisallow: /*?sessionid=\n")
+
+    assert fetcher.robots_allowed(local.url("/products/mug?sessionid=abc")) is False
+    assert fetcher.robots_allowed(local.url("/products/mug?color=red")) is True
+
+
+def test_robots_dollar_anchors_the_end_of_the_path(local: LocalServer) -> None:
+    fetcher = _robots(local, "User-agent: *\nDisallow: /*.pdf$\n")
+
+    assert fetcher.robots_allowed(local.url("/manuals/mug.pdf")) is False
+    assert fetcher.robots_allowed(local.url("/manuals/mug.pdf.html")) is True
+
+
+def test_robots_longest_matching_rule_wins_not_the_first(local: LocalServer) -> None:
+    fetcher = _robots(local, "User-agent: *\nDisallow: /shop\nAllow: /shop/products/\n")
+
+    assert fetcher.robots_allowed(local.url("/shop/products/mug")) is True
+    assert fetcher.robots_allowed(local.url("/shop/cart")) is False
+
+
+def test_brotli_page_is_decoded(local: LocalServer) -> None:
+    page = b"<html>" + b"ok" * 1000 + b"</html>"
+    local.routes["/br"] = _respond(
+        200, {"Content-Type": "text/html", "Content-Encoding": "br"}, brotli.compress(page)
+    )
+
+    result = _fetcher(local).fetch(local.url("/br"))
+
+    assert result.content == page
+
+
+def test_brotli_bomb_is_stopped_by_the_decoded_size_limit(local: LocalServer) -> None:
+    bomb = brotli.compress(b"\0" * 20_000_000, quality=11)
+    assert len(bomb) < 10_000
+    local.routes["/brbomb"] = _respond(
+        200, {"Content-Type": "text/html", "Content-Encoding": "br"}, bomb
+    )
+
+    with pytest.raises(TooLarge):
+        _fetcher(local, max_bytes=1_000_000).fetch(local.url("/brbomb"))
+
+
+def test_brotli_is_advertised_in_accept_encoding(local: LocalServer) -> None:
+    seen: list[str] = []
+
+    def page(handler: BaseHTTPRequestHandler) -> None:
+        seen.append(handler.headers.get("Accept-Encoding", ""))
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        handler.send_header("Content-Length", "13")
+        handler.end_headers()
+        handler.wfile.write(b"<html></html>")
+
+    local.routes["/ae"] = page
+    _fetcher(local).fetch(local.url("/ae"))
+
+    assert "br" in [p.strip() for p in seen[0].split(",")]

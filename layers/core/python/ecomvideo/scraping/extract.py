@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +24,7 @@ from ecomvideo.scraping.detect import (
 )
 from ecomvideo.scraping.errors import NotAProductPage
 from ecomvideo.scraping.fields import Fields, normalise_availability
+from ecomvideo.scraping.identifiers import choose_sku, visible_text
 from ecomvideo.scraping.images import ImageCandidate, absolute_url, candidate_from_img, merge_images
 from ecomvideo.scraping.models import Availability, ExtractedProduct, Platform
 from ecomvideo.scraping.page import Page
@@ -41,6 +43,7 @@ from ecomvideo.scraping.prices import (
     discount_percent,
     locale_currency,
     parse_price,
+    shown_amounts,
     tld_currency,
 )
 from ecomvideo.scraping.structured import (
@@ -71,6 +74,8 @@ SELECTOR_FIELDS = frozenset(
         "categories",
     }
 )
+_STRUCTURED_SOURCES = frozenset({"json-ld", "microdata", "opengraph", "html"})
+_TITLE_PARTS = re.compile(r"\s+[-|–—:｜]\s+|｜")  # noqa: RUF001 - dashes and a CJK bar
 _SCALAR_FIELDS = (
     "name",
     "description",
@@ -167,11 +172,83 @@ def extract_product(
 
     breadcrumbs = ld.breadcrumbs() or md.breadcrumbs() or html_breadcrumbs(page)
     product = _assemble(page, platform, layers, breadcrumbs)
+    # Reading the visible text strips scripts: every DOM reader but the selectors ran before.
+    text = visible_text(page.tree)
+    product = _with_item_code(page, product, layers, text)
+    product = _with_shown_price(page, product, layers, text)
     if selectors:
         product = _apply_selectors(page, product, selectors)
     if not product.name or (product.price is None and not product.images):
         raise NotAProductPage(non_product_reason(page))
     return product
+
+
+def _with_item_code(
+    page: Page, product: ExtractedProduct, layers: list[Fields], text: str
+) -> ExtractedProduct:
+    """Decide the SKU from the displayed ``text`` (see ``identifiers.choose_sku``)."""
+    sku, layer = _pick(layers, "sku")
+    platform_sku = sku if layer is not None and layer.source not in _STRUCTURED_SOURCES else None
+    seo = product.metadata.get("seo") or {}
+    chosen = choose_sku(
+        platform_sku=platform_sku,
+        structured=[sku] if sku else [],
+        text=text,
+        urls=[seo.get("canonical_url"), page.url],
+    )
+    chosen = _cut(chosen, 100)
+    return product if chosen == product.sku else replace(product, sku=chosen)
+
+
+def _main_block(text: str, names: list[str | None]) -> str | None:
+    """The visible text from the product's title (its <h1>, else its name) on: where its price
+    is shown. None when no title is found in the text."""
+    for name in names:
+        if not name:
+            continue
+        # A title may carry the shop's name: "Shop - Product" or "Product | Shop".
+        parts = sorted(_TITLE_PARTS.split(name), key=len, reverse=True)
+        for part in [name, name[:30], *parts]:
+            start = text.find(part) if len(part) >= 5 else -1
+            if start >= 0:
+                return text[start : start + 3000]
+    return None
+
+
+def _with_shown_price(
+    page: Page, product: ExtractedProduct, layers: list[Fields], text: str
+) -> ExtractedProduct:
+    """Settle the price from what the page displays after the product name: the first amount
+    written with a currency when no layer found a price, and, when layers disagree (a
+    starting bid in JSON-LD, the current bid in product meta), the candidate shown first.
+    A candidate that some layer calls the regular price is never chosen over a sale price."""
+    heading = next((layer.name for layer in layers if layer.source == "html"), None)
+    block = _main_block(text, [heading, product.name])
+    if block is None:
+        return product
+    candidates = {layer.price for layer in layers if layer.price is not None and layer.price > 0}
+    originals = {layer.original_price for layer in layers if layer.original_price is not None}
+    update: dict[str, Any] = {}
+    if product.price is None:
+        if any(layer.source not in _STRUCTURED_SOURCES for layer in layers):
+            return product  # a platform reader knows where its price is: no guessing
+        shown = shown_amounts(block, domain=page.domain, limit=1)
+        if not shown:
+            return product
+        update = {"price": shown[0][0], "currency": product.currency or shown[0][1]}
+    elif len(candidates - originals) > 1:
+        for value, _ in shown_amounts(block, domain=page.domain):
+            if value in candidates and value not in originals:
+                if value != product.price:
+                    update = {"price": value}
+                break
+    if not update:
+        return product
+    price = update["price"]
+    original = product.original_price
+    original = original if original is not None and original > price else None
+    update |= {"original_price": original, "discount_percent": discount_percent(price, original)}
+    return replace(product, **update)
 
 
 def _from_json(text: str, url: str) -> ExtractedProduct:
@@ -388,14 +465,13 @@ def _apply_selectors(
             updates[field_name] = value
     if not updates:
         return product
-    merged = product.model_copy(update=updates)
+    merged = replace(product, **updates)
     original = merged.original_price
     if original is not None and (merged.price is None or original <= merged.price):
         original = None
-    return merged.model_copy(
-        update={
-            "original_price": original,
-            "discount_percent": discount_percent(merged.price, original),
-            "sources": [*product.sources, "selectors"],
-        }
+    return replace(
+        merged,
+        original_price=original,
+        discount_percent=discount_percent(merged.price, original),
+        sources=[*product.sources, "selectors"],
     )

@@ -133,6 +133,21 @@ def _int(value: object) -> int | None:
     return n if n > 0 else None
 
 
+def _picture_sources(node: LexborNode) -> list[tuple[str, int | None, float]]:
+    """srcset entries of the ``<source>`` siblings when ``node`` is a ``<picture>``'s img."""
+    parent = node.parent
+    if node.tag != "img" or parent is None or parent.tag != "picture":
+        return []
+    entries: list[tuple[str, int | None, float]] = []
+    for source in parent.css("source"):
+        for name in _SRCSET_ATTRS:
+            value = source.attributes.get(name)
+            if value:
+                entries.extend(e for e in parse_srcset(value) if not _JUNK.search(e[0]))
+                break
+    return entries
+
+
 def candidate_from_img(node: LexborNode, base: str) -> ImageCandidate | None:
     """The best URL an ``<img>``/``<source>`` offers, lazy-loading attributes included."""
     attrs = node.attributes
@@ -153,6 +168,17 @@ def candidate_from_img(node: LexborNode, base: str) -> ImageCandidate | None:
             if value and not _JUNK.search(value):
                 best = (value, None)
                 break
+    sources = _picture_sources(node)
+    if sources:
+        # <picture><source srcset="a.webp 1x, a@2x.webp 2x"><img src="a.jpg"></picture>: the
+        # sources usually hold the larger variants; the <img> is the fallback.
+        own = (best[1] or _int(attrs.get("width")) or 0, 1.0) if best else (0, 0.0)
+        url_s, width_s, density_s = max(sources, key=lambda e: (e[1] or 0, e[2]))
+        if best is None or (width_s or 0, density_s) > own:
+            if best is not None:
+                aliases.append(best[0])
+            aliases.extend(e[0] for e in sources if e[0] != url_s)
+            best = (url_s, width_s)
     if best is None or _JUNK.search(best[0]):
         return None
     url = absolute_url(best[0], base)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
 
 
 class Availability(StrEnum):
@@ -34,10 +33,11 @@ class Platform(StrEnum):
     GENERIC = "Generic"
 
 
-class ExtractedImage(BaseModel):
+# Plain dataclasses, not pydantic models: the extractor builds them from already-typed values,
+# and importing the scraper must not pay for pydantic's schema building (cold start).
+@dataclass(frozen=True, slots=True)
+class ExtractedImage:
     """One product image (a future product_images row)."""
-
-    model_config = ConfigDict(frozen=True)
 
     url: str
     alt_text: str | None = None
@@ -47,7 +47,12 @@ class ExtractedImage(BaseModel):
     sort_order: int = 0
 
 
-class ExtractedProduct(BaseModel):
+def _empty_metadata() -> dict[str, Any]:
+    return {"variants": [], "specifications": {}, "shipping": {}, "seo": {}}
+
+
+@dataclass(slots=True, kw_only=True)
+class ExtractedProduct:
     """What we could read from one product page (a future product_data row).
 
     String lengths are already cut to the product_data column sizes, image URLs longer than
@@ -71,10 +76,8 @@ class ExtractedProduct(BaseModel):
     rating: Decimal | None = None
     review_count: int | None = None
     main_image_url: str | None = None
-    images: list[ExtractedImage] = Field(default_factory=list)
-    categories: list[str] = Field(default_factory=list)
-    metadata: dict[str, Any] = Field(
-        default_factory=lambda: {"variants": [], "specifications": {}, "shipping": {}, "seo": {}}
-    )
+    images: list[ExtractedImage] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=_empty_metadata)
     # Which layers contributed (e.g. ["json-ld", "shopify", "opengraph"]): for debugging/metrics.
-    sources: list[str] = Field(default_factory=list)
+    sources: list[str] = field(default_factory=list)

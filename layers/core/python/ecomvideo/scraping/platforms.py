@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from selectolax.lexbor import LexborNode
+
 from ecomvideo.scraping.fields import Fields, normalise_availability
 from ecomvideo.scraping.images import ImageCandidate, absolute_url, candidate_from_img
 from ecomvideo.scraping.models import Availability, Platform
@@ -247,6 +249,7 @@ def amazon(page: Page) -> Fields:
     f.product_id = page.attr("input#ASIN", "value") or page.attr("[data-asin]", "data-asin")
     if not f.product_id and (m := _ASIN.search(urlsplit(page.url).path)):
         f.product_id = m.group(1)
+    f.sku = f.product_id  # the ASIN is Amazon's item code
     bullets = [one_line(li.text(deep=True)) for li in page.tree.css("#feature-bullets li")]
     bullets = [b for b in bullets if b]
     f.description = page.block_text("#productDescription") or ("\n".join(bullets) or None)
@@ -306,6 +309,7 @@ def etsy(page: Page) -> Fields:
     f.brand = page.attr("[data-shop-name]", "data-shop-name")
     if m := re.search(r"/listing/(\d+)", urlsplit(page.url).path):
         f.product_id = m.group(1)
+    f.sku = f.product_id  # the ASIN is Amazon's item code
     for img in page.tree.css(
         "[data-carousel-pane-list] img, .listing-page-image-carousel-component img"
     ):
@@ -619,40 +623,120 @@ def clean_categories(names: list[str], product_name: str | None) -> list[str]:
 _OLD_PRICE = re.compile(r"(?i)(old|was|regular|compare|strike|list|rrp|before|original)")
 
 
-def _generic_prices(page: Page) -> tuple[str | None, str | None]:
-    """(current, old) price texts from the innermost elements whose class mentions "price"."""
+# Containers of other products' prices (carousels, recommendations) and price-like parts that
+# are not the selling price (tax-exclusive, per unit, instalments, shipping, loyalty points).
+_ASIDE = re.compile(
+    r"(?i)(carousel|recommend|related|similar|upsell|up-sell|cross-?sell|also-?(?:bought|viewed)"
+    r"|recently|sponsored|p13n|you-?may|suggest|compare-?list|thumb|product-?card|product-?tile)"
+)
+_NOT_SELLING_PRICE = re.compile(
+    r"(?i)(tax|vat|netto|excl|per-?unit|unit-?price|instal|monthly|per-?month|shipping"
+    r"|delivery|loyalty|points|bonus|cashback|coupon|buy-?count|sold-?count)"
+)
+_AMOUNT = re.compile(r"\d+(?:[.,'\u00a0\u202f ]\d{3})*(?:[.,]\d{1,2})?")
+_DIGIT = re.compile(r"[1-9]")
+_PRICE_NODES = '[itemprop="price" i], [data-price], [price], [data-product-price]'
+_PRICE_ATTRS = ("data-price", "price", "data-product-price", "data-price-amount")
+
+
+def _aside(node: LexborNode, memo: dict[int, bool], depth: int = 20) -> bool:
+    """Whether ``node`` sits in a block of other products (carousel, recommendations).
+    ``memo`` caches the answer per ancestor (keyed by ``mem_id``) across one page's nodes."""
+    chain: list[int] = []
+    parent, found = node.parent, False
+    while parent is not None and depth > 0:
+        key = parent.mem_id
+        if key in memo:
+            found = memo[key]
+            break
+        chain.append(key)
+        label = f"{parent.attributes.get('class') or ''} {parent.attributes.get('id') or ''}"
+        if label.strip() and _ASIDE.search(label):
+            found = True
+            break
+        parent, depth = parent.parent, depth - 1
+    for key in chain:
+        memo[key] = found
+    return found
+
+
+def _generic_prices(page: Page) -> tuple[str | None, str | None, bool]:
+    """(current, old) price texts from the innermost elements whose class mentions "price",
+    outside carousels/recommendations; else an ``itemprop="price"`` or a price attribute
+    (``data-price="12.50"``) of any element in the main block. The flag says the current
+    price is a machine value (an attribute) rather than displayed text."""
     current = old = None
+    memo: dict[int, bool] = {}
     for node in page.tree.css('[class*="price" i]'):
         # css() includes the node itself, so look for a *different* match inside it.
-        if any(inner != node for inner in node.css('[class*="price" i]')):
-            continue  # a container: its children are read instead
+        own = node.mem_id  # identity: LexborNode equality serialises both nodes' HTML
+        inner_prices = (i for i in node.css('[class*="price" i]') if i.mem_id != own)
+        if any(_DIGIT.search(i.text(deep=True) or "") for i in inner_prices):
+            continue  # a container: its children are read instead (empty ones do not count)
         text = one_line(node.text(deep=True, separator=" "))
-        if not text or not re.search(r"\d", text) or len(text) > 40:
+        if not text or not re.search(r"[1-9]", text) or len(text) > 40:
             continue
-        classes = node.attributes.get("class") or ""
+        if len(_AMOUNT.findall(text)) > 1:
+            continue  # "49 890 44 890 + 448 points": a group of amounts, its parts are read
+        label = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
+        if _NOT_SELLING_PRICE.search(label) or _aside(node, memo):
+            continue
         struck = node.tag in ("del", "s", "strike") or (
             node.parent is not None and node.parent.tag in ("del", "s", "strike")
         )
-        if struck or _OLD_PRICE.search(classes):
+        if struck or _OLD_PRICE.search(label):
             old = old or text
         elif current is None:
             current = text
-    return current, old
+    if current is None:
+        for node in page.tree.css(_PRICE_NODES):
+            attrs = node.attributes
+            raw = attrs.get("content") if attrs.get("itemprop") else None
+            raw = raw or next((attrs[a] for a in _PRICE_ATTRS if attrs.get(a)), None)
+            raw = raw or one_line(node.text(deep=True, separator=" "))
+            if raw and re.search(r"[1-9]", raw) and len(raw) <= 40 and not _aside(node, memo):
+                return raw, None, True
+    if current is None and old is not None:
+        return old, None, False  # a "regular" price with no sale price next to it is the price
+    return current, old, False
+
+
+def _status_availability(page: Page) -> Availability | None:
+    """A short stock status ("In stock", "Sold out"); a long text is a container (delivery
+    options, store pickers) whose words say nothing reliable about this product's stock."""
+    for css in ('[class*="availability" i]', '[class*="stock" i]'):
+        text = page.text(css)
+        if text and len(text) <= 60:
+            found = normalise_availability(text)
+            if found is not None:
+                return found
+    return None
+
+
+_TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,60}$")  # noqa: RUF001
+
+
+def _title_name(page: Page) -> str | None:
+    """The product name when the page has no ``<h1>``: og:title, else the <title> without a
+    trailing " - Shop name"."""
+    title = (page.meta.get("og:title") or [None])[0] or page.title()
+    title = one_line(title) if title else None
+    return _TITLE_SUFFIX.sub("", title) or title if title else None
 
 
 def generic(page: Page) -> Fields:
     """Last-resort heuristics for pages without structured data."""
     f = Fields(source="html")
-    f.name = page.text("h1")
+    f.name = page.text("h1") or _title_name(page)
     f.description = one_line((page.meta.get("description") or [None])[0])
-    current, old = _generic_prices(page)
+    current, old, machine = _generic_prices(page)
     if current:
         f.currency = detect_currency(current, domain=page.domain)
-        f.price = parse_price(current, currency=f.currency) if f.currency else None
+        if f.currency or machine:
+            price = parse_price(current, currency=f.currency, machine=machine)
+            f.price = price if price is not None and price > 0 else None
         f.original_price = parse_price(old, currency=f.currency) if f.price else None
-    f.availability = normalise_availability(
-        page.text('[class*="availability" i]') or page.text('[class*="stock" i]')
-    )
+    f.availability = _status_availability(page)
     for img in page.tree.css(_GALLERY):
         cand = candidate_from_img(img, page.base)
         if cand is not None:

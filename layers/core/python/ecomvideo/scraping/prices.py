@@ -55,6 +55,21 @@ ISO_CODES = frozenset(
         "NGN",
         "KES",
         "ISK",
+        "KZT",
+        "MKD",
+        "RSD",
+        "BYN",
+        "GEL",
+        "UYU",
+        "CRC",
+        "PYG",
+        "BAM",
+        "QAR",
+        "KWD",
+        "PKR",
+        "BDT",
+        "LKR",
+        "MAD",
     }
 )
 
@@ -94,9 +109,32 @@ _SYMBOLS: list[tuple[str, str | None]] = sorted(
         ("Fr.", "CHF"),
         ("kr", None),
         ("$", None),
-        ("元", "CNY"),
+        ("元", None),
         ("RM", "MYR"),
         ("₱", "PHP"),
+        ("NT$", "TWD"),
+        ("kn", "HRK"),
+        ("лв", "BGN"),
+        ("тг", "KZT"),
+        ("₸", "KZT"),
+        ("원", "KRW"),
+        ("ден", "MKD"),
+        ("дин", "RSD"),
+        ("din", "RSD"),
+        ("Lei", "RON"),
+        ("LEI", "RON"),
+        ("ر.س", "SAR"),
+        ("د.إ", "AED"),
+        ("грн", "UAH"),
+        ("руб", "RUB"),  # noqa: RUF001
+        ("₾", "GEL"),
+        ("₦", "NGN"),
+        ("KSh", "KES"),
+        ("S/", "PEN"),
+        ("₡", "CRC"),
+        ("₲", "PYG"),
+        ("KM", "BAM"),
+        ("Rp", "IDR"),
     ],
     key=lambda item: -len(item[0]),
 )
@@ -160,6 +198,18 @@ TLD_CURRENCY = {
     "cl": "CLP",
     "co": None,
     "ar": "ARS",
+    "kz": "KZT",
+    "mk": "MKD",
+    "rs": "RSD",
+    "by": "BYN",
+    "bg": "BGN",
+    "sa": "SAR",
+    "pe": "PEN",
+    "uy": "UYU",
+    "ge": "GEL",
+    "ba": "BAM",
+    "ng": "NGN",
+    "ke": "KES",
     **dict.fromkeys(_EURO_TLDS, "EUR"),
 }
 # Region part of a locale ("de-DE", "en_GB") -> currency.
@@ -169,6 +219,12 @@ REGION_CURRENCY = {k.upper(): v for k, v in TLD_CURRENCY.items() if v} | {"GB": 
 # "$19.99 $29.99" is two numbers, not one.
 _NUMBER = re.compile(r"\d+(?:[.,'\u2019]\d+|[ \u00a0\u202f]\d{3}(?!\d))*")
 _MACHINE = re.compile(r"^-?\d+(?:\.\d+)?$")
+
+
+# Currencies written with "$" in their own country (dollars and pesos).
+_DOLLAR_OR_PESO = frozenset(
+    {"CAD", "AUD", "NZD", "SGD", "HKD", "TWD", "MXN", "ARS", "CLP", "COP", "UYU"}
+)
 
 
 def tld_currency(domain: str) -> str | None:
@@ -202,7 +258,9 @@ def detect_currency(text: str | None, *, domain: str = "") -> str | None:
                 return code
             tld = tld_currency(domain)
             if symbol == "$":
-                return tld if tld in {"CAD", "AUD", "NZD", "SGD", "HKD", "MXN", "ARS"} else "USD"
+                return tld if tld in _DOLLAR_OR_PESO else "USD"
+            if symbol == "元":
+                return tld if tld in {"TWD", "HKD"} else "CNY"
             if symbol in ("¥", "￥"):
                 return "CNY" if tld == "CNY" else "JPY"
             if symbol == "kr":
@@ -281,3 +339,37 @@ def discount_percent(price: Decimal | None, original: Decimal | None) -> int | N
         return None
     pct = (Decimal(1) - price / original) * 100
     return int(pct.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+_SHOWN_SYMBOLS = (
+    "|".join(re.escape(s) for s, _ in _SYMBOLS if s not in ("kr", "Fr.", "din", "KM"))
+    + "|"
+    + "|".join(sorted(ISO_CODES))
+)
+# An amount written next to a currency: "$ 29", "2320 元", "44 890 тг.", "EUR 12,50".
+_SHOWN_AMOUNT = re.compile(
+    rf"(?<![A-Za-z])(?:(?:{_SHOWN_SYMBOLS})\s?({_NUMBER.pattern})"
+    rf"|({_NUMBER.pattern})\s?(?:{_SHOWN_SYMBOLS}))(?![A-Za-z])"
+)
+
+
+_REGULAR_LABEL = re.compile(
+    r"(?i)(\bwas\b|\brrp\b|\buvp\b|\bstatt\b|list price|regular|original|before|\bantes\b"
+    r"|prix barr|zamiast|\bpvp\b|msrp|suggested|原價|原价|定價|定价|市價|市价|建議售價|建议售价"
+    r"|정가|通常価格|参考価格)(?:\s+(?:retail\s+)?price)?[\s:：]*\S{0,3}\s*$"  # noqa: RUF001
+)
+
+
+def shown_amounts(text: str, *, domain: str = "", limit: int = 40) -> list[tuple[Decimal, str]]:
+    """Amounts written with a currency in ``text``, in reading order: (value, ISO code)."""
+    out: list[tuple[Decimal, str]] = []
+    for m in _SHOWN_AMOUNT.finditer(text):
+        if _REGULAR_LABEL.search(text[max(0, m.start() - 16) : m.start()]):
+            continue  # "Was £40", "原價 3200": the regular price, not the selling one
+        currency = detect_currency(m.group(0), domain=domain)
+        value = parse_price(m.group(0), currency=currency)
+        if currency and value is not None and value > 0:
+            out.append((value, currency))
+            if len(out) >= limit:
+                break
+    return out

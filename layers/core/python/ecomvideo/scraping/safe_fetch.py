@@ -24,8 +24,8 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
-from urllib.robotparser import RobotFileParser
 
 import httpx
 
@@ -62,7 +62,7 @@ _DEFAULT_HEADERS = {
     ),
     "Accept-Language": "en-US,en;q=0.9",
     # Only encodings we decode ourselves with a size guard.
-    "Accept-Encoding": "gzip, deflate",
+    "Accept-Encoding": "gzip, deflate, br",
     "Cache-Control": "no-cache",
     "Pragma": "no-cache",
     "Upgrade-Insecure-Requests": "1",
@@ -129,7 +129,7 @@ class _Target:
 
 @dataclass
 class _RobotsEntry:
-    parser: RobotFileParser | None  # None means "everything allowed"
+    parser: Any  # a protego.Protego; None means "everything allowed"
     disallow_all: bool
     expires: float
 
@@ -162,8 +162,14 @@ class _BoundedDecoder:
         self.produced = 0
         self.encoding = encoding
         self._first = True
+        self._br: Any = None
         if encoding in ("", "identity"):
             self._d = None
+        elif encoding == "br":
+            import brotli  # only pages sent as Brotli pay for the import
+
+            self._d = None
+            self._br = brotli.Decompressor()
         elif encoding in ("gzip", "x-gzip"):
             self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif encoding == "deflate":
@@ -179,7 +185,25 @@ class _BoundedDecoder:
                 "decompressed; we stopped reading it."
             )
 
+    def _feed_brotli(self, data: bytes) -> bytes:
+        import brotli  # already imported by __init__
+
+        out: list[bytes] = []
+        try:
+            while True:
+                # Bounded output per call; with the limit reached, only empty input may follow.
+                chunk = self._br.process(data, output_buffer_limit=self.limit - self.produced + 1)
+                data = b""
+                self._count(len(chunk))
+                out.append(chunk)
+                if self._br.can_accept_more_data() or self._br.is_finished():
+                    return b"".join(out)
+        except brotli.error as exc:
+            raise FetchFailed("The shop sent a corrupt compressed page.") from exc
+
     def feed(self, data: bytes) -> bytes:
+        if self._br is not None:
+            return self._feed_brotli(data)
         if self._d is None:
             self._count(len(data))
             return data
@@ -299,7 +323,7 @@ class SafeFetcher:
             return False
         if entry.parser is None:
             return True
-        return entry.parser.can_fetch(self.config.robots_user_agent, url)
+        return bool(entry.parser.can_fetch(url, self.config.robots_user_agent))
 
     def check_robots(self, url: str) -> None:
         """Raise ``RobotsDisallowed`` when robots.txt forbids fetching ``url``."""
@@ -328,8 +352,11 @@ class SafeFetcher:
             return _RobotsEntry(None, False, expires)
         if result.status_code >= 500:
             return _RobotsEntry(None, True, expires)
-        parser = RobotFileParser()
-        parser.parse(result.content.decode("utf-8", "replace").splitlines())
+        # Protego implements RFC 9309 (the stdlib parser ignores "*"/"$" and takes the first
+        # matching rule instead of the longest). Imported only when robots.txt is checked.
+        from protego import Protego
+
+        parser = Protego.parse(result.content.decode("utf-8", "replace"))
         return _RobotsEntry(parser, False, expires)
 
     def _parse_url(self, url: str) -> _Target:

@@ -53,17 +53,44 @@ _SPEC_PROPS = {
     "itemCondition": "Condition",
     "audience": "Audience",
 }
+_BUYABLE = (
+    Availability.IN_STOCK,
+    Availability.LIMITED_AVAILABILITY,
+    Availability.PRE_ORDER,
+    Availability.BACK_ORDER,
+)
 _EMPTY_VALUES = frozenset({"n/a", "na", "none", "null", "-", "unknown", "undefined"})
 _VARIANT_OPTION_PROPS = ("color", "size", "material", "pattern")
 
 
+# Types compared case-insensitively: shops write "product", "PRODUCT", "schema:Product".
+_CANONICAL_TYPES = {
+    t.lower(): t
+    for t in (
+        *PRODUCT_TYPES,
+        *_PAGE_TYPES,
+        "AggregateOffer",
+        "ItemList",
+        "OfferCatalog",
+        "ListItem",
+        "BreadcrumbList",
+        "Brand",
+        "Organization",
+        "AggregateRating",
+        "Review",
+    )
+}
+
+
 def short_type(value: Any) -> set[str]:
-    """``{"Product"}`` from ``"Product"``, ``"http://schema.org/Product"``, lists thereof."""
+    """``{"Product"}`` from ``"Product"``, ``"product"``, ``"http://schema.org/Product"``,
+    ``"schema:Product"``, lists thereof (known schema.org types get their canonical case)."""
     values = value if isinstance(value, list) else [value]
     out = set()
     for v in values:
         if isinstance(v, str) and v:
-            out.add(re.split(r"[/#:]", v.strip())[-1])
+            name = re.split(r"[/#:]", v.strip())[-1]
+            out.add(_CANONICAL_TYPES.get(name.lower(), name))
     return out
 
 
@@ -318,7 +345,10 @@ def _offers(node: dict[str, Any], ld: JsonLd, domain: str) -> list[_Offer]:
             continue
         offer = _read_offer(raw, ld.resolve, domain)
         offers.append(offer)
-        if "AggregateOffer" in short_type(raw.get("@type")):
+        # An AggregateOffer lists its offers; some shops also nest an Offer inside an Offer.
+        if "AggregateOffer" in short_type(raw.get("@type")) or (
+            offer.price is None and raw.get("offers")
+        ):
             for inner in _as_list(raw.get("offers")):
                 inner = ld.resolve(inner)
                 if isinstance(inner, dict):
@@ -430,16 +460,13 @@ def product_from_node(
     if chosen:
         f.price, f.currency, f.original_price = chosen.price, chosen.currency, chosen.original
         f.availability = normalise_availability(chosen.availability)
-        if f.availability is None:
-            # An AggregateOffer often leaves availability to its offers: in stock if any is.
-            found = [a for o in offers if (a := normalise_availability(o.availability))]
-            f.availability = (
-                Availability.IN_STOCK
-                if Availability.IN_STOCK in found
-                else found[0]
-                if found
-                else None
-            )
+        if f.availability in (None, Availability.OUT_OF_STOCK, Availability.DISCONTINUED):
+            # One offer per size/colour (or an AggregateOffer leaving it to its offers): the
+            # product can be bought when any of its offers or variants can.
+            every = offers + [o for v in variants_nodes[1:] for o in _offers(v, ld, domain)]
+            found = [a for o in every if (a := normalise_availability(o.availability))]
+            buyable = [a for a in found if a in _BUYABLE]
+            f.availability = buyable[0] if buyable else f.availability or (found or [None])[0]
         f.shipping = _shipping(chosen.node, ld.resolve)
     f.variants = [_variant(v, ld, base, domain) for v in variants_nodes]
     if not f.variants and len(offers) > 1:
@@ -524,8 +551,11 @@ def _item(scope: LexborNode, base: str, scope_attr: str, prop_attr: str, type_at
     item: dict[str, Any] = {"@type": (scope.attributes.get(type_attr) or "").split()}
     if scope.attributes.get("itemid"):
         item["@id"] = scope.attributes.get("itemid")
+    scope_id = scope.mem_id
     for node in scope.css(f"[{prop_attr}]"):
-        if _owner(node, scope_attr) != scope:
+        owner = _owner(node, scope_attr)
+        # Compare identities: LexborNode equality serialises both nodes' HTML.
+        if owner is None or owner.mem_id != scope_id:
             continue
         value = _prop_value(node, base, scope_attr, prop_attr, type_attr)
         for name in (node.attributes.get(prop_attr) or "").split():
