@@ -61,8 +61,9 @@ def test_every_function_has_its_own_log_group_and_an_errors_alarm(resources):
         log_group = _refs(function["Properties"].get("LoggingConfig", {}))
         assert log_group, f"{name}: no LoggingConfig.LogGroup (retention)"
         (group,) = log_group
+        assert group in resources, f"{group}: add it to the LogGroups mapping and loop"
         assert "RetentionInDays" in resources[group]["Properties"], group
-        assert name in alarmed, f"{name}: add an <Name>ErrorsAlarm"
+        assert name in alarmed, f"{name}: add its name to the FunctionErrorsAlarms loop"
 
 
 def test_every_log_group_has_retention(resources):
