@@ -81,13 +81,95 @@ _CfnLoader.add_constructor("!GetAtt", _get_att)
 _CfnLoader.add_constructor("!Condition", _condition)
 
 
+LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
+_FOR_EACH = "Fn::ForEach::"
+
+
 def load_template(path: str | Path) -> dict[str, Any]:
-    """Parse a SAM/CloudFormation YAML (or JSON) template into plain Python objects."""
+    """Parse a SAM/CloudFormation YAML (or JSON) template into plain Python objects.
+
+    With the ``AWS::LanguageExtensions`` transform its ``Fn::ForEach`` loops come back expanded,
+    as CloudFormation expands them before the SAM transform runs.
+    """
     with open(path, encoding="utf-8") as handle:
         data = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
     if not isinstance(data, dict):
         raise ValueError(f"{path} is not a template (top level must be a mapping)")
+    transforms = data.get("Transform") or []
+    if LANGUAGE_EXTENSIONS in ([transforms] if isinstance(transforms, str) else transforms):
+        data = expand_for_each(data)
     return data
+
+
+def expand_for_each(value: Any) -> Any:
+    """``value`` with every ``Fn::ForEach::<Loop>: [Identifier, [items], {Key: Value}]`` expanded.
+
+    Each item yields one copy of the fragment in which ``${Identifier}`` and ``&{Identifier}``
+    (the item without its non-alphanumeric characters) are replaced in keys and strings (so
+    ``!Sub`` and ``{Ref: !Sub "${Identifier}X"}`` work) and ``{Ref: Identifier}`` becomes the
+    item, as the AWS::LanguageExtensions transform does (a ``Fn::Sub`` left without variables
+    becomes its string). Loops nest; a key produced twice is an
+    error. Collections must be literal lists (the local stack resolves no ``Ref`` to a
+    CommaDelimitedList parameter).
+    """
+    if isinstance(value, list):
+        return [expand_for_each(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(key, str) and key.startswith(_FOR_EACH):
+            expanded = _loop(key, item)
+        else:
+            expanded = {key: expand_for_each(item)}
+        for out_key, out_value in expanded.items():
+            if out_key in out:
+                raise ValueError(f"{key}: {out_key} is defined twice")
+            out[out_key] = out_value
+    return out
+
+
+def _loop(key: str, spec: Any) -> dict[str, Any]:
+    if not (
+        isinstance(spec, list)
+        and len(spec) == 3
+        and isinstance(spec[0], str)
+        and isinstance(spec[1], list)
+        and isinstance(spec[2], dict)
+    ):
+        raise ValueError(f"{key}: expected [Identifier, [items...], {{OutputKey: OutputValue}}]")
+    identifier, collection, fragment = spec
+    out: dict[str, Any] = {}
+    for item in collection:
+        for out_key, out_value in expand_for_each(
+            _substitute(fragment, identifier, str(item))
+        ).items():
+            if out_key in out:
+                raise ValueError(f"{key}: {out_key} is defined twice")
+            out[out_key] = out_value
+    return out
+
+
+def _substitute(value: Any, identifier: str, item: str) -> Any:
+    if isinstance(value, str):
+        alphanumeric = re.sub(r"[^0-9A-Za-z]", "", item)
+        return value.replace("${" + identifier + "}", item).replace(
+            "&{" + identifier + "}", alphanumeric
+        )
+    if isinstance(value, list):
+        return [_substitute(v, identifier, item) for v in value]
+    if isinstance(value, dict):
+        if value == {"Ref": identifier}:
+            return item
+        out = {
+            _substitute(k, identifier, item): _substitute(v, identifier, item)
+            for k, v in value.items()
+        }
+        sub = out.get("Fn::Sub")
+        if len(out) == 1 and isinstance(sub, str) and "${" not in sub:
+            return sub  # nothing left to substitute: the plain string, as the transform does
+        return out
+    return value
 
 
 class UnresolvableError(ValueError):

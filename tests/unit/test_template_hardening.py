@@ -61,8 +61,9 @@ def test_every_function_has_its_own_log_group_and_an_errors_alarm(resources):
         log_group = _refs(function["Properties"].get("LoggingConfig", {}))
         assert log_group, f"{name}: no LoggingConfig.LogGroup (retention)"
         (group,) = log_group
+        assert group in resources, f"{group}: add it to the LogGroups mapping and loop"
         assert "RetentionInDays" in resources[group]["Properties"], group
-        assert name in alarmed, f"{name}: add an <Name>ErrorsAlarm"
+        assert name in alarmed, f"{name}: add its name to the FunctionErrorsAlarms loop"
 
 
 def test_every_log_group_has_retention(resources):
@@ -137,3 +138,35 @@ def test_failures_that_cost_money_alarm(resources):
         for a in _of_type(resources, "AWS::CloudWatch::Alarm").values()
     }
     assert {"ExecutionsFailed", "Throttles", "FreepikOutOfCredits"} <= metrics
+
+
+# Event sources that invoke a function asynchronously (a failed event is retried, then lost
+# unless the function has a DeadLetterQueue or an on-failure destination).
+_ASYNC_EVENTS = {"Schedule", "ScheduleV2", "S3", "SNS", "EventBridgeRule", "CloudWatchEvent"}
+
+
+def test_asynchronously_invoked_functions_keep_failed_events(resources):
+    """Why .checkov.yaml may skip CKV_AWS_116 for every function: this test enforces the rule."""
+    checked = 0
+    for name, function in _of_type(resources, "AWS::Serverless::Function").items():
+        props = function["Properties"]
+        kinds = {event["Type"] for event in props.get("Events", {}).values()}
+        if kinds & _ASYNC_EVENTS:
+            checked += 1
+            on_failure = props.get("EventInvokeConfig", {}).get("DestinationConfig", {})
+            assert props.get("DeadLetterQueue") or on_failure.get("OnFailure"), (
+                f"{name}: asynchronous events need a DeadLetterQueue"
+            )
+    assert checked
+
+
+def test_every_sqs_event_source_caps_its_concurrency(resources):
+    """Why .checkov.yaml may skip CKV_AWS_115: queue consumers are bounded at the source."""
+    checked = 0
+    for name, function in _of_type(resources, "AWS::Serverless::Function").items():
+        for event_name, event in function["Properties"].get("Events", {}).items():
+            if event["Type"] == "SQS":
+                checked += 1
+                scaling = event["Properties"].get("ScalingConfig", {})
+                assert scaling.get("MaximumConcurrency"), f"{name}.{event_name}"
+    assert checked

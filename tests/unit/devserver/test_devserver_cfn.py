@@ -56,3 +56,70 @@ def test_unknown_reference_is_reported(template):
     resolver = Resolver(template, {}, {})
     with pytest.raises(UnresolvableError, match="Stage"):
         resolver.resolve({"Ref": "Stage"})
+
+
+LOOPS = """
+Transform: [AWS::LanguageExtensions, AWS::Serverless-2016-10-31]
+Resources:
+  Fn::ForEach::Groups:
+    - Name
+    - [Health, Pipeline-Worker]
+    - "&{Name}LogGroup":
+        Type: AWS::Logs::LogGroup
+        Properties:
+          LogGroupName: !Sub /app/${Stage}/${Name}
+          Label: !Ref Name
+          Target: {Ref: !Sub "&{Name}Function"}
+          Arn: !GetAtt [!Sub "&{Name}Function", Arn]
+      Fn::ForEach::Inner:
+        - Kind
+        - [A, B]
+        - "&{Name}${Kind}Alarm":
+            Type: AWS::CloudWatch::Alarm
+            Properties: {AlarmName: !Sub "${Name}-${Kind}-${!Literal}"}
+"""
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_for_each_loops_expand_keys_strings_and_refs(tmp_path):
+    resources = load_template(_write(tmp_path, LOOPS))["Resources"]
+
+    assert sorted(resources) == [
+        "HealthAAlarm",
+        "HealthBAlarm",
+        "HealthLogGroup",
+        "PipelineWorkerAAlarm",
+        "PipelineWorkerBAlarm",
+        "PipelineWorkerLogGroup",
+    ]
+    props = resources["PipelineWorkerLogGroup"]["Properties"]
+    assert props["LogGroupName"] == {"Fn::Sub": "/app/${Stage}/Pipeline-Worker"}
+    assert props["Label"] == "Pipeline-Worker"
+    # A Fn::Sub left without variables is its string: Ref/GetAtt name the resource.
+    assert props["Target"] == {"Ref": "PipelineWorkerFunction"}
+    assert props["Arn"] == {"Fn::GetAtt": ["PipelineWorkerFunction", "Arn"]}
+    alarm = resources["HealthBAlarm"]["Properties"]
+    assert alarm["AlarmName"] == {"Fn::Sub": "Health-B-${!Literal}"}
+
+
+def test_without_the_language_extensions_transform_nothing_is_expanded(tmp_path):
+    text = LOOPS.replace("[AWS::LanguageExtensions, AWS::Serverless-2016-10-31]", "X")
+    resources = load_template(_write(tmp_path, text))["Resources"]
+    assert list(resources) == ["Fn::ForEach::Groups"]
+
+
+def test_a_loop_producing_an_existing_key_is_an_error(tmp_path):
+    text = LOOPS + "  HealthLogGroup: {Type: AWS::Logs::LogGroup}\n"
+    with pytest.raises(ValueError, match="HealthLogGroup is defined twice"):
+        load_template(_write(tmp_path, text))
+
+
+def test_a_loop_over_a_parameter_is_refused_with_a_message(tmp_path):
+    text = LOOPS.replace("- [Health, Pipeline-Worker]", "- !Ref Names")
+    with pytest.raises(ValueError, match="Fn::ForEach::Groups"):
+        load_template(_write(tmp_path, text))
