@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from ecomvideo.scraping import Availability, extract_product
+from ecomvideo.scraping import Availability, NotAProductPage, extract_product
 from ecomvideo.scraping.fields import normalise_availability
 from ecomvideo.scraping.identifiers import labelled_code, url_item_id
 from ecomvideo.scraping.prices import detect_currency
@@ -347,3 +347,30 @@ def test_picture_source_srcset_gives_the_largest_image() -> None:
 
     assert product.main_image_url == "https://boards.example/img/board-1600.avif"
     assert product.images[0].alt_text == "Oak board"
+
+
+def test_product_page_with_a_recommendation_grid_is_extracted_with_low_confidence() -> None:
+    cards = "".join(
+        f'<div class="product-card"><img src="/c{i}.jpg"><span class="price">€{i}9.00</span></div>'
+        for i in range(1, 7)
+    )
+    html = _page(
+        '<h1>Rain Jacket</h1><div class="buy-box"><span class="price">€89.00</span></div>'
+        f"<section><h2>You may also like</h2>{cards}</section>"
+    )
+
+    product = extract_product(html, "https://coats.example/rain-jacket")
+
+    assert product.price == Decimal("89.00")
+    assert product.metadata["extraction"]["confidence"] == "low"
+
+
+def test_page_of_product_cards_only_is_still_a_listing() -> None:
+    cards = "".join(
+        f'<div class="product-card"><h3>Coat {i}</h3><span class="price">€{i}9.00</span></div>'
+        for i in range(1, 7)
+    )
+    html = _page(f"<h1>Coats</h1>{cards}")
+
+    with pytest.raises(NotAProductPage):
+        extract_product(html, "https://coats.example/c/coats")
