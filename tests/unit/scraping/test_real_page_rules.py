@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from ecomvideo.scraping import Availability, NotAProductPage, extract_product
-from ecomvideo.scraping.fields import normalise_availability
+from ecomvideo.scraping.fields import clean_brand, normalise_availability
 from ecomvideo.scraping.identifiers import labelled_code, url_item_id
 from ecomvideo.scraping.prices import detect_currency
 
@@ -374,3 +374,21 @@ def test_page_of_product_cards_only_is_still_a_listing() -> None:
 
     with pytest.raises(NotAProductPage):
         extract_product(html, "https://coats.example/c/coats")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Visit the Acme Store", "Acme"),
+        ("Brand: Acme", "Acme"),
+        ("Marque : Acme", "Acme"),
+        ("Besuchen Sie den Acme-Store", "Acme"),
+        ("Visita lo Store di Acme", "Acme"),
+        ("Acme", "Acme"),
+        ("$metabrand", None),
+        ("{{ product.brand }}", None),
+        ("Acme Kettle 1.7 l | Example Shop", None),
+    ],
+)
+def test_brand_wrappers_and_template_placeholders_are_cleaned(raw: str, expected: str | None):
+    assert clean_brand(raw) == expected

@@ -24,7 +24,7 @@ from ecomvideo.scraping.detect import (
     raise_if_challenge,
 )
 from ecomvideo.scraping.errors import NotAProductPage
-from ecomvideo.scraping.fields import Fields, normalise_availability
+from ecomvideo.scraping.fields import Fields, clean_brand, normalise_availability
 from ecomvideo.scraping.identifiers import choose_sku, visible_text
 from ecomvideo.scraping.images import ImageCandidate, absolute_url, candidate_from_img, merge_images
 from ecomvideo.scraping.models import Availability, ExtractedProduct, Platform
@@ -331,7 +331,7 @@ def _assemble(
         currency=currency,
         original_price=original,
         discount_percent=discount_percent(price, original),
-        brand=_cut(values["brand"], 200),
+        brand=_cut(clean_brand(values["brand"]), 200),
         sku=_cut(values["sku"], 100),
         availability=values["availability"] or Availability.UNKNOWN,
         rating=rating,

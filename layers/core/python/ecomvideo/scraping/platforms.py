@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ecomvideo.scraping.detect import in_product_list
-from ecomvideo.scraping.fields import Fields, normalise_availability
+from ecomvideo.scraping.fields import Fields, clean_brand, normalise_availability
 from ecomvideo.scraping.images import ImageCandidate, absolute_url, candidate_from_img
 from ecomvideo.scraping.models import Availability, Platform
 from ecomvideo.scraping.page import Page
@@ -231,10 +231,7 @@ def amazon(page: Page) -> Fields:
         or page.text("#listPrice")
     )
     f.original_price = parse_price(strike, currency=f.currency)
-    byline = page.text("#bylineInfo")
-    if byline:
-        byline = re.sub(r"(?i)^(visit the|brand:|marke:|marca:)\s*", "", byline)
-        f.brand = re.sub(r"(?i)\s*(store|shop)$", "", byline).strip() or None
+    f.brand = clean_brand(page.text("#bylineInfo"))
     f.availability = normalise_availability(
         page.text("#availability span") or page.text("#availability")
     )
