@@ -5,7 +5,11 @@ The pages here are written from scratch: never copies of the evaluation corpus."
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -392,3 +396,25 @@ def test_page_of_product_cards_only_is_still_a_listing() -> None:
 )
 def test_brand_wrappers_and_template_placeholders_are_cleaned(raw: str, expected: str | None):
     assert clean_brand(raw) == expected
+
+
+def test_importing_scraping_errors_does_not_load_the_extractor_or_http_client() -> None:
+    code = (
+        "import sys\n"
+        "import ecomvideo.scraping\n"
+        "from ecomvideo.scraping.errors import FetchError\n"
+        "heavy = [m for m in ('httpx', 'selectolax', 'pydantic', 'ecomvideo.scraping.extract')"
+        " if m in sys.modules]\n"
+        "from ecomvideo.scraping import extract_product, SafeFetcher\n"
+        "print(heavy, callable(extract_product), SafeFetcher.__name__)\n"
+    )
+    layer = Path(__file__).resolve().parents[3] / "layers" / "core" / "python"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(layer)},
+    ).stdout.strip()
+
+    assert out == "[] True SafeFetcher"
