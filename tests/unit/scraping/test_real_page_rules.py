@@ -5,12 +5,16 @@ The pages here are written from scratch: never copies of the evaluation corpus."
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from ecomvideo.scraping import Availability, extract_product
-from ecomvideo.scraping.fields import normalise_availability
+from ecomvideo.scraping import Availability, NotAProductPage, extract_product
+from ecomvideo.scraping.fields import clean_brand, normalise_availability
 from ecomvideo.scraping.identifiers import labelled_code, url_item_id
 from ecomvideo.scraping.prices import detect_currency
 
@@ -347,3 +351,70 @@ def test_picture_source_srcset_gives_the_largest_image() -> None:
 
     assert product.main_image_url == "https://boards.example/img/board-1600.avif"
     assert product.images[0].alt_text == "Oak board"
+
+
+def test_product_page_with_a_recommendation_grid_is_extracted_with_low_confidence() -> None:
+    cards = "".join(
+        f'<div class="product-card"><img src="/c{i}.jpg"><span class="price">€{i}9.00</span></div>'
+        for i in range(1, 7)
+    )
+    html = _page(
+        '<h1>Rain Jacket</h1><div class="buy-box"><span class="price">€89.00</span></div>'
+        f"<section><h2>You may also like</h2>{cards}</section>"
+    )
+
+    product = extract_product(html, "https://coats.example/rain-jacket")
+
+    assert product.price == Decimal("89.00")
+    assert product.metadata["extraction"]["confidence"] == "low"
+
+
+def test_page_of_product_cards_only_is_still_a_listing() -> None:
+    cards = "".join(
+        f'<div class="product-card"><h3>Coat {i}</h3><span class="price">€{i}9.00</span></div>'
+        for i in range(1, 7)
+    )
+    html = _page(f"<h1>Coats</h1>{cards}")
+
+    with pytest.raises(NotAProductPage):
+        extract_product(html, "https://coats.example/c/coats")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Visit the Acme Store", "Acme"),
+        ("Brand: Acme", "Acme"),
+        ("Marque : Acme", "Acme"),
+        ("Besuchen Sie den Acme-Store", "Acme"),
+        ("Visita lo Store di Acme", "Acme"),
+        ("Acme", "Acme"),
+        ("$metabrand", None),
+        ("{{ product.brand }}", None),
+        ("Acme Kettle 1.7 l | Example Shop", None),
+    ],
+)
+def test_brand_wrappers_and_template_placeholders_are_cleaned(raw: str, expected: str | None):
+    assert clean_brand(raw) == expected
+
+
+def test_importing_scraping_errors_does_not_load_the_extractor_or_http_client() -> None:
+    code = (
+        "import sys\n"
+        "import ecomvideo.scraping\n"
+        "from ecomvideo.scraping.errors import FetchError\n"
+        "heavy = [m for m in ('httpx', 'selectolax', 'pydantic', 'ecomvideo.scraping.extract')"
+        " if m in sys.modules]\n"
+        "from ecomvideo.scraping import extract_product, SafeFetcher\n"
+        "print(heavy, callable(extract_product), SafeFetcher.__name__)\n"
+    )
+    layer = Path(__file__).resolve().parents[3] / "layers" / "core" / "python"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(layer)},
+    ).stdout.strip()
+
+    assert out == "[] True SafeFetcher"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from selectolax.lexbor import LexborNode
+
 from ecomvideo.scraping.errors import NotAProductPage
 from ecomvideo.scraping.page import Page
 
@@ -35,6 +37,7 @@ _NOT_FOUND = re.compile(
     r"|does not exist|seite nicht gefunden|page introuvable|p[aá]gina no encontrada"
     r"|ページが見つかりません)"
 )
+_DIGIT = re.compile(r"\d")
 _PRODUCT_CARDS = (
     '[class*="product-card" i], [class*="product-item" i], li.product, '
     '[class*="product-tile" i], [class*="grid-product" i], [data-component-type="s-search-result"]'
@@ -63,6 +66,47 @@ def listing_reason(
     if ld_listing_items >= 3 or ld_products >= 3 or microdata_products >= 3:
         return "listing"
     return None
+
+
+# Blocks of other products: cards, carousels, recommendations ("customers also bought").
+_PRODUCT_LIST = re.compile(
+    r"(?i)(carousel|recommend|related|similar|upsell|up-sell|cross-?sell|also-?(?:bought|viewed)"
+    r"|recently|sponsored|p13n|you-?may|suggest|compare-?list|thumb|product-?card|product-?tile"
+    r"|product-?item|grid-product)"
+)
+
+
+def in_product_list(node: LexborNode, memo: dict[int, bool], depth: int = 20) -> bool:
+    """Whether ``node`` sits in a block of other products (card, carousel, recommendations).
+    ``memo`` caches the answer per ancestor (keyed by ``mem_id``) across one page's nodes."""
+    chain: list[int] = []
+    parent, found = node.parent, False
+    while parent is not None and depth > 0:
+        key = parent.mem_id
+        if key in memo:
+            found = memo[key]
+            break
+        chain.append(key)
+        label = f"{parent.attributes.get('class') or ''} {parent.attributes.get('id') or ''}"
+        if (parent.tag == "li" and "product" in label) or (
+            label.strip() and _PRODUCT_LIST.search(label)
+        ):
+            found = True
+            break
+        parent, depth = parent.parent, depth - 1
+    for key in chain:
+        memo[key] = found
+    return found
+
+
+def price_outside_cards(page: Page) -> bool:
+    """Whether a price is shown outside every product card/carousel: a main product block on
+    a page that also lists other products (recommendations, "customers also bought")."""
+    memo: dict[int, bool] = {}
+    return any(
+        _DIGIT.search(node.text(deep=True) or "") and not in_product_list(node, memo)
+        for node in page.tree.css('[class*="price" i]')
+    )
 
 
 def looks_like_listing(page: Page) -> bool:

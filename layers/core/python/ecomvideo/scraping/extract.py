@@ -20,10 +20,11 @@ from ecomvideo.scraping.detect import (
     listing_reason,
     looks_like_listing,
     non_product_reason,
+    price_outside_cards,
     raise_if_challenge,
 )
 from ecomvideo.scraping.errors import NotAProductPage
-from ecomvideo.scraping.fields import Fields, normalise_availability
+from ecomvideo.scraping.fields import Fields, clean_brand, normalise_availability
 from ecomvideo.scraping.identifiers import choose_sku, visible_text
 from ecomvideo.scraping.images import ImageCandidate, absolute_url, candidate_from_img, merge_images
 from ecomvideo.scraping.models import Availability, ExtractedProduct, Platform
@@ -164,11 +165,16 @@ def extract_product(
     if reason:
         raise NotAProductPage(reason)
     strong = [layer for layer in layers if layer.source != "html"]
+    doubt = None
     if not any(layer.has_product() for layer in strong) and not selectors:
-        if fallback.has_product() and not looks_like_listing(page):
-            pass  # weak but plausible: a small shop without structured data
-        else:
+        if not fallback.has_product():
             raise NotAProductPage(non_product_reason(page))
+        if looks_like_listing(page):
+            # Product cards, but a price outside them: a product page with recommendations.
+            # In doubt we extract and say so rather than refuse.
+            if not price_outside_cards(page):
+                raise NotAProductPage(non_product_reason(page))
+            doubt = "listing-like page: product cards next to the main product"
 
     breadcrumbs = ld.breadcrumbs() or md.breadcrumbs() or html_breadcrumbs(page)
     product = _assemble(page, platform, layers, breadcrumbs)
@@ -180,6 +186,8 @@ def extract_product(
         product = _apply_selectors(page, product, selectors)
     if not product.name or (product.price is None and not product.images):
         raise NotAProductPage(non_product_reason(page))
+    if doubt:
+        product.metadata["extraction"] = {"confidence": "low", "reason": doubt}
     return product
 
 
@@ -323,7 +331,7 @@ def _assemble(
         currency=currency,
         original_price=original,
         discount_percent=discount_percent(price, original),
-        brand=_cut(values["brand"], 200),
+        brand=_cut(clean_brand(values["brand"]), 200),
         sku=_cut(values["sku"], 100),
         availability=values["availability"] or Availability.UNKNOWN,
         rating=rating,

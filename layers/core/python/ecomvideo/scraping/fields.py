@@ -118,3 +118,27 @@ def normalise_availability(value: object) -> Availability | None:
         if word in squashed:
             return availability
     return None
+
+
+# "Visit the X Store", "Brand: X", "Marque : X", "Besuchen Sie den X-Store", "Visita lo Store di X".
+_BRAND_PREFIX = re.compile(
+    r"(?i)^(?:visit the|besuchen sie den|besuche den|visita lo store di|visita la tienda de"
+    r"|visiter la boutique|bezoek de|brand|marque|marke|marca|marchio|merk|märke|marka"
+    r"|značka|výrobce|proizvajalec|producent|fabricante|manufacturer|by)\s*[:：]?\s+"  # noqa: RUF001
+)
+_BRAND_SUFFIX = re.compile(r"(?i)[\s-]*(?:store|shop|-?store besuchen)?[\s-]*$")
+_PLACEHOLDER = re.compile(r"^(?:\$\w+|\$\{.*\}|\{\{.*\}\}|%\w+%|\[\w+\]|<%.*%>)$")
+
+
+def clean_brand(value: str | None) -> str | None:
+    """A brand without its "Visit the ... Store" / "Brand:" wrapping (localised); template
+    placeholders (``$metabrand``, ``{{ brand }}``) and page titles ("X | Shop") are no brand."""
+    if not value:
+        return None
+    text = " ".join(value.split())
+    if _PLACEHOLDER.match(text) or " | " in text or len(text) > 80:
+        return None
+    stripped = _BRAND_PREFIX.sub("", text)
+    if stripped != text:
+        stripped = _BRAND_SUFFIX.sub("", stripped)
+    return stripped.strip(" -:") or None

@@ -9,6 +9,7 @@ that is not displayed, and last an id in the product URL (``.../p400105394``, ``
 from __future__ import annotations
 
 import re
+from functools import cache
 from urllib.parse import parse_qsl, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
@@ -26,10 +27,19 @@ _LABELS = (
     r"|kod\s+produktu|numer\s+produktu|catalogue\s+number|cat\.?\s+no\.?"
     r"|商品編號|商品编号|商品番号|品番|商品コード|상품번호|딜번호|קוד\s+מוצר|מק\"ט"  # noqa: RUF001
 )
-_LABELLED = re.compile(
+_LABELLED = (
     rf"(?i)(?<![\w-])(?:{_LABELS})\s*(?:[:#：\-–]|no\.?|nr\.?)?\s*"  # noqa: RUF001
     r"([A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*|\d+)"
 )
+
+
+@cache
+def _labelled() -> re.Pattern[str]:
+    # Compiled on first use: the multilingual alternation takes tens of ms to compile, which
+    # importers of the package that never extract (webhooks, the pipeline) should not pay.
+    return re.compile(_LABELLED)
+
+
 _URL_ID_PARAMS = frozenset(
     {"pid", "productid", "product_id", "itemid", "item_id", "item", "sku", "skuid", "goodsno"}
 )
@@ -51,7 +61,7 @@ def visible_text(tree: LexborHTMLParser) -> str:
 
 def labelled_code(text: str) -> str | None:
     """The first code shown after an item-code label ("Product code: 46286401")."""
-    for m in _LABELLED.finditer(text):
+    for m in _labelled().finditer(text):
         code = m.group(1).rstrip("._-/")
         if len(code) >= 3:
             return code

@@ -10,9 +10,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from selectolax.lexbor import LexborNode
-
-from ecomvideo.scraping.fields import Fields, normalise_availability
+from ecomvideo.scraping.detect import in_product_list
+from ecomvideo.scraping.fields import Fields, clean_brand, normalise_availability
 from ecomvideo.scraping.images import ImageCandidate, absolute_url, candidate_from_img
 from ecomvideo.scraping.models import Availability, Platform
 from ecomvideo.scraping.page import Page
@@ -232,10 +231,7 @@ def amazon(page: Page) -> Fields:
         or page.text("#listPrice")
     )
     f.original_price = parse_price(strike, currency=f.currency)
-    byline = page.text("#bylineInfo")
-    if byline:
-        byline = re.sub(r"(?i)^(visit the|brand:|marke:|marca:)\s*", "", byline)
-        f.brand = re.sub(r"(?i)\s*(store|shop)$", "", byline).strip() or None
+    f.brand = clean_brand(page.text("#bylineInfo"))
     f.availability = normalise_availability(
         page.text("#availability span") or page.text("#availability")
     )
@@ -623,12 +619,8 @@ def clean_categories(names: list[str], product_name: str | None) -> list[str]:
 _OLD_PRICE = re.compile(r"(?i)(old|was|regular|compare|strike|list|rrp|before|original)")
 
 
-# Containers of other products' prices (carousels, recommendations) and price-like parts that
-# are not the selling price (tax-exclusive, per unit, instalments, shipping, loyalty points).
-_ASIDE = re.compile(
-    r"(?i)(carousel|recommend|related|similar|upsell|up-sell|cross-?sell|also-?(?:bought|viewed)"
-    r"|recently|sponsored|p13n|you-?may|suggest|compare-?list|thumb|product-?card|product-?tile)"
-)
+# Price-like parts that are not the selling price (tax-exclusive, per unit, instalments, shipping,
+# loyalty points, purchase counts).
 _NOT_SELLING_PRICE = re.compile(
     r"(?i)(tax|vat|netto|excl|per-?unit|unit-?price|instal|monthly|per-?month|shipping"
     r"|delivery|loyalty|points|bonus|cashback|coupon|buy-?count|sold-?count)"
@@ -637,27 +629,6 @@ _AMOUNT = re.compile(r"\d+(?:[.,'\u00a0\u202f ]\d{3})*(?:[.,]\d{1,2})?")
 _DIGIT = re.compile(r"[1-9]")
 _PRICE_NODES = '[itemprop="price" i], [data-price], [price], [data-product-price]'
 _PRICE_ATTRS = ("data-price", "price", "data-product-price", "data-price-amount")
-
-
-def _aside(node: LexborNode, memo: dict[int, bool], depth: int = 20) -> bool:
-    """Whether ``node`` sits in a block of other products (carousel, recommendations).
-    ``memo`` caches the answer per ancestor (keyed by ``mem_id``) across one page's nodes."""
-    chain: list[int] = []
-    parent, found = node.parent, False
-    while parent is not None and depth > 0:
-        key = parent.mem_id
-        if key in memo:
-            found = memo[key]
-            break
-        chain.append(key)
-        label = f"{parent.attributes.get('class') or ''} {parent.attributes.get('id') or ''}"
-        if label.strip() and _ASIDE.search(label):
-            found = True
-            break
-        parent, depth = parent.parent, depth - 1
-    for key in chain:
-        memo[key] = found
-    return found
 
 
 def _generic_prices(page: Page) -> tuple[str | None, str | None, bool]:
@@ -679,7 +650,7 @@ def _generic_prices(page: Page) -> tuple[str | None, str | None, bool]:
         if len(_AMOUNT.findall(text)) > 1:
             continue  # "49 890 44 890 + 448 points": a group of amounts, its parts are read
         label = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
-        if _NOT_SELLING_PRICE.search(label) or _aside(node, memo):
+        if _NOT_SELLING_PRICE.search(label) or in_product_list(node, memo):
             continue
         struck = node.tag in ("del", "s", "strike") or (
             node.parent is not None and node.parent.tag in ("del", "s", "strike")
@@ -694,7 +665,8 @@ def _generic_prices(page: Page) -> tuple[str | None, str | None, bool]:
             raw = attrs.get("content") if attrs.get("itemprop") else None
             raw = raw or next((attrs[a] for a in _PRICE_ATTRS if attrs.get(a)), None)
             raw = raw or one_line(node.text(deep=True, separator=" "))
-            if raw and re.search(r"[1-9]", raw) and len(raw) <= 40 and not _aside(node, memo):
+            usable = raw and _DIGIT.search(raw) and len(raw) <= 40
+            if usable and not in_product_list(node, memo):
                 return raw, None, True
     if current is None and old is not None:
         return old, None, False  # a "regular" price with no sale price next to it is the price

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 
 # Currencies whose prices are written without minor units.
 ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "PYG", "UGX", "XAF", "XOF", "IDR"})
@@ -347,10 +348,15 @@ _SHOWN_SYMBOLS = (
     + "|".join(sorted(ISO_CODES))
 )
 # An amount written next to a currency: "$ 29", "2320 元", "44 890 тг.", "EUR 12,50".
-_SHOWN_AMOUNT = re.compile(
+_SHOWN_AMOUNT = (
     rf"(?<![A-Za-z])(?:(?:{_SHOWN_SYMBOLS})\s?({_NUMBER.pattern})"
     rf"|({_NUMBER.pattern})\s?(?:{_SHOWN_SYMBOLS}))(?![A-Za-z])"
 )
+
+
+@cache
+def _shown_amount() -> re.Pattern[str]:
+    return re.compile(_SHOWN_AMOUNT)  # on first use: importers that never extract skip it
 
 
 _REGULAR_LABEL = re.compile(
@@ -363,7 +369,7 @@ _REGULAR_LABEL = re.compile(
 def shown_amounts(text: str, *, domain: str = "", limit: int = 40) -> list[tuple[Decimal, str]]:
     """Amounts written with a currency in ``text``, in reading order: (value, ISO code)."""
     out: list[tuple[Decimal, str]] = []
-    for m in _SHOWN_AMOUNT.finditer(text):
+    for m in _shown_amount().finditer(text):
         if _REGULAR_LABEL.search(text[max(0, m.start() - 16) : m.start()]):
             continue  # "Was £40", "原價 3200": the regular price, not the selling one
         currency = detect_currency(m.group(0), domain=domain)

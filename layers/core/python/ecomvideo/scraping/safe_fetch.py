@@ -23,7 +23,6 @@ import time
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -139,6 +138,9 @@ class _Cookies:
     by_host: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def absorb(self, host: str, set_cookie_values: Iterable[str]) -> None:
+        # Imported here: http.cookies compiles a large verbose regex at import (cold start).
+        from http.cookies import CookieError, SimpleCookie
+
         jar = self.by_host.setdefault(host, {})
         for raw in set_cookie_values:
             try:
