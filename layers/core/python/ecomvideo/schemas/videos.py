@@ -330,4 +330,3 @@ class CreditsOut(BaseModel):
     balance: int
     grants: list[GrantOut]
     movements: list[MovementOut]
-

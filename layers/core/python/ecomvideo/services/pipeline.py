@@ -444,13 +444,13 @@ def _model_options(video: Video, provider: Any, step: str) -> dict[str, Any]:
         return {}
     key = f"{str(provider.name).lower()}_{'image' if step == IMAGE else 'video'}_model"
     from ecomvideo.models import VideoTemplate
-    from ecomvideo.services.videos import current_plan
+    from ecomvideo.services import plans
 
     with transaction() as session:
         template = session.get(VideoTemplate, video.template_id) if video.template_id else None
         model = _config_value(template.style_settings if template else None, key)
         if model is None:
-            model = _config_value(current_plan(session, video.user_id).features, key)
+            model = _config_value(plans.entitlement(session, video.user_id).plan.features, key)
     return {"model": model} if model else {}
 
 
