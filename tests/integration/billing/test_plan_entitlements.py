@@ -13,7 +13,8 @@ from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import Engine
 
 from ecomvideo import clock
 from ecomvideo.enums import BillingCycle, SubscriptionStatus
@@ -196,3 +197,27 @@ def test_a_payment_failure_starts_the_grace_period_and_recovery_ends_it():
     assert failed["past_due_since"] == 100
     assert again["past_due_since"] == 100  # a second failed attempt does not extend the grace
     assert "past_due_since" not in recovered
+
+
+@pytest.mark.usefixtures("jwt_env")
+def test_the_rate_limiter_asks_for_the_plan_once_per_cache_period(session, analytics_fn):
+    user = make_user(session)
+    make_subscription(session, user, subscription_plan_id=plan_named(session, "Pro").id)
+    token = token_for(user.id)
+    plan_queries: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        if "user_subscriptions" in statement:
+            plan_queries.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        assert call(analytics_fn, "GET", "/v1/me/usage", token=token).status == 200
+        first = len(plan_queries)
+        assert call(analytics_fn, "GET", "/v1/me/usage", token=token).status == 200
+        second = len(plan_queries) - first
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+    assert first == 1  # the limiter's entitlement query; the usage report reuses the cache
+    assert second == 0
