@@ -42,6 +42,7 @@ from ecomvideo.clients import aws
 from ecomvideo.db import transaction
 from ecomvideo.enums import VideoStatus
 from ecomvideo.errors import Conflict, ProviderError
+from ecomvideo.media.formats import VIDEO_METADATA_KEYS
 from ecomvideo.models import ProductData, Video
 from ecomvideo.models.pipeline import PipelineStep
 from ecomvideo.observability import logger, metrics
@@ -558,7 +559,7 @@ def _complete_video(
 
     bucket = get_settings().videos_bucket
     transition(video, VideoStatus.COMPLETED)
-    video.meta = {k: metadata[k] for k in METADATA_KEYS}
+    video.meta = {k: metadata[k] for k in VIDEO_METADATA_KEYS}
     video.file_size_bytes = int(metadata["fileSize"])
     video.video_url = f"s3://{bucket}/{video_key}"
     video.thumbnail_url = f"s3://{bucket}/{thumb_key}"
@@ -577,18 +578,6 @@ def _notify_finished(session: Session, video: Video) -> None:
     from ecomvideo.services import notifications
 
     notifications.on_video_finished(session, video)
-
-
-METADATA_KEYS = (
-    "width",
-    "height",
-    "frameRate",
-    "format",
-    "codec",
-    "bitrate",
-    "duration",
-    "fileSize",
-)
 
 
 def _work_keys(message: StepMessage) -> list[str]:
