@@ -13,7 +13,7 @@ from ecomvideo import clock
 from ecomvideo.clients.stripe_client import from_minor_units, to_minor_units
 from ecomvideo.enums import BillingCycle, SubscriptionStatus
 from ecomvideo.models.stripe import StripePrice
-from ecomvideo.services import billing, credits, stripe_sync
+from ecomvideo.services import billing, credits, plans, stripe_sync
 from tests.integration.billing.conftest import call_api, credit_total
 from tests.support.factories import make_subscription, plan_named
 
@@ -159,12 +159,12 @@ def test_checkout_for_a_plan_not_synced_to_stripe_is_422(fake, db, buyer):
     assert fake.calls_to("POST", "/v1/checkout/sessions") == []
 
 
-def test_generation_allowed_without_subscription(session, buyer):
-    assert billing.generation_allowed(session, buyer.id) is True
+def test_generation_allowed_without_subscription_and_in_the_grace_period(session, buyer):
+    assert plans.entitlement(session, buyer.id).can_generate is True
     make_subscription(
         session,
         buyer,
         status=SubscriptionStatus.PAST_DUE,
         ends_at=clock.utcnow() + timedelta(days=3),
     )
-    assert billing.generation_allowed(session, buyer.id) is True  # seeded: grace allowed
+    assert plans.entitlement(session, buyer.id).can_generate is True  # seeded: grace allowed

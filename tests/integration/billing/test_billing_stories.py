@@ -17,7 +17,7 @@ from ecomvideo.enums import (
     SubscriptionStatus,
 )
 from ecomvideo.models import Invoice, Payment, PaymentMethod, UsageCredit, UserSubscription
-from ecomvideo.services import billing, credits, system_settings
+from ecomvideo.services import credits, plans, system_settings
 from tests.integration.billing.conftest import call_api, credit_total, deliver
 
 pytestmark = pytest.mark.usefixtures("catalog")
@@ -171,7 +171,7 @@ def test_payment_failure_sets_past_due_then_recovers(fake, catalog, buyer, sessi
         select(Payment).where(Payment.status == PaymentStatus.FAILED)
     ).one()
     assert failed_payment.failure_reason
-    assert billing.generation_allowed(session, buyer.id) is True  # seeded grace policy
+    assert plans.entitlement(session, buyer.id).can_generate is True  # seeded grace policy
 
     paid = copy.deepcopy(failed)
     paid["id"] += "R"
@@ -208,7 +208,7 @@ def test_generation_is_blocked_when_past_due_if_the_setting_says_so(
     session.flush()
     system_settings.clear_cache()
 
-    assert billing.generation_allowed(session, buyer.id) is False
+    assert plans.entitlement(session, buyer.id).can_generate is False
 
 
 def test_cancel_at_period_end_then_cancelled_keeps_payments_and_invoices(

@@ -191,6 +191,13 @@ SYSTEM_SETTINGS: dict[str, tuple[Any, str, str, str, bool]] = {
         "Allow generation during the payment grace period.",
         False,
     ),
+    "billing.past_due_grace_days": (
+        14,
+        "number",
+        "billing",
+        "Days a past-due subscription keeps its plan (then Free limits, no new videos).",
+        False,
+    ),
     "retention.user_activity_days": (730, "number", "retention", "User activity: 2 years.", False),
     "retention.video_analytics_days": (365, "number", "retention", "Analytics: 1 year.", False),
     "retention.api_usage_days": (90, "number", "retention", "API usage log: 90 days.", False),

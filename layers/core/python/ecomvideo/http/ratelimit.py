@@ -27,12 +27,11 @@ from sqlalchemy.orm import Session
 
 from ecomvideo import clock
 from ecomvideo.db import transaction
-from ecomvideo.enums import ACTIVE_SUBSCRIPTION_STATUSES
 from ecomvideo.errors import TooManyRequests
-from ecomvideo.models import ApiUsage, SubscriptionPlan, UserSubscription
+from ecomvideo.models import ApiUsage
 from ecomvideo.models.ratelimit import RateLimitCounter
 from ecomvideo.observability import logger
-from ecomvideo.services import rate_limit, system_settings
+from ecomvideo.services import plans, rate_limit, system_settings
 
 MINUTE, HOUR = 60, 3600
 DEFAULT_REQUESTS_PER_MINUTE = 120
@@ -57,23 +56,19 @@ class Limits:
     video_creations_per_hour: int
 
 
-def _plan_name(session: Session, user_id: uuid.UUID) -> str:
+def _cached_plan_name(session: Session, user_id: uuid.UUID) -> str:
+    """``plans.entitlement``'s plan, cached per container for PLAN_CACHE_SECONDS (or less when
+    the entitlement changes sooner by time alone, e.g. a grace period's end)."""
     now = time.monotonic()
     cached = _plan_cache.get(user_id)
     if cached and cached[0] > now:
         return cached[1]
-    name = session.scalar(
-        select(SubscriptionPlan.name)
-        .join(UserSubscription, UserSubscription.subscription_plan_id == SubscriptionPlan.id)
-        .where(
-            UserSubscription.user_id == user_id,
-            UserSubscription.status.in_(ACTIVE_SUBSCRIPTION_STATUSES),
-        )
-        .limit(1)
-    )
-    name = name or "Free"
-    _plan_cache[user_id] = (now + PLAN_CACHE_SECONDS, name)
-    return name
+    entitled = plans.entitlement(session, user_id)
+    ttl = PLAN_CACHE_SECONDS
+    if entitled.changes_at is not None:
+        ttl = min(ttl, max(0.0, (entitled.changes_at - clock.utcnow()).total_seconds()))
+    _plan_cache[user_id] = (now + ttl, entitled.plan_name)
+    return entitled.plan_name
 
 
 def limits_for(session: Session, user_id: uuid.UUID | None) -> Limits:
@@ -92,7 +87,7 @@ def limits_for(session: Session, user_id: uuid.UUID | None) -> Limits:
         )
         return Limits(plan=None, requests_per_minute=int(anonymous), video_creations_per_hour=0)
     plans = system_settings.get(session, "ratelimit.plans", DEFAULT_PLAN_LIMITS)
-    plan = _plan_name(session, user_id)
+    plan = _cached_plan_name(session, user_id)
     override = plans.get(plan, {}) if isinstance(plans, dict) else {}
     return Limits(
         plan=plan,

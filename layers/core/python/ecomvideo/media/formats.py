@@ -1,4 +1,5 @@
-"""Aspect ratios and frame sizes. Pure Python: safe to import from any handler.
+"""Aspect ratios, frame sizes and the stored video's metadata. Pure Python: safe to import
+from any handler.
 
 ``videos.resolution`` holds either an explicit size (``"1080x1920"``, the spec's default) or a
 tier (``"1080p"``, ``"720p"``: the plan's ``max_resolution`` vocabulary). ``frame_size`` turns
@@ -8,6 +9,7 @@ either, plus the aspect ratio, into the pixel size the renderer and the provider
 from __future__ import annotations
 
 import re
+from typing import TypedDict
 
 # width:height of each aspect ratio the API accepts.
 ASPECT_RATIOS: dict[str, tuple[int, int]] = {
@@ -19,6 +21,24 @@ ASPECT_RATIOS: dict[str, tuple[int, int]] = {
 
 # Tier -> length of the SHORT side (1080p 9:16 is 1080x1920, 1080p 16:9 is 1920x1080).
 RESOLUTION_TIERS: dict[str, int] = {"480p": 480, "720p": 720, "1080p": 1080, "1440p": 1440}
+
+
+# The one definition of ``videos.metadata`` once a video is Completed: ``media.probe`` reads
+# these keys from the file, the pipeline stores exactly them, the API answers with them.
+class VideoMetadata(TypedDict):
+    """The spec's VideoMetadata JSON."""
+
+    width: int
+    height: int
+    frameRate: float
+    format: str
+    codec: str
+    bitrate: int
+    duration: float
+    fileSize: int
+
+
+VIDEO_METADATA_KEYS: tuple[str, ...] = tuple(VideoMetadata.__annotations__)
 
 MAX_SIDE = 3840
 MIN_SIDE = 64

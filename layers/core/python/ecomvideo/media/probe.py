@@ -9,23 +9,9 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import TypedDict
 
+from ecomvideo.media.formats import VideoMetadata
 from ecomvideo.media.images import MediaError
-
-
-class VideoMetadata(TypedDict):
-    """Exactly the keys of the spec's VideoMetadata (videos.metadata JSONB)."""
-
-    width: int
-    height: int
-    frameRate: float
-    format: str
-    codec: str
-    bitrate: int
-    duration: float
-    fileSize: int
-
 
 _QUICKTIME_BRANDS = {"qt"}
 

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ecomvideo.enums import VideoInputType, VideoStatus
+from ecomvideo.media.formats import VideoMetadata
 from ecomvideo.schemas.docs import examples as _examples
 from ecomvideo.schemas.fields import HttpsUrl
 
@@ -145,19 +146,6 @@ class Quote(BaseModel):
     resolution: str
     aspect_ratio: str
     provider: str
-
-
-class VideoMetadata(BaseModel):
-    """The spec's VideoMetadata JSON."""
-
-    width: int
-    height: int
-    frameRate: float
-    format: str
-    codec: str
-    bitrate: int
-    duration: float
-    fileSize: int
 
 
 class VideoSummary(BaseModel):

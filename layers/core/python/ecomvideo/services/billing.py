@@ -8,7 +8,6 @@ at once and a later, older webhook cannot undo it.
 
 Hooks for other services:
 
-* ``generation_allowed(session, user_id)``: the videos service asks before accepting a video.
 * ``cancel_customer_subscriptions(session, user)``: called from the account deletion hook.
 * ``grant_monthly_credits_for_yearly_plans(session)``: the scheduled job of yearly plans.
 * ``notify_payment_failed`` / ``notify_trial_ending``: emails, respecting notification settings.
@@ -49,7 +48,7 @@ from ecomvideo.models import (
 )
 from ecomvideo.models.stripe import BillingCustomer, CreditPack, StripePrice
 from ecomvideo.observability import logger
-from ecomvideo.services import credits, stripe_events, system_settings
+from ecomvideo.services import credits, plans, stripe_events
 
 PLAN_FIELDS = (
     "name", "description", "price_monthly", "price_yearly", "currency", "video_credits_monthly",
@@ -499,20 +498,6 @@ def detach_payment_method(session: Session, user_id: uuid.UUID, method_id: uuid.
 # ------------------------------------------------------------------------------ hooks
 
 
-def generation_allowed(session: Session, user_id: uuid.UUID) -> bool:
-    """False while the user's subscription is past due and the system setting
-    ``billing.allow_generation_when_past_due`` is off (the grace period policy)."""
-    past_due = session.scalar(
-        select(UserSubscription.id).where(
-            UserSubscription.user_id == user_id,
-            UserSubscription.status == SubscriptionStatus.PAST_DUE,
-        )
-    )
-    if past_due is None:
-        return True
-    return bool(system_settings.get(session, "billing.allow_generation_when_past_due", True))
-
-
 def cancel_customer_subscriptions(session: Session, user: User) -> int:
     """Account deletion: cancel the user's Stripe subscriptions now (no proration), before the
     rows go. Raises ProviderError (aborting the deletion) if Stripe cannot be reached, so
@@ -553,7 +538,7 @@ def grant_monthly_credits_for_yearly_plans(session: Session, *, limit: int = 100
         select(UserSubscription)
         .where(
             UserSubscription.billing_cycle == BillingCycle.YEARLY,
-            UserSubscription.status.in_((SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIAL)),
+            UserSubscription.status.in_(plans.MONTHLY_CREDIT_STATUSES),
             UserSubscription.stripe_subscription_id.is_not(None),
         )
         .order_by(UserSubscription.id)

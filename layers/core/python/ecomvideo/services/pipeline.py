@@ -42,6 +42,7 @@ from ecomvideo.clients import aws
 from ecomvideo.db import transaction
 from ecomvideo.enums import VideoStatus
 from ecomvideo.errors import Conflict, ProviderError
+from ecomvideo.media.formats import VIDEO_METADATA_KEYS
 from ecomvideo.models import ProductData, Video
 from ecomvideo.models.pipeline import PipelineStep
 from ecomvideo.observability import logger, metrics
@@ -444,13 +445,13 @@ def _model_options(video: Video, provider: Any, step: str) -> dict[str, Any]:
         return {}
     key = f"{str(provider.name).lower()}_{'image' if step == IMAGE else 'video'}_model"
     from ecomvideo.models import VideoTemplate
-    from ecomvideo.services.videos import current_plan
+    from ecomvideo.services import plans
 
     with transaction() as session:
         template = session.get(VideoTemplate, video.template_id) if video.template_id else None
         model = _config_value(template.style_settings if template else None, key)
         if model is None:
-            model = _config_value(current_plan(session, video.user_id).features, key)
+            model = _config_value(plans.entitlement(session, video.user_id).plan.features, key)
     return {"model": model} if model else {}
 
 
@@ -558,7 +559,7 @@ def _complete_video(
 
     bucket = get_settings().videos_bucket
     transition(video, VideoStatus.COMPLETED)
-    video.meta = {k: metadata[k] for k in METADATA_KEYS}
+    video.meta = {k: metadata[k] for k in VIDEO_METADATA_KEYS}
     video.file_size_bytes = int(metadata["fileSize"])
     video.video_url = f"s3://{bucket}/{video_key}"
     video.thumbnail_url = f"s3://{bucket}/{thumb_key}"
@@ -577,18 +578,6 @@ def _notify_finished(session: Session, video: Video) -> None:
     from ecomvideo.services import notifications
 
     notifications.on_video_finished(session, video)
-
-
-METADATA_KEYS = (
-    "width",
-    "height",
-    "frameRate",
-    "format",
-    "codec",
-    "bitrate",
-    "duration",
-    "fileSize",
-)
 
 
 def _work_keys(message: StepMessage) -> list[str]:

@@ -68,7 +68,7 @@ from ecomvideo.models import (
 )
 from ecomvideo.models.stripe import BillingCustomer, CreditPack, StripeEvent, StripePrice
 from ecomvideo.observability import logger
-from ecomvideo.services import credits
+from ecomvideo.services import credits, plans
 
 Obj = dict[str, Any]
 
@@ -392,7 +392,7 @@ def upsert_subscription(
         )
         row.payment_method_id = pm_id or row.payment_method_id
     row.meta = {
-        **(row.meta or {}),
+        **plans.note_status(row.meta, status, version),
         "stripe_state_at": version,
         "stripe_status": sub.get("status"),
         "stripe_customer_id": ref_id(sub.get("customer")),
@@ -482,7 +482,7 @@ def _set_status_if_newer(
     if version < int(meta.get("stripe_state_at", 0)) or row.status not in only_from:
         return
     row.status = status
-    row.meta = {**meta, "stripe_state_at": version}
+    row.meta = {**plans.note_status(meta, status, version), "stripe_state_at": version}
 
 
 def on_subscription_event(session: Session, event: Obj) -> None:

@@ -26,8 +26,6 @@ from ecomvideo import clock
 from ecomvideo.clients import aws
 from ecomvideo.db import transaction
 from ecomvideo.enums import (
-    ACTIVE_SUBSCRIPTION_STATUSES,
-    SubscriptionStatus,
     UserRole,
     VideoInputType,
     VideoStatus,
@@ -45,7 +43,6 @@ from ecomvideo.http.pagination import apply_keyset, clamp_limit, decode_cursor, 
 from ecomvideo.models import (
     SubscriptionPlan,
     UserPreferences,
-    UserSubscription,
     Video,
     VideoTag,
     VideoTemplate,
@@ -54,7 +51,7 @@ from ecomvideo.models import (
 from ecomvideo.models.pipeline import PipelineStep
 from ecomvideo.observability import logger
 from ecomvideo.schemas import videos as schemas
-from ecomvideo.services import catalog, credits, idempotency, system_settings
+from ecomvideo.services import catalog, credits, idempotency, plans, system_settings
 from ecomvideo.services.pipeline import (
     STATUS_PROGRESS,
     execution_arn,
@@ -126,27 +123,6 @@ def _invalid(field_name: str, message: str) -> ValidationFailed:
 # ---------------------------------------------------------------------------- plans
 
 
-def current_plan(session: Session, user_id: uuid.UUID) -> SubscriptionPlan:
-    """The plan of the user's active subscription, else the Free plan."""
-    row = session.execute(
-        select(SubscriptionPlan, UserSubscription.status)
-        .join(UserSubscription, UserSubscription.subscription_plan_id == SubscriptionPlan.id)
-        .where(
-            UserSubscription.user_id == user_id,
-            UserSubscription.status.in_(ACTIVE_SUBSCRIPTION_STATUSES),
-        )
-    ).first()
-    if row is not None:
-        plan, status = row
-        past_due_ok = system_settings.get(session, "billing.allow_generation_when_past_due", True)
-        if status is not SubscriptionStatus.PAST_DUE or past_due_ok:
-            return plan
-    free = session.scalar(select(SubscriptionPlan).where(SubscriptionPlan.name == "Free"))
-    if free is None:  # pragma: no cover - seeded reference data
-        raise ServiceUnavailable("Plans are not configured.")
-    return free
-
-
 def _allows_premium(plan: SubscriptionPlan) -> bool:
     features = plan.features or []
     return isinstance(features, list) and PREMIUM_FEATURE in features
@@ -201,13 +177,12 @@ def default_provider() -> str:
 
 def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> Prepared:
     """Apply defaults (request, then preferences, then template), check plan limits, price."""
-    from ecomvideo.services import billing
-
-    if not billing.generation_allowed(session, user_id):
+    entitled = plans.entitlement(session, user_id)
+    if not entitled.can_generate:
         raise PaymentRequired(
             "Your last payment failed; update your payment method to create videos again."
         )
-    plan = current_plan(session, user_id)
+    plan = entitled.plan
     prefs = session.scalar(select(UserPreferences).where(UserPreferences.user_id == user_id))
     template = catalog.get_template(session, body.template_id) if body.template_id else None
     if template is not None and template.is_premium and not _allows_premium(plan):
@@ -675,7 +650,7 @@ def detail(session: Session, principal: Principal, video_id: uuid.UUID) -> schem
         download_url = aws.presigned_get(bucket, key, expires_in=DOWNLOAD_URL_TTL)
     meta = video.meta or {}
     metadata = (
-        schemas.VideoMetadata.model_validate(meta)
+        meta  # validated (and anything else dropped) as schemas.VideoMetadata
         if video.status is VideoStatus.COMPLETED and "width" in meta
         else None
     )
@@ -899,7 +874,6 @@ __all__ = [
     "cancel",
     "create_upload",
     "credits_summary",
-    "current_plan",
     "delete",
     "detail",
     "list_videos",
