@@ -418,3 +418,16 @@ def test_importing_scraping_errors_does_not_load_the_extractor_or_http_client() 
     ).stdout.strip()
 
     assert out == "[] True SafeFetcher"
+
+
+def test_of_several_offers_the_one_shown_after_the_title_is_the_price() -> None:
+    offers = [
+        {"@type": "Offer", "price": "30.00", "priceCurrency": "EUR", "name": "Large"},
+        {"@type": "Offer", "price": "25.00", "priceCurrency": "EUR", "name": "Medium"},
+    ]
+    head = _ld({"@type": "Product", "name": "Linen Shirt", "offers": offers})
+    html = _page("<h1>Linen Shirt</h1><p>Size M selected</p><p>€25.00</p>", head)
+
+    product = extract_product(html, "https://shirts.example/linen-shirt")
+
+    assert product.price == Decimal("25.00")

@@ -235,6 +235,14 @@ def _with_shown_price(
     if block is None:
         return product
     candidates = {layer.price for layer in layers if layer.price is not None and layer.price > 0}
+    # Several offers/variants at different prices: the one the page shows may not be the first.
+    candidates |= {
+        Decimal(v["price"])
+        for layer in layers
+        if layer.source in ("json-ld", "microdata")
+        for v in layer.variants
+        if v.get("price") and Decimal(v["price"]) > 0
+    }
     originals = {layer.original_price for layer in layers if layer.original_price is not None}
     update: dict[str, Any] = {}
     if product.price is None:
