@@ -419,6 +419,7 @@ class FreepikRateLimited(FreepikError):
 class FreepikUnavailable(FreepikError):
     default_user_message = "provider unavailable"
     retryable = True
+    retry_after: float | None = None  # a 503's Retry-After, when given
 
 
 class FreepikNotFound(FreepikError):
@@ -691,8 +692,12 @@ class FreepikClient:
                 if body is None:
                     raise FreepikUnavailable("unexpected provider response", status_code=status)
                 return body
-            if (status == 429 or status >= 500) and attempt < self.max_retries:
-                delay = self._delay(attempt, self._retry_after(response.headers))
+            hint = self._retry_after(response.headers)
+            # A wait longer than ``max_wait`` is not slept (nor cut short, which would only
+            # earn another 429): the error carries it and the caller re-schedules precisely.
+            patient = hint is None or hint <= self.max_wait
+            if (status == 429 or status >= 500) and attempt < self.max_retries and patient:
+                delay = self._delay(attempt, hint)
                 self._log_retry(method, path, attempt, delay, status)
                 self._sleep(delay)
                 attempt += 1
@@ -767,7 +772,9 @@ class FreepikClient:
         if status == 429:
             return FreepikRateLimited(self._retry_after(response.headers), **common)
         if status >= 500:
-            return FreepikUnavailable(**common)
+            unavailable = FreepikUnavailable(**common)
+            unavailable.retry_after = self._retry_after(response.headers)
+            return unavailable
         if message and _MODERATION_RE.search(message):
             return FreepikContentRejected(**common)
         if status in (400, 422):

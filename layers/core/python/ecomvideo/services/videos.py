@@ -57,8 +57,11 @@ from ecomvideo.schemas import videos as schemas
 from ecomvideo.services import catalog, credits, idempotency, system_settings
 from ecomvideo.services.pipeline import (
     STATUS_PROGRESS,
+    StepState,
+    close_open_steps,
     execution_arn,
     execution_name,
+    queue_position,
     transition,
 )
 from ecomvideo.settings import get_settings
@@ -662,13 +665,17 @@ def detail(session: Session, principal: Principal, video_id: uuid.UUID) -> schem
     video = owned_video(session, principal, video_id)
     tags = catalog.tags_for_videos(session, [video.id])[video.id]
     step = None
+    position = None
     if not video.status.is_terminal:
-        step = session.scalar(
-            select(PipelineStep.step)
+        current = session.scalar(
+            select(PipelineStep)
             .where(PipelineStep.video_id == video.id)
             .order_by(PipelineStep.attempt.desc(), PipelineStep.created_at.desc())
             .limit(1)
         )
+        step = current.step if current is not None else None
+        if current is not None and current.state == StepState.QUEUED:
+            step, position = "Queued", queue_position(session, current)
     download_url = None
     if video.status is VideoStatus.COMPLETED and video.video_url:
         bucket, key = aws.split_s3_uri(video.video_url)
@@ -685,6 +692,7 @@ def detail(session: Session, principal: Principal, video_id: uuid.UUID) -> schem
         style=video.style,
         progress_step=step,
         progress_percent=STATUS_PROGRESS.get(video.status, 0),
+        queue_position=position,
         error_message=video.error_message,
         download_url=download_url,
         download_url_expires_in=DOWNLOAD_URL_TTL if download_url else None,
@@ -765,6 +773,7 @@ def cancel(principal: Principal, video_id: uuid.UUID) -> VideoStatus:
         transition(video, VideoStatus.CANCELLED)
         video.error_message = None
         credits.release(session, video.user_id, video.id)
+        close_open_steps(session, video.id, "The video was cancelled.")
         attempt = current_attempt(video)
     _stop_execution(video_id, attempt, "cancelled by the user")
     return VideoStatus.CANCELLED
