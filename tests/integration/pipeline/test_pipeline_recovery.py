@@ -290,3 +290,64 @@ def test_five_videos_with_a_provider_limit_of_three_queue_and_all_complete(
     # No step waited for the queue's 30 s visibility timeout (nor the 300 s step timeout).
     assert elapsed < 30, elapsed
     assert len(freepik.tasks) == 10  # one image and one video task per video, none repeated
+
+
+def _upload(stack, user_id, size: tuple[int, int]) -> str:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, (10, 120, 200)).save(buf, format="PNG")
+    status, ticket, _ = call(
+        "videos",
+        "POST",
+        "/v1/uploads",
+        user_id=user_id,
+        body={"content_type": "image/png", "size_bytes": len(buf.getvalue())},
+    )
+    assert status == 201, ticket
+    stack.s3.put_object(
+        Bucket=stack.uploads_bucket,
+        Key=ticket["upload_key"],
+        Body=buf.getvalue(),
+        ContentType="image/png",
+    )
+    return ticket["upload_key"]
+
+
+@pytest.mark.parametrize(
+    ("size", "reason"),
+    [((200, 200), "at least 300x300 px"), ((300, 1000), "ratio must be between 1:2.5 and 2.5:1")],
+)
+def test_an_upload_outside_the_video_models_limits_is_422_before_credits_are_held(
+    session, stack, monkeypatch, size, reason
+):
+    with freepik_configured(monkeypatch) as freepik:
+        user = make_user(session)
+        make_grant(session, user, 10)
+        image = {
+            "input_type": "Image",
+            "provider": "Freepik",
+            "resolution": "720x1280",
+            "duration_seconds": 5,
+        }
+        bad = call(
+            "videos",
+            "POST",
+            "/v1/videos",
+            user_id=user.id,
+            body={**image, "upload_key": _upload(stack, user.id, size)},
+        )
+        good = call(
+            "videos",
+            "POST",
+            "/v1/videos",
+            user_id=user.id,
+            body={**image, "upload_key": _upload(stack, user.id, (576, 1024))},
+        )
+
+    assert bad[0] == 422 and reason in bad[1]["detail"], bad[1]
+    assert good[0] == 202, good[1]
+    assert credits.balance(session, user.id) == 10 - good[1]["cost"]  # only the good one held
+    assert freepik.calls == []

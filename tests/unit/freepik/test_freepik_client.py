@@ -12,6 +12,7 @@ import pytest
 import respx
 
 from ecomvideo.clients.freepik import (
+    ACCOUNT_PROBLEM,
     MODELS,
     FreepikAssetTooLarge,
     FreepikAssetUnavailable,
@@ -385,7 +386,7 @@ def test_401_raises_auth_error_without_the_key(
     assert route.call_count == 1
     for text in (str(err.value), repr(err.value), err.value.user_message, repr(client)):
         assert KEY not in text
-    assert err.value.user_message == "provider authentication failed"
+    assert err.value.user_message == ACCOUNT_PROBLEM
 
 
 def test_provider_message_echoing_the_key_is_scrubbed(
@@ -409,7 +410,7 @@ def test_out_of_credits_is_recognised(
     api.post("/v1/ai/mystic").respond(status, json={"message": message})
     with pytest.raises(FreepikOutOfCredits) as err:
         c.create_image_task(MysticRequest(prompt="p"))
-    assert err.value.user_message == "provider out of credits"
+    assert err.value.user_message == ACCOUNT_PROBLEM
 
 
 def test_moderation_rejection_at_create(api: respx.MockRouter, client: FreepikClient) -> None:

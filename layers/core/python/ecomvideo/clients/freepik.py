@@ -36,7 +36,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ecomvideo.errors import ProviderError
+from ecomvideo.errors import PROVIDER_ACCOUNT_PROBLEM, ProviderError
 from ecomvideo.observability import logger
 
 __all__ = [
@@ -387,8 +387,13 @@ class FreepikError(ProviderError):
         return f"{self.user_message}{code}"
 
 
+# Our account's problems (key, credits) are not the user's: product words, vendor details in
+# ``provider_message`` and the logs only.
+ACCOUNT_PROBLEM = PROVIDER_ACCOUNT_PROBLEM
+
+
 class FreepikAuthError(FreepikError):
-    default_user_message = "provider authentication failed"
+    default_user_message = ACCOUNT_PROBLEM
 
 
 class FreepikInvalidParams(FreepikError):
@@ -404,7 +409,7 @@ class FreepikInvalidParams(FreepikError):
 
 
 class FreepikOutOfCredits(FreepikError):
-    default_user_message = "provider out of credits"
+    default_user_message = ACCOUNT_PROBLEM
 
 
 class FreepikRateLimited(FreepikError):
