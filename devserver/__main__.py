@@ -90,7 +90,7 @@ def stop_database() -> None:
         from devserver.pg import stop_server
     except ImportError:
         return
-    stop_server()
+    stop_server(started_here=True)  # we exported DATABASE_URL ourselves meanwhile
 
 
 def migrate_and_seed(env: dict[str, str]) -> None:
@@ -115,7 +115,9 @@ def migrate_and_seed(env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-m", "ecomvideo.seed"], cwd=ROOT, env=child_env, check=True)
 
 
-def walkthrough(base: str, moto_url: str, model: AppModel, queues: int) -> str:
+def walkthrough(
+    base: str, moto_url: str, model: AppModel, queues: int, provider: str | None = None
+) -> str:
     """The start banner: URLs and the curl walkthrough of devserver/walkthrough.txt."""
     text = string.Template(WALKTHROUGH.read_text(encoding="utf-8"))
     # safe_substitute: shell variables such as $TOKEN in the examples stay as they are.
@@ -125,7 +127,23 @@ def walkthrough(base: str, moto_url: str, model: AppModel, queues: int) -> str:
         routes=len(model.routes),
         functions=len(model.functions),
         queues=queues,
+        provider=provider or provider_banner(),
     )
+
+
+def provider_banner(env: dict[str, str] | None = None) -> str:
+    """The provider the handlers will really use (the layer's own choice), and how it reports."""
+    from ecomvideo.providers import default_provider_name
+    from ecomvideo.settings import get_settings, reset_settings
+
+    reset_settings()
+    name = default_provider_name()
+    if name != "Freepik":
+        return f"{name} (renders a real H.264 MP4 offline; set FREEPIK_API_KEY for Freepik)"
+    public = (env or {}).get("PUBLIC_API_URL") or get_settings().public_api_url
+    if public:
+        return f"Freepik (webhooks to {public.rstrip('/')}/webhooks/freepik, polling as backstop)"
+    return "Freepik (no PUBLIC_API_URL: no webhooks, completion by polling)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,7 +211,11 @@ def main(argv: list[str] | None = None) -> int:
         sources.start()
 
         base = f"http://{args.host}:{args.port}"
-        print(walkthrough(base, moto.url, model, len(plan.queue_urls)), flush=True)
+        worker_env = next(iter(environments.values()), {})
+        banner = walkthrough(
+            base, moto.url, model, len(plan.queue_urls), provider_banner(worker_env)
+        )
+        print(banner, flush=True)
         stop_requested.wait()
         log.info("stopping")
     finally:

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -258,10 +259,23 @@ def _safe_resolve(resolver: Resolver, value: Any, where: str) -> Any:
 
 
 def function_environments(
-    model: AppModel, plan: LocalResources, base: dict[str, str]
+    model: AppModel,
+    plan: LocalResources,
+    base: dict[str, str],
+    process_env: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, str]]:
-    """Each function's variables: ``base`` + Lambda's own + Globals/function (resolved)."""
+    """Each function's variables: ``base`` + Lambda's own + Globals/function (resolved).
+
+    A variable that is a plain ``Ref`` to a parameter left at its template default (no local
+    value, no ``--param``) takes the developer's environment when set there: ``PUBLIC_API_URL``
+    exported before ``make dev`` must not be blanked by ``PublicApiUrl``'s empty default."""
     resolver = Resolver(model.template, plan.refs, plan.attrs)
+    process_env = os.environ if process_env is None else process_env
+    defaults = {
+        name: (spec or {}).get("Default", "")
+        for name, spec in (model.template.get("Parameters") or {}).items()
+        if name not in LOCAL_PARAMETERS
+    }
     environments = {}
     for logical_id, spec in model.functions.items():
         env = dict(base)
@@ -282,6 +296,10 @@ def function_environments(
                 log.warning("%s: %s not set locally (%s)", logical_id, key, exc)
                 continue
             env[key] = "" if resolved is None else str(resolved)
+            ref = value.get("Ref") if isinstance(value, dict) and len(value) == 1 else None
+            unset = ref in defaults and plan.refs.get(ref) == defaults[ref]
+            if unset and process_env.get(key):
+                env[key] = process_env[key]
         environments[logical_id] = env
     return environments
 

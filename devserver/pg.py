@@ -244,9 +244,12 @@ def is_running() -> bool:
     return _port_open(PORT)
 
 
-def stop_server() -> None:
-    """Stop the managed server (no-op when DATABASE_URL is used or nothing runs)."""
-    if os.environ.get("DATABASE_URL"):
+def stop_server(*, started_here: bool = False) -> None:
+    """Stop the managed server (no-op when DATABASE_URL is used or nothing runs).
+
+    ``started_here``: the caller started it and has exported its DATABASE_URL since (the dev
+    server does), so the variable does not mean "someone else's database"."""
+    if os.environ.get("DATABASE_URL") and not started_here:
         return
     with _locked():
         bindir = _bindir()

@@ -135,6 +135,7 @@ class FreepikFakeState:
     tasks: dict[str, FakeTask] = field(default_factory=dict)
     outbox: list[WebhookDelivery] = field(default_factory=list)
     calls: list[tuple[str, str]] = field(default_factory=list)
+    call_times: list[float] = field(default_factory=list)  # time.monotonic() of each call
     _failures: deque[_Failure] = field(default_factory=deque)
 
     # ---- test controls ---------------------------------------------------------------------
@@ -315,6 +316,7 @@ def freepik_respx(
 
     def authorised(request: httpx.Request) -> httpx.Response | None:
         st.calls.append((request.method, request.url.path))
+        st.call_times.append(time.monotonic())
         key = request.headers.get(st.api_key_header)
         if not key:
             return _error(401, "Missing API key")
@@ -374,6 +376,7 @@ def freepik_respx(
 
     def asset(request: httpx.Request) -> httpx.Response:
         st.calls.append((request.method, request.url.path))
+        st.call_times.append(time.monotonic())
         if (f := st._take_failure("asset")) is not None:
             return _failure_response(f)
         path = request.url.path

@@ -89,7 +89,9 @@ def call(
 class PipelineStack:
     """Buckets, queue (+DLQ) and state machine in moto; settings pointed at them."""
 
-    def __init__(self, asl_text: str | None = None) -> None:
+    def __init__(self, asl_text: str | None = None, *, visibility_timeout: int = 1) -> None:
+        """``visibility_timeout``: the queue's (production: 360 s); a test that must show a
+        retry does not wait for it raises it."""
         import boto3
 
         self.s3 = boto3.client("s3", region_name=REGION)
@@ -107,7 +109,7 @@ class PipelineStack:
         self.queue_url = self.sqs.create_queue(
             QueueName=f"pipeline-{suffix}",
             Attributes={
-                "VisibilityTimeout": "1",
+                "VisibilityTimeout": str(visibility_timeout),
                 "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5}),
             },
         )["QueueUrl"]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from devserver.events import HttpRequest, http_event
 from ecomvideo import clock
 from ecomvideo.enums import VideoStatus
-from ecomvideo.models import CreditMovement, MovementKind, Video
+from ecomvideo.models import CreditMovement, FreepikWebhookEvent, MovementKind, Video
 from ecomvideo.services import credits, pipeline
 from ecomvideo.settings import reset_settings
 from tests.fakes.freepik_fake import (
@@ -402,8 +402,10 @@ def delivery(freepik) -> WebhookDelivery:
     return WebhookDelivery(None, "no-such-task", "COMPLETED", "msg_1", body, headers)
 
 
-def test_valid_signature_for_an_unknown_task_is_acknowledged(delivery, session):
-    assert webhook(delivery) == (200, {"received": True, "outcome": "unknown"})
+def test_valid_signature_for_an_unknown_task_is_acknowledged_and_parked(delivery, session):
+    assert webhook(delivery) == (200, {"received": True, "outcome": "parked"})
+    parked = session.get(FreepikWebhookEvent, "msg_1")
+    assert (parked.task_id, parked.status) == ("no-such-task", "COMPLETED")
 
 
 def test_base64_body_from_api_gateway_is_verified(delivery, session):

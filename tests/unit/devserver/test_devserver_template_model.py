@@ -71,3 +71,25 @@ def test_layer_requirements_match_the_layer_lock():
     # SAM builds the layer from layers/core/ alone; `make layer-requirements` keeps the copy.
     lock = (ROOT / "requirements/layer.txt").read_text()
     assert (ROOT / "layers/core/requirements.txt").read_text() == lock
+
+
+def test_an_exported_variable_beats_an_unset_parameters_empty_default(model):
+    plan = plan_resources(model, "us-east-1", base_refs(model, "us-east-1"))
+    exported = {"PUBLIC_API_URL": "https://tunnel.example.test", "DB_SECRET_ARN": "arn:x"}
+
+    envs = function_environments(model, plan, {}, process_env=exported)
+
+    assert envs["FreepikWebhookFunction"]["PUBLIC_API_URL"] == "https://tunnel.example.test"
+    # A parameter with a local value (DatabaseSecretArn -> "") keeps it.
+    assert envs["FreepikWebhookFunction"]["DB_SECRET_ARN"] == ""
+
+
+def test_an_explicit_parameter_beats_the_environment(model):
+    refs = base_refs(model, "us-east-1", {"PublicApiUrl": "https://given.example.test"})
+    plan = plan_resources(model, "us-east-1", refs)
+
+    envs = function_environments(
+        model, plan, {}, process_env={"PUBLIC_API_URL": "https://tunnel.example.test"}
+    )
+
+    assert envs["FreepikWebhookFunction"]["PUBLIC_API_URL"] == "https://given.example.test"

@@ -12,6 +12,7 @@ import pytest
 import respx
 
 from ecomvideo.clients.freepik import (
+    ACCOUNT_PROBLEM,
     MODELS,
     FreepikAssetTooLarge,
     FreepikAssetUnavailable,
@@ -264,7 +265,7 @@ def test_429_with_retry_after_is_retried_then_succeeds(
     assert sleeps == [2.0, 3.0]
 
 
-def test_rate_limit_reset_header_is_honoured_and_capped(
+def test_rate_limit_reset_header_is_honoured_and_a_longer_wait_is_left_to_the_caller(
     api: respx.MockRouter, sleeps: Sleeps
 ) -> None:
     now = 1_800_000_000.0
@@ -274,8 +275,20 @@ def test_rate_limit_reset_header_is_honoured_and_capped(
         httpx.Response(429, headers={"Retry-After": "3600"}),
         httpx.Response(200, json=event("mystic_status_in_progress.json")),
     ])  # fmt: skip
-    c.get_image_task(TASK_ID)
-    assert sleeps == [4.0, 20.0]
+    # Retrying after 20 s of an advised 3600 s only earns another 429: the error carries the
+    # full wait and the pipeline worker re-schedules the step to it (no cap below it).
+    with pytest.raises(FreepikRateLimited) as err:
+        c.get_image_task(TASK_ID)
+    assert sleeps == [4.0]
+    assert err.value.retry_after == 3600.0
+
+
+def test_a_503_with_retry_after_carries_it(api: respx.MockRouter, sleeps: Sleeps) -> None:
+    c = FreepikClient(KEY, sleep=sleeps, max_retries=0)
+    api.get(f"/v1/ai/mystic/{TASK_ID}").respond(503, headers={"Retry-After": "5"})
+    with pytest.raises(FreepikUnavailable) as err:
+        c.get_image_task(TASK_ID)
+    assert err.value.retry_after == 5.0
 
 
 def test_429_after_all_retries_raises_rate_limited_with_retry_after(
@@ -373,7 +386,7 @@ def test_401_raises_auth_error_without_the_key(
     assert route.call_count == 1
     for text in (str(err.value), repr(err.value), err.value.user_message, repr(client)):
         assert KEY not in text
-    assert err.value.user_message == "provider authentication failed"
+    assert err.value.user_message == ACCOUNT_PROBLEM
 
 
 def test_provider_message_echoing_the_key_is_scrubbed(
@@ -397,7 +410,7 @@ def test_out_of_credits_is_recognised(
     api.post("/v1/ai/mystic").respond(status, json={"message": message})
     with pytest.raises(FreepikOutOfCredits) as err:
         c.create_image_task(MysticRequest(prompt="p"))
-    assert err.value.user_message == "provider out of credits"
+    assert err.value.user_message == ACCOUNT_PROBLEM
 
 
 def test_moderation_rejection_at_create(api: respx.MockRouter, client: FreepikClient) -> None:

@@ -99,21 +99,22 @@ def test_one_valid_entry_among_several_is_enough() -> None:
     assert verify_freepik_signature(headers(sig), BODY, SECRET, now=TS) == WEBHOOK_ID
 
 
-def test_other_versions_are_ignored_by_default() -> None:
-    with pytest.raises(InvalidSignature) as err:
-        verify_freepik_signature(headers(f"v2,{KNOWN_SIGNATURE}"), BODY, SECRET, now=TS)
-    assert err.value.reason == "no_supported_signature"
-    # ...unless the deployment opts in (docs' v1/v2 = key versions reading).
-    assert (
-        verify_freepik_signature(
-            headers(f"v2,{KNOWN_SIGNATURE}"), BODY, SECRET, now=TS, versions=("v1", "v2")
-        )
-        == WEBHOOK_ID
+def test_any_listed_entry_that_verifies_passes_whatever_its_version_label() -> None:
+    # Freepik's docs: "v1,sig1 v2,sig2" (key versions during rotation); valid if any matches.
+    assert verify_freepik_signature(headers(f"v2,{KNOWN_SIGNATURE}"), BODY, SECRET, now=TS) == (
+        WEBHOOK_ID
     )
+    # A deployment may still restrict the labels it accepts.
+    with pytest.raises(InvalidSignature) as err:
+        verify_freepik_signature(
+            headers(f"v2,{KNOWN_SIGNATURE}"), BODY, SECRET, now=TS, versions=("v1",)
+        )
+    assert err.value.reason == "no_supported_signature"
 
 
 def test_only_invalid_entries_are_rejected() -> None:
-    sig = f"v1,{base64.b64encode(b'y' * 32).decode()} v1,garbage v1a,{KNOWN_SIGNATURE}"
+    tampered = ("A" if KNOWN_SIGNATURE[0] != "A" else "B") + KNOWN_SIGNATURE[1:]
+    sig = f"v1,{base64.b64encode(b'y' * 32).decode()} v1,garbage v2,{tampered} ,{KNOWN_SIGNATURE}"
     with pytest.raises(InvalidSignature) as err:
         verify_freepik_signature(headers(sig), BODY, SECRET, now=TS)
     assert err.value.reason == "signature_mismatch"

@@ -58,7 +58,7 @@ def test_client_errors_become_provider_failures_with_the_same_message(error, exp
 
 def test_auth_error_keeps_its_message_and_is_not_retryable():
     failure = to_provider_failure(fp.FreepikAuthError())
-    assert failure.user_message == "provider authentication failed"
+    assert failure.user_message == fp.ACCOUNT_PROBLEM
     assert failure.retryable is False
 
 

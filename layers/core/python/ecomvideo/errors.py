@@ -13,6 +13,14 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://docs.ecomvideo.ai/problems/"
 
 
+# A provider account problem (our API key, our credits) in product words for the user; the
+# vendor's details go to the logs only.
+PROVIDER_ACCOUNT_PROBLEM = (
+    "Video generation is temporarily unavailable on our side. No credits were used; please try"
+    " again later."
+)
+
+
 class AppError(Exception):
     status: int = 500
     title: str = "Internal Server Error"

@@ -81,7 +81,22 @@ class Settings(BaseSettings):
         description="Public base URL of this API; webhook callbacks go to <url>/webhooks/freepik.",
     )
     freepik_poll_after_minutes: int = Field(
-        5, description="The sweep polls Freepik tasks with no webhook for this long."
+        5,
+        description="The sweep polls a provider task whose scheduled poll is this overdue (its"
+        " delayed poll message was lost), most overdue first.",
+    )
+    provider_poll_intervals: str = Field(
+        "10,20,40,60",
+        description="Seconds between polls of a provider task from its start (the last repeats;"
+        " a lost webhook costs at most one interval).",
+    )
+    provider_concurrency: int = Field(
+        3,
+        description="Provider tasks in flight at once per provider account (Freepik: 3 per"
+        " user); further steps wait as Queued. 0 disables the gate.",
+    )
+    provider_gate_retry_seconds: int = Field(
+        5, description="How soon a step queued behind the provider concurrency gate tries again."
     )
     provider_max_wait_minutes: int = Field(
         30,

@@ -36,7 +36,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ecomvideo.errors import ProviderError
+from ecomvideo.errors import PROVIDER_ACCOUNT_PROBLEM, ProviderError
 from ecomvideo.observability import logger
 
 __all__ = [
@@ -387,8 +387,13 @@ class FreepikError(ProviderError):
         return f"{self.user_message}{code}"
 
 
+# Our account's problems (key, credits) are not the user's: product words, vendor details in
+# ``provider_message`` and the logs only.
+ACCOUNT_PROBLEM = PROVIDER_ACCOUNT_PROBLEM
+
+
 class FreepikAuthError(FreepikError):
-    default_user_message = "provider authentication failed"
+    default_user_message = ACCOUNT_PROBLEM
 
 
 class FreepikInvalidParams(FreepikError):
@@ -404,7 +409,7 @@ class FreepikInvalidParams(FreepikError):
 
 
 class FreepikOutOfCredits(FreepikError):
-    default_user_message = "provider out of credits"
+    default_user_message = ACCOUNT_PROBLEM
 
 
 class FreepikRateLimited(FreepikError):
@@ -419,6 +424,7 @@ class FreepikRateLimited(FreepikError):
 class FreepikUnavailable(FreepikError):
     default_user_message = "provider unavailable"
     retryable = True
+    retry_after: float | None = None  # a 503's Retry-After, when given
 
 
 class FreepikNotFound(FreepikError):
@@ -691,8 +697,12 @@ class FreepikClient:
                 if body is None:
                     raise FreepikUnavailable("unexpected provider response", status_code=status)
                 return body
-            if (status == 429 or status >= 500) and attempt < self.max_retries:
-                delay = self._delay(attempt, self._retry_after(response.headers))
+            hint = self._retry_after(response.headers)
+            # A wait longer than ``max_wait`` is not slept (nor cut short, which would only
+            # earn another 429): the error carries it and the caller re-schedules precisely.
+            patient = hint is None or hint <= self.max_wait
+            if (status == 429 or status >= 500) and attempt < self.max_retries and patient:
+                delay = self._delay(attempt, hint)
                 self._log_retry(method, path, attempt, delay, status)
                 self._sleep(delay)
                 attempt += 1
@@ -767,7 +777,9 @@ class FreepikClient:
         if status == 429:
             return FreepikRateLimited(self._retry_after(response.headers), **common)
         if status >= 500:
-            return FreepikUnavailable(**common)
+            unavailable = FreepikUnavailable(**common)
+            unavailable.retry_after = self._retry_after(response.headers)
+            return unavailable
         if message and _MODERATION_RE.search(message):
             return FreepikContentRejected(**common)
         if status in (400, 422):

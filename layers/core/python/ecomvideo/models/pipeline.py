@@ -34,6 +34,12 @@ class PipelineStep(Base):
             unique=True,
             postgresql_where=text("provider_task_id IS NOT NULL"),
         ),
+        # The polling sweep: waiting provider steps by due time (migration 0013).
+        Index(
+            "ix_video_pipeline_steps_next_poll_at",
+            "next_poll_at",
+            postgresql_where=text("state = 'Started' AND provider_task_id IS NOT NULL"),
+        ),
     )
 
     video_id: Mapped[uuid.UUID] = mapped_column(
@@ -51,6 +57,11 @@ class PipelineStep(Base):
     deliveries: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When the provider task is polled next (backoff from its start) and how often it was.
+    next_poll_at: Mapped[datetime | None] = mapped_column(DateTime)
+    polls: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    # When the state that issued ``task_token`` was entered: tokens only move forward.
+    token_entered_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime | None] = updated_at_column()
 

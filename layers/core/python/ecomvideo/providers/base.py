@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
-from ecomvideo.errors import ProviderError
+from ecomvideo.errors import PROVIDER_ACCOUNT_PROBLEM, ProviderError
 
 __all__ = [
     "ContentRejected",
@@ -85,7 +85,7 @@ class ContentRejected(ProviderFailure):
 
 class ProviderOutOfCredits(ProviderFailure):
     code = "out_of_credits"
-    default_user_message = "provider out of credits"
+    default_user_message = PROVIDER_ACCOUNT_PROBLEM
 
 
 class ProviderRateLimited(ProviderFailure):

@@ -69,7 +69,10 @@ def to_provider_failure(exc: fp.FreepikError) -> ProviderFailure:
                     provider=NAME,
                     provider_message=exc.provider_message,
                 )
-            return target(exc.user_message, provider=NAME, provider_message=exc.provider_message)
+            mapped = target(exc.user_message, provider=NAME, provider_message=exc.provider_message)
+            if getattr(exc, "retry_after", None) is not None:  # a 503's Retry-After
+                mapped.retry_after = exc.retry_after  # type: ignore[attr-defined]
+            return mapped
     failure = ProviderFailure(
         exc.user_message, provider=NAME, provider_message=exc.provider_message
     )

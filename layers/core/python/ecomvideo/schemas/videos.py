@@ -217,8 +217,15 @@ class VideoDetail(VideoSummary):
 
     text_prompt: str
     style: str | None = None
-    progress_step: str | None = None
+    progress_step: str | None = Field(
+        None,
+        description="The pipeline step running now; `Queued` while the video waits for a slot"
+        " at the video provider (see `queue_position`).",
+    )
     progress_percent: int = 0
+    queue_position: int | None = Field(
+        None, description="1 = next to start, while `progress_step` is `Queued`."
+    )
     error_message: str | None = None
     download_url: str | None = None
     download_url_expires_in: int | None = None

@@ -8,7 +8,10 @@ Delivery order and uniqueness are not guaranteed, so:
   (fresh asset URLs, the provider's own verdict), copies the asset to S3 and resumes the step,
   idempotently; the webhook itself answers within milliseconds. CREATED/IN_PROGRESS only log
   progress, so a late IN_PROGRESS can never move a video backwards;
-- an unknown task id is acknowledged (2xx) and logged: it may belong to another environment.
+- an unknown task id is acknowledged (2xx), logged and parked (its event row keeps task id and
+  status): the worker re-applies a parked terminal delivery right after it commits the task id,
+  so a webhook faster than our own commit is not lost; it may also belong to another
+  environment.
 """
 
 from __future__ import annotations
@@ -67,6 +70,14 @@ def handle_delivery(webhook_id: str, body: bytes) -> str:
             .values(webhook_id=webhook_id[:200], task_id=task_id, status=status)
             .on_conflict_do_nothing()
         )
+    if outcome == "unknown" and status in TERMINAL:
+        # Parked: the worker may have been committing the task id meanwhile. It re-applies
+        # parked deliveries after its commit, and we look once more after ours, so one of
+        # the two sees the other.
+        from ecomvideo.services import pipeline
+
+        outcome = pipeline.queue_provider_resume(task_id)
+        outcome = "parked" if outcome == "unknown" else outcome
     logger.info(
         "Freepik webhook processed",
         extra={"task_id": task_id, "status": status, "outcome": outcome},

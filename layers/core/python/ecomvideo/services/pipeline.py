@@ -24,12 +24,13 @@ else (database or S3 down) raises, so SQS redelivers the message.
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -84,10 +85,21 @@ STATUS_PROGRESS = {
 
 
 class StepState:
+    QUEUED = "Queued"  # waiting for a slot of the provider's concurrency gate
     STARTING = "Starting"
     STARTED = "Started"
     DONE = "Done"
     FAILED = "Failed"
+
+
+class ProviderGateFull(ProviderError):
+    """The provider account's concurrent tasks are at the limit: run the step again later."""
+
+    retryable = True
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("Waiting for a free slot at the video provider.")
+        self.retry_after = retry_after
 
 
 class InvalidTransition(Conflict):
@@ -150,6 +162,8 @@ class StepMessage:
     execution_arn: str | None = None
     error: dict[str, Any] | None = None
     waiting_step: str | None = None
+    # When the state that issued the token was entered ($$.State.EnteredTime): orders tokens.
+    entered_at: datetime | None = None
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> StepMessage:
@@ -173,7 +187,35 @@ class StepMessage:
             execution_arn=body.get("executionArn"),
             error=error if isinstance(error, dict) else None,
             waiting_step=waiting if step == POLL else None,
+            entered_at=_parse_time(body.get("enteredAt")),
         )
+
+
+def _parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 timestamp as naive UTC (the database's convention); None if absent/invalid."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _take_token(row: PipelineStep, message: StepMessage) -> bool:
+    """Compare-and-set: keep ``message``'s token unless the stored one was issued later.
+
+    A redelivered (older) step message must not overwrite the token of a newer wait (e.g. the
+    PollProvider state's): the webhook would then resume a dead token."""
+    stored, offered = row.token_entered_at, message.entered_at
+    if row.task_token and stored is not None and (offered is None or offered < stored):
+        logger.info("older task token ignored", extra={"step": row.step})
+        return False
+    row.task_token = message.task_token
+    row.token_entered_at = offered
+    return True
 
 
 # ---------------------------------------------------------------------------- Step Functions
@@ -636,7 +678,7 @@ def _mark_done(row: PipelineStep, output: dict[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class _Begin:
-    kind: str  # run | done | waiting | skip | ambiguous
+    kind: str  # run | done | waiting | queued | skip | ambiguous
     output: dict[str, Any] | None = None
     reason: str = ""
     video: Video | None = None
@@ -656,7 +698,7 @@ def _begin(message: StepMessage) -> _Begin:
             return _Begin("skip", reason=f"The video is {video.status}.")
         row.deliveries = (row.deliveries or 0) + 1
         previous = row.state
-        row.task_token = message.task_token
+        _take_token(row, message)
         if previous == StepState.FAILED:
             return _Begin("failed", reason=row.error or "The step failed.")
         if previous == StepState.STARTED and row.provider_task_id:
@@ -667,8 +709,11 @@ def _begin(message: StepMessage) -> _Begin:
             and getattr(_provider(video), "asynchronous", False)
         ):
             return _Begin("ambiguous")  # a task may exist that we never heard of
+        if message.step in POLLABLE_STEPS and _gate_full(session, video, row):
+            row.state = StepState.QUEUED  # shown as progress step "Queued" with its position
+            return _Begin("queued")
         row.state = StepState.STARTED
-        row.provider = video.ai_provider
+        row.provider = row.provider or video.ai_provider
         row.started_at = row.started_at or clock.utcnow()
         row.error = None
         target = STEP_STATUS[message.step]
@@ -678,6 +723,51 @@ def _begin(message: StepMessage) -> _Begin:
         session.flush()
         session.expunge(video)
         return _Begin("run", video=video, state=previous)
+
+
+def _gate_full(session: Session, video: Video, row: PipelineStep) -> bool:
+    """The provider concurrency gate (per provider account, in PostgreSQL).
+
+    Serialised by a transaction-level advisory lock per provider: count the steps of active
+    videos holding a provider task (Started image/video steps); at ``provider_concurrency`` the
+    step waits (``Queued``) instead of earning a 429 or a failure. 0 disables the gate."""
+    from sqlalchemy import func
+
+    provider = _provider(video)
+    limit = get_settings().provider_concurrency
+    if limit <= 0 or not getattr(provider, "asynchronous", False):
+        return False
+    name = str(provider.name)
+    row.provider = name
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"provider-gate:{name}"))))
+    in_flight = session.scalar(
+        select(func.count())
+        .select_from(PipelineStep)
+        .join(Video, Video.id == PipelineStep.video_id)
+        .where(
+            PipelineStep.state == StepState.STARTED,
+            PipelineStep.step.in_(POLLABLE_STEPS),
+            PipelineStep.provider == name,
+            Video.status.not_in([s.value for s in VideoStatus if s.is_terminal]),
+        )
+    )
+    return int(in_flight or 0) >= limit
+
+
+def queue_position(session: Session, row: PipelineStep) -> int:
+    """1 + the steps queued for the same provider before this one."""
+    from sqlalchemy import func
+
+    ahead = session.scalar(
+        select(func.count())
+        .select_from(PipelineStep)
+        .where(
+            PipelineStep.state == StepState.QUEUED,
+            PipelineStep.provider == row.provider,
+            PipelineStep.created_at < row.created_at,
+        )
+    )
+    return int(ahead or 0) + 1
 
 
 def _attempt_of(video: Video) -> int:
@@ -692,6 +782,9 @@ def _record_started(message: StepMessage, started: Started) -> None:
         # Until the step is Done, ``output`` keeps what polling needs (the model); the result
         # replaces it.
         row.output = {"started": started.options} if started.options else None
+        # Polling starts with the task: a lost webhook costs at most one interval.
+        row.polls = 0
+        row.next_poll_at = clock.utcnow() + timedelta(seconds=poll_interval(0))
         if video is not None and started.provider == "Freepik" and len(started.task_id) <= 100:
             # The spec's columns (unique partial indexes): support can find a video by task id.
             if message.step == IMAGE:
@@ -738,6 +831,8 @@ def handle(message: StepMessage) -> str:
         return "failed"
     if begin.kind == "waiting":
         return "waiting"
+    if begin.kind == "queued":  # the worker re-sends the message after the delay
+        raise ProviderGateFull(get_settings().provider_gate_retry_seconds)
     if begin.kind == "ambiguous":
         text = "The provider task state is unknown after a worker restart; please retry."
         _record_failure(message, text)
@@ -760,6 +855,8 @@ def handle(message: StepMessage) -> str:
         return _fail(message, exc.detail, f"Provider.{code}")
     if isinstance(result, Started):
         _record_started(message, result)
+        _send_poll(result.task_id, 0)
+        _apply_parked_webhook(result.task_id)
         return "started"
     if isinstance(result, Output):
         return complete_step(message.video_id, message.attempt, message.step, result.data)
@@ -920,6 +1017,9 @@ def resume_provider_task(provider_task_id: str) -> str:
         video = session.get(Video, row.video_id)
         if video is None:
             return "unknown"
+        if video.status.is_terminal or _attempt_of(video) != row.attempt:
+            _close(row, f"The video is {video.status}.")
+            return "closed"  # cancelled/failed/superseded: never polled or downloaded again
         video_id, attempt, step = row.video_id, row.attempt, row.step
         provider_name = row.provider
         started = dict((row.output or {}).get("started") or {})
@@ -986,6 +1086,154 @@ def correlated(video: Video) -> Iterator[None]:
         logger.remove_keys(list(keys))
 
 
+def _close(row: PipelineStep, reason: str) -> None:
+    """End a waiting step whose video is terminal (no more polls, webhooks are no-ops)."""
+    row.state = StepState.FAILED
+    row.error = reason[:2000]
+    row.next_poll_at = None
+
+
+def close_open_steps(session: Session, video_id: uuid.UUID, reason: str) -> None:
+    """Cancel/delete: the video's waiting steps are closed in the caller's transaction."""
+    rows = session.scalars(
+        select(PipelineStep)
+        .where(
+            PipelineStep.video_id == video_id,
+            PipelineStep.state.in_((StepState.QUEUED, StepState.STARTING, StepState.STARTED)),
+        )
+        .with_for_update()
+    )
+    for row in rows:
+        _close(row, reason)
+
+
+# ---------------------------------------------------------------------------- polling
+
+# A worker message that is not a state machine step: "poll this task now" (delayed send).
+POLL_MESSAGE = "PollProviderTask"
+SQS_MAX_DELAY = 900
+
+
+def poll_intervals() -> list[float]:
+    """``provider_poll_intervals`` ("10,20,40,60"): seconds before poll n; the last repeats."""
+    values = []
+    for part in get_settings().provider_poll_intervals.split(","):
+        try:
+            values.append(max(0.0, float(part)))
+        except ValueError:
+            continue
+    return values or [60.0]
+
+
+def poll_interval(polls: int) -> float:
+    intervals = poll_intervals()
+    return intervals[min(polls, len(intervals) - 1)]
+
+
+def _send_poll(task_id: str, poll: int) -> None:
+    """Queue poll number ``poll`` of a provider task, delayed by its interval."""
+    queue_url = get_settings().pipeline_queue_url
+    if not queue_url:
+        return  # no queue (unit tests, scripts): the sweep polls by due time
+    delay = min(SQS_MAX_DELAY, math.ceil(poll_interval(poll)))
+    body = {"kind": POLL_MESSAGE, "taskId": task_id, "poll": poll}
+    aws.sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps(body), DelaySeconds=delay)
+
+
+def poll_provider_task(provider_task_id: str, poll: int | None) -> str:
+    """One poll of the task's backoff schedule (``poll`` None: the sweep's catch-up poll).
+
+    A scheduled poll whose number is not the step's current one belongs to a superseded chain
+    and is dropped, so there is at most one chain per task. Still running -> the next poll is
+    scheduled (interval n+1); finished -> resumed like a webhook; terminal video -> closed.
+    """
+    with transaction() as session:
+        row = session.scalar(
+            select(PipelineStep)
+            .where(PipelineStep.provider_task_id == provider_task_id)
+            .with_for_update()
+        )
+        if row is None:
+            return "unknown"
+        if row.state != StepState.STARTED:
+            return "done"
+        if poll is not None and poll != row.polls:
+            return "superseded"
+    outcome = resume_provider_task(provider_task_id)
+    if outcome == "pending":
+        with transaction() as session:
+            row = session.scalar(
+                select(PipelineStep)
+                .where(PipelineStep.provider_task_id == provider_task_id)
+                .with_for_update()
+            )
+            if row is None or row.state != StepState.STARTED:
+                return outcome
+            row.polls = (row.polls or 0) + 1
+            row.next_poll_at = clock.utcnow() + timedelta(seconds=poll_interval(row.polls))
+            following = row.polls
+        _send_poll(provider_task_id, following)
+    return outcome
+
+
+def _apply_parked_webhook(provider_task_id: str) -> None:
+    """A terminal webhook that arrived before the task id was committed was recorded (parked)
+    as unknown: re-apply it now (the webhook side re-checks too, see freepik_webhooks)."""
+    from ecomvideo.models import FreepikWebhookEvent
+
+    with transaction() as session:
+        parked = session.scalar(
+            select(FreepikWebhookEvent.webhook_id)
+            .where(
+                FreepikWebhookEvent.task_id == provider_task_id,
+                FreepikWebhookEvent.status.in_(("COMPLETED", "FAILED")),
+            )
+            .limit(1)
+        )
+    if parked is not None:
+        logger.info("re-applying a parked webhook", extra={"task_id": provider_task_id})
+        queue_provider_resume(provider_task_id)
+
+
+# ---------------------------------------------------------------------------- retries
+
+
+def retry_delay(exc: BaseException, receive_count: int) -> int:
+    """Seconds until a step that hit a retryable provider error runs again: the provider's
+    ``Retry-After`` when it gave one (no cap below SQS's 12 h maximum; the state machine's
+    step timeout is the real deadline), else exponential backoff 1, 2, 4 ... 60 s."""
+    hint = getattr(exc, "retry_after", None)
+    if isinstance(hint, int | float) and math.isfinite(hint) and hint >= 0:
+        return min(43_200, math.ceil(hint))
+    return min(60, 2 ** max(0, receive_count - 1))
+
+
+def requeue(body: dict[str, Any], delay: int) -> bool:
+    """Send a copy of a message due in ``delay`` seconds (the caller then acknowledges the
+    original); returns False when the delay is beyond SQS's 15-minute maximum or there is no
+    queue. A copy starts a fresh receive count, so waiting on a busy provider never pushes a
+    step into the DLQ (maxReceiveCount counts real failures only)."""
+    queue_url = get_settings().pipeline_queue_url
+    if not queue_url or delay > SQS_MAX_DELAY:
+        return False
+    copy = {**body, "retries": int(body.get("retries") or 0) + 1}
+    aws.sqs().send_message(
+        QueueUrl=queue_url, MessageBody=json.dumps(copy), DelaySeconds=max(0, delay)
+    )
+    return True
+
+
+def retry_later(receipt_handle: str, delay: int) -> None:
+    """Make the failed message visible again in ``delay`` seconds (not the visibility
+    timeout): SQS ChangeMessageVisibility on the message being handled."""
+    queue_url = get_settings().pipeline_queue_url
+    if not queue_url or not receipt_handle:
+        return
+    aws.sqs().change_message_visibility(
+        QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=delay
+    )
+
+
 def _provider_named(name: str | None) -> Any:
     from ecomvideo.providers import get_provider
 
@@ -995,7 +1243,12 @@ def _provider_named(name: str | None) -> Any:
 def stalled_provider_tasks(
     session: Session, *, older_than_minutes: int, limit: int = 100
 ) -> list[str]:
-    """Provider task ids whose step has waited longer than the threshold (lost webhooks)."""
+    """Provider task ids whose scheduled poll is overdue by the threshold (its delayed poll
+    message was lost), most overdue first: ordered by due time, not age, so closed or stale
+    rows cannot starve the ones that need a poll."""
+    from sqlalchemy import func
+
+    due = func.coalesce(PipelineStep.next_poll_at, PipelineStep.started_at)
     cutoff = clock.utcnow() - timedelta(minutes=older_than_minutes)
     return list(
         session.scalars(
@@ -1003,9 +1256,9 @@ def stalled_provider_tasks(
             .where(
                 PipelineStep.state == StepState.STARTED,
                 PipelineStep.provider_task_id.is_not(None),
-                PipelineStep.started_at <= cutoff,
+                due <= cutoff,
             )
-            .order_by(PipelineStep.started_at)
+            .order_by(due)
             .limit(limit)
         )
     )
@@ -1037,7 +1290,7 @@ def poll_waiting_step(message: StepMessage) -> str:
             # Whoever finishes the step next (webhook, poll, a slow synchronous worker)
             # resumes the execution through this token.
             verdict, text = ("poll" if row.provider_task_id else "wait"), ""
-            row.task_token = message.task_token
+            _take_token(row, message)
         output = dict(row.output or {}) if row is not None else {}
         task_id = row.provider_task_id if row is not None else None
         started_at = (row.started_at if row is not None else None) or (

@@ -207,7 +207,7 @@ def task_provider_poll(budget: Budget) -> TaskReport:
         if budget.exhausted():
             break
         try:
-            outcome = pipeline.resume_provider_task(task_id)
+            outcome = pipeline.poll_provider_task(task_id, None)
         except Exception:  # a retryable provider error: the next run tries again
             logger.warning("polling a provider task failed", extra={"task_id": task_id})
             outcome = "error"

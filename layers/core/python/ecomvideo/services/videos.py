@@ -54,8 +54,11 @@ from ecomvideo.schemas import videos as schemas
 from ecomvideo.services import catalog, credits, idempotency, plans, system_settings
 from ecomvideo.services.pipeline import (
     STATUS_PROGRESS,
+    StepState,
+    close_open_steps,
     execution_arn,
     execution_name,
+    queue_position,
     transition,
 )
 from ecomvideo.settings import get_settings
@@ -69,6 +72,10 @@ RATIOS = {"9:16": (9, 16), "1:1": (1, 1), "16:9": (16, 9), "4:5": (4, 5)}
 MIN_SIDE, MAX_SIDE = 64, 3840
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 UPLOAD_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+# Input limits of the providers' image-to-video models (Freepik Kling: >= 300x300 px, aspect
+# ratio 1:2.5 to 2.5:1, <= 10 MB; shared/reference/freepik-api.md): checked at create, before
+# credits are held, instead of failing at the provider minutes later.
+PROVIDER_IMAGE_LIMITS = {"Freepik": {"min_side": 300, "min_ratio": 1 / 2.5, "max_ratio": 2.5}}
 DOWNLOAD_URL_TTL = 3600
 PREMIUM_FEATURE = "Premium Templates"
 
@@ -279,7 +286,7 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
 
     image_url = None
     if body.input_type is VideoInputType.IMAGE:
-        image_url = _image_reference(user_id, body)
+        image_url = _image_reference(user_id, body, provider)
 
     category_id = catalog.resolve_category(session, body.category) if body.category else None
     if category_id is None and template is not None:
@@ -323,7 +330,7 @@ def upload_prefix(user_id: uuid.UUID) -> str:
     return f"users/{user_id}/"
 
 
-def _image_reference(user_id: uuid.UUID, body: schemas.VideoCreate) -> str:
+def _image_reference(user_id: uuid.UUID, body: schemas.VideoCreate, provider: str) -> str:
     """The image of an Image video: our uploads bucket (checked now) or an https URL."""
     if body.image_url:
         return str(body.image_url)
@@ -343,7 +350,37 @@ def _image_reference(user_id: uuid.UUID, body: schemas.VideoCreate) -> str:
         or head.get("ContentLength", 0) > UPLOAD_MAX_BYTES
     ):
         raise _invalid("upload_key", "the upload must be a JPEG, PNG or WebP up to 10 MB")
+    limits = PROVIDER_IMAGE_LIMITS.get(provider)
+    if limits:
+        _check_image_limits(bucket, key, limits)
     return f"s3://{bucket}/{key}"
+
+
+def _check_image_limits(bucket: str, key: str, limits: dict[str, float]) -> None:
+    """The upload's dimensions against the model's limits (a ranged GET of its header)."""
+    from ecomvideo.image_size import HEADER_BYTES, image_size
+
+    try:
+        head = aws.s3().get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{HEADER_BYTES - 1}")
+        size = image_size(head["Body"].read())
+    except Exception as exc:
+        raise ServiceUnavailable("Storage is not reachable; try again.") from exc
+    if size is None:
+        raise _invalid("upload_key", "the upload is not a readable JPEG, PNG or WebP image")
+    width, height = size
+    side = int(limits["min_side"])
+    if min(width, height) < side:
+        raise _invalid(
+            "upload_key",
+            f"the image is {width}x{height} px; it must be at least {side}x{side} px",
+        )
+    ratio = width / height
+    if not limits["min_ratio"] <= ratio <= limits["max_ratio"]:
+        raise _invalid(
+            "upload_key",
+            f"the image is {width}x{height} px; its width-to-height ratio must be between"
+            " 1:2.5 and 2.5:1",
+        )
 
 
 # ---------------------------------------------------------------------------- quote / create
@@ -637,13 +674,17 @@ def detail(session: Session, principal: Principal, video_id: uuid.UUID) -> schem
     video = owned_video(session, principal, video_id)
     tags = catalog.tags_for_videos(session, [video.id])[video.id]
     step = None
+    position = None
     if not video.status.is_terminal:
-        step = session.scalar(
-            select(PipelineStep.step)
+        current = session.scalar(
+            select(PipelineStep)
             .where(PipelineStep.video_id == video.id)
             .order_by(PipelineStep.attempt.desc(), PipelineStep.created_at.desc())
             .limit(1)
         )
+        step = current.step if current is not None else None
+        if current is not None and current.state == StepState.QUEUED:
+            step, position = "Queued", queue_position(session, current)
     download_url = None
     if video.status is VideoStatus.COMPLETED and video.video_url:
         bucket, key = aws.split_s3_uri(video.video_url)
@@ -660,6 +701,7 @@ def detail(session: Session, principal: Principal, video_id: uuid.UUID) -> schem
         style=video.style,
         progress_step=step,
         progress_percent=STATUS_PROGRESS.get(video.status, 0),
+        queue_position=position,
         error_message=video.error_message,
         download_url=download_url,
         download_url_expires_in=DOWNLOAD_URL_TTL if download_url else None,
@@ -740,6 +782,7 @@ def cancel(principal: Principal, video_id: uuid.UUID) -> VideoStatus:
         transition(video, VideoStatus.CANCELLED)
         video.error_message = None
         credits.release(session, video.user_id, video.id)
+        close_open_steps(session, video.id, "The video was cancelled.")
         attempt = current_attempt(video)
     _stop_execution(video_id, attempt, "cancelled by the user")
     return VideoStatus.CANCELLED

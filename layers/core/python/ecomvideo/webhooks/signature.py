@@ -16,9 +16,9 @@ What is confirmed and what is assumed (docs.freepik.com/webhooks, read November 
   Webhooks, which this scheme mirrors, uses seconds). A 5-minute tolerance in both directions.
 * AMBIGUOUS: the Freepik docs' example header is ``v1,signature1 v2,signature2`` and says to
   verify "each one using the corresponding secret key version", i.e. the version may name a
-  *key* generation rather than the *scheme*. We only hold one secret per deployment, so by
-  default only ``v1`` entries are checked (the Standard Webhooks meaning: v1 = HMAC-SHA256) and
-  other versions are ignored; pass ``versions=`` to accept more.
+  *key* generation rather than the *scheme*. The docs' rule is that the request is valid if
+  any listed signature matches, so by default every entry, whatever its version label, is
+  compared with the HMAC of each secret we hold; pass ``versions=`` to restrict the labels.
 * AMBIGUOUS: one Magnific page calls the scheme Svix-style, where the secret looks like
   ``whsec_<base64>`` and the HMAC key is the base64-*decoded* part. The Freepik docs say to use
   the secret's UTF-8 bytes. For a ``whsec_`` secret we therefore try both keys (decoded, then
@@ -101,7 +101,7 @@ def verify_freepik_signature(
     *,
     now: float | None = None,
     tolerance: int = DEFAULT_TOLERANCE_SECONDS,
-    versions: Iterable[str] = ("v1",),
+    versions: Iterable[str] | None = None,
 ) -> str:
     """Verify a Freepik webhook delivery and return its ``webhook-id``.
 
@@ -139,11 +139,11 @@ def verify_freepik_signature(
     if sent_at > current + tolerance:
         raise InvalidSignature("timestamp_in_future")
 
-    accepted = frozenset(versions)
+    accepted = None if versions is None else frozenset(versions)
     candidates: list[bytes] = []
     for entry in signature_header.split():
         version, sep, value = entry.partition(",")
-        if sep and version in accepted and value:
+        if sep and version and value and (accepted is None or version in accepted):
             candidates.append(value.encode("utf-8"))
     if not candidates:
         raise InvalidSignature("no_supported_signature")
