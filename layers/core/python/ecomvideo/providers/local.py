@@ -44,6 +44,7 @@ class LocalProvider:
 
     name = "Local"
     asynchronous = False
+    storyboards = True
 
     def __init__(
         self,
@@ -83,6 +84,8 @@ class LocalProvider:
 
         Raises ``InvalidProviderInput`` when the image cannot be read.
         """
+        if request.storyboard:
+            return self._render_storyboard(request)
         size = (request.width, request.height)
         text = _card_text(
             request.prompt,
@@ -150,6 +153,51 @@ class LocalProvider:
             metadata={
                 "render_seconds": round(video.render_seconds, 3),
                 "frame_count": video.frame_count,
+            },
+        )
+
+    def _render_storyboard(self, request: VideoRequest) -> ProviderResult:
+        """Every scene of ``request.storyboard`` composed into one MP4 (silent AAC track)."""
+        from ecomvideo.media.storyboard import Storyboard
+        from ecomvideo.media.storyboard_render import render_storyboard
+
+        board = Storyboard.from_dict(request.storyboard or {})
+        pictures = {}
+        for index, data in enumerate(request.images):
+            if not data:
+                continue
+            try:
+                pictures[index] = load_image(data, target=(request.width, request.height)).image
+            except MediaError:
+                logger.warning("storyboard image unreadable", extra={"index": index})
+        spec = RenderSpec(
+            width=request.width,
+            height=request.height,
+            duration_seconds=board.duration,
+            fps=self.fps,
+            crf=self.crf,
+            preset=self.preset,
+        )
+        title = board.scenes[0].text if board.scenes else request.title
+        video = render_storyboard(board, pictures, spec, style=request.style, seed_text=title)
+        logger.info(
+            "local storyboard rendered",
+            extra={
+                "scenes": len(board.scenes),
+                "frames": video.frame_count,
+                "render_seconds": round(video.render_seconds, 3),
+                "reference": request.reference,
+            },
+        )
+        return ProviderResult(
+            status="completed",
+            asset=video.mp4,
+            content_type="video/mp4",
+            thumbnail=video.thumbnail,
+            metadata={
+                "render_seconds": round(video.render_seconds, 3),
+                "frame_count": video.frame_count,
+                "scenes": video.scenes,
             },
         )
 
