@@ -34,6 +34,7 @@ MIN_SCENE_SECONDS = 1.0
 MAX_SCENES = 12
 MAX_TEXT = 120
 MAX_SUBTEXT = 160
+NEW_ARRIVAL = "New arrival"
 
 # Which scenes survive a short duration: lower number = kept longer.
 _PRIORITY = {"cta": 0, "hook": 1, "price": 2, "hero": 3, "feature": 4, "social_proof": 5}
@@ -333,11 +334,20 @@ def build(
             key=lambda i: (_PRIORITY[scenes[i]["kind"]], scenes[i].get("order", 0), i),
         )
         scenes.pop(worst)
-    if len(scenes) < 3 and duration_seconds >= 3 * MIN_SCENE_SECONDS and story.images:
-        # A single photo and no text beyond the title: show the photo on its own too.
-        scenes.insert(1, {**scenes[0], "kind": "hero", "layout": "full_bleed", "weight": 1.0})
-        scenes[1]["text"] = story.brand or story.title
-        scenes[1]["subtext"] = None
+    if len(scenes) < 3 and duration_seconds >= 3 * MIN_SCENE_SECONDS:
+        # Nothing but a title (and maybe one photo): a hero scene between hook and end card,
+        # the photo when there is one, else a designed card.
+        scenes.insert(
+            1,
+            {
+                **scenes[0],
+                "kind": "hero",
+                "layout": "full_bleed" if story.images else "card",
+                "weight": 1.0,
+                "text": story.brand or story.tagline or NEW_ARRIVAL,
+                "subtext": None,
+            },
+        )
     durations = _share(duration_seconds, [s["weight"] for s in scenes])
     built = tuple(
         Scene(

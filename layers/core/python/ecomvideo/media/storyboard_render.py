@@ -124,7 +124,7 @@ def subject_center(img: Image.Image) -> tuple[float, float]:
     border += [small.getpixel((47, y)) for y in range(48)]
     mean = tuple(sum(p[i] for p in border) // len(border) for i in range(3))
     diff = ImageChops.difference(small, Image.new("RGB", small.size, mean)).convert("L")
-    data = diff.getdata()
+    data = diff.tobytes()
     total = sx = sy = 0.0
     for k, v in enumerate(data):
         if v > 24:
@@ -144,8 +144,8 @@ def _cover_at(img: Image.Image, size: tuple[int, int], center: tuple[float, floa
     w, h = size
     scale = max(w / img.width, h / img.height)
     cw, ch = w / scale, h / scale
-    left = min(max(0.0, center[0] * img.width - cw / 2), img.width - cw)
-    top = min(max(0.0, center[1] * img.height - ch / 2), img.height - ch)
+    left = max(0.0, min(center[0] * img.width - cw / 2, img.width - cw))
+    top = max(0.0, min(center[1] * img.height - ch / 2, img.height - ch))
     return img.resize(size, Image.Resampling.LANCZOS, box=(left, top, left + cw, top + ch))
 
 
@@ -332,8 +332,8 @@ class _KenBurns(_SceneFrames):
         cy = src.height * (0.5 + (self.center[1] - 0.5) * (0.5 * t if self.mode != 2 else 0))
         if self.mode == 2:  # drift sideways
             cx = src.width / 2 + (src.width - bw) / 2 * (2 * t - 1)
-        left = min(max(0.0, cx - bw / 2), src.width - bw)
-        top = min(max(0.0, cy - bh / 2), src.height - bh)
+        left = max(0.0, min(cx - bw / 2, src.width - bw))
+        top = max(0.0, min(cy - bh / 2, src.height - bh))
         moved = src.resize(self.size, Image.Resampling.BOX, box=(left, top, left + bw, top + bh))
         if self.full:
             return moved
