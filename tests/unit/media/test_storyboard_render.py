@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
+from itertools import pairwise
 
 import av
 import pytest
@@ -40,7 +41,7 @@ STORY = sb.StoryInput(
 
 LONG_NAMES = {
     "latin": "Émile Zoë Ångström Façade Crème Brûlée Édition Spéciale Größenverstellbar",
-    "cyrillic": "Умная настольная лампа Аврора с регулируемой яркостью и беспроводной зарядкой",
+    "cyrillic": "Умная настольная лампа Аврора с регулируемой яркостью и беспроводной зарядкой",  # noqa: RUF001
     "cjk": "オーロラ・スマートランプ 调光台灯无线充电 스마트 조명 램프 특별판 限定版",
     "arabic": "مصباح أورورا الذكي بإضاءة دافئة قابلة للتعديل وشحن لاسلكي سريع",
 }
@@ -79,7 +80,7 @@ def test_every_scene_is_rendered_into_one_h264_aac_mp4_with_detectable_cuts():
     )
     # Consecutive scenes differ visibly (a scene cut detectable by frame difference).
     frames = _mid_frames(video.mp4, video.scenes)
-    for a, b in zip(frames, frames[1:], strict=False):
+    for a, b in pairwise(frames):
         diff = ImageStat.Stat(ImageChops.difference(a, b).convert("L")).mean[0]
         assert diff > 6, diff
     assert video.thumbnail[:3] == b"\xff\xd8\xff"
@@ -134,6 +135,7 @@ def test_the_whole_title_is_drawn_when_it_fits_never_clipped_mid_glyph():
 
 def test_safe_zones_keep_clear_of_the_vertical_players_ui():
     left, top, right, bottom = safe_zone(1080, 1920)
+    assert left >= 1080 * 0.05
 
     assert bottom <= 1920 * 0.8 and right <= 1080 * 0.86 and top >= 1920 * 0.1
     assert safe_zone(1080, 1080)[3] < 1080 and safe_zone(1920, 1080)[2] < 1920
