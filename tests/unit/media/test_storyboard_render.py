@@ -189,3 +189,28 @@ def test_an_uploaded_photo_renders_in_square_and_landscape_from_the_same_storybo
         out = decode(video.mp4)
         assert (out.width, out.height) == (width, height)
         assert out.frame_count == 120
+
+
+def test_editing_one_scenes_text_changes_only_that_scene():
+    board = sb.build(STORY, 6)
+    edited_index = [s.kind for s in board.scenes].index("price")
+    scenes = list(board.scenes)
+    scenes[edited_index] = replace(scenes[edited_index], text="$39.99")
+    edited = replace(board, scenes=tuple(scenes), edited=True)
+    spec = RenderSpec(180, 320, board.duration)
+
+    before = render_storyboard(board, _pictures(), spec)
+    after = render_storyboard(edited, _pictures(), spec)
+
+    assert before.scenes == after.scenes
+    # Pixels that changed clearly (beyond encoder noise), per scene.
+    changes = [
+        ImageChops.difference(a, b).convert("L").point(lambda v: 255 if v > 48 else 0).histogram()[255]
+        for a, b in zip(
+            _mid_frames(before.mp4, before.scenes),
+            _mid_frames(after.mp4, after.scenes),
+            strict=True,
+        )
+    ]
+    assert changes[edited_index] > 40, changes
+    assert all(c == 0 for i, c in enumerate(changes) if i != edited_index), changes
