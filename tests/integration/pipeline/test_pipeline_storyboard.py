@@ -84,7 +84,9 @@ def test_a_draft_is_planned_edited_confirmed_rendered_scene_by_scene_and_charged
     too_long = {"scenes": [{"id": ids[0], "duration": 30}, *[{"id": i} for i in ids[1:]]]}
     unknown = {"scenes": [{"id": "s99"}]}
     for bad in (too_long, unknown):
-        status, problem, _ = call("videos", "PATCH", f"{base}/storyboard", user_id=user.id, body=bad)
+        status, problem, _ = call(
+            "videos", "PATCH", f"{base}/storyboard", user_id=user.id, body=bad
+        )
         assert status == 422, problem
     assert call("videos", "GET", f"{base}/storyboard", user_id=user.id)[1] == edited
 
@@ -131,7 +133,9 @@ def product(session):
         user_id=user.id,
         original_url="https://shop.example/products/aurora",
         name="Aurora Smart Lamp",
-        description="Warm dimmable light\n20 hours of battery life\nUSB-C charging\nWorks with the app",
+        description=(
+            "Warm dimmable light\n20 hours of battery life\nUSB-C charging\nWorks with the app"
+        ),
         price=Decimal("49.99"),
         original_price=Decimal("69.99"),
         currency="USD",
