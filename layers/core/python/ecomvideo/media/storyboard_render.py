@@ -239,7 +239,11 @@ def _text_layer(
         for line in sub_lines:
             put(line, sub_font, (*sub_colour, 235), y)
             y += sub_lh
-    return _TextLayer(layer, region, boxes)
+    # Keep only the drawn part: every frame pastes this layer, and a smaller paste is cheaper.
+    used = layer.getchannel("A").getbbox() or (0, 0, 1, 1)
+    return _TextLayer(
+        layer.crop(used), (left + used[0], top + used[1], left + used[2], top + used[3]), boxes
+    )
 
 
 def _scrim_for(background: Image.Image, region: Box) -> int:
@@ -424,15 +428,15 @@ class _Composer:
             # covers (checked on the first frame's picture).
             alpha = max(96, _scrim_for(frames.base(0), used))
             pad = int(40 * self.unit)
-            band_top = max(0, used[1] - region[1] - pad)
-            band_bottom = min(region[3] - region[1], used[3] - region[1] + pad)
-            scrim = Image.new("RGBA", text.image.size, (0, 0, 0, 0))
+            # The layer grows by the scrim's padding (clamped to the text region).
+            x0, y0 = region[0], max(region[1], used[1] - pad)
+            x1, y1 = region[2], min(region[3], used[3] + pad)
+            scrim = Image.new("RGBA", (x1 - x0, y1 - y0), (0, 0, 0, 0))
             ImageDraw.Draw(scrim).rounded_rectangle(
-                (0, band_top, text.image.width, band_bottom),
-                radius=int(24 * self.unit),
-                fill=(0, 0, 0, alpha),
+                (0, 0, x1 - x0, y1 - y0), radius=int(24 * self.unit), fill=(0, 0, 0, alpha)
             )
-            text.image = Image.alpha_composite(scrim, text.image)
+            scrim.alpha_composite(text.image, (text.box[0] - x0, text.box[1] - y0))
+            text.image, text.box = scrim, (x0, y0, x1, y1)
         frames.text = text
         return frames
 
