@@ -69,7 +69,8 @@ def bare_encode(board: sb.Storyboard, pictures, spec: RenderSpec) -> tuple[float
         )
         stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
         index = 0
-        for k, (scene, n) in enumerate(zip(board.scenes, _frame_counts(board, spec.fps), strict=True)):
+        counts = _frame_counts(board, spec.fps)
+        for k, (scene, n) in enumerate(zip(board.scenes, counts, strict=True)):
             source = composer.scene(k, scene, n)
             for i in range(n):
                 img = source.frame(i)
