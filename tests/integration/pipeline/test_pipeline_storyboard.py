@@ -26,22 +26,23 @@ def _video(session, video_id) -> Video:
     return session.get(Video, uuid.UUID(str(video_id)))
 
 
-def _upload(stack: PipelineStack, user_id) -> str:
+def _upload(stack: PipelineStack, user_id, name: str = "bag", colour=(200, 40, 90)) -> str:
     img = Image.new("RGB", (400, 300), (235, 235, 235))
-    ImageDraw.Draw(img).ellipse((120, 60, 280, 240), fill=(200, 40, 90))
+    ImageDraw.Draw(img).ellipse((120, 60, 280, 240), fill=colour)
     buffer = io.BytesIO()
     img.save(buffer, "PNG")
-    key = f"users/{user_id}/bag.png"
+    key = f"users/{user_id}/{name}.png"
     stack.s3.put_object(
         Bucket=stack.uploads_bucket, Key=key, Body=buffer.getvalue(), ContentType="image/png"
     )
     return key
 
 
-def _draft(user_id, key: str) -> dict:
+def _draft(user_id, key: str, more: list[str] = ()) -> dict:
     body = {
         "input_type": "Image",
         "upload_key": key,
+        "more_upload_keys": list(more),
         "title": "Red bag",
         "text_prompt": "Red leather bag, handmade in Italy, fits a 13 inch laptop, only $89",
         "duration_seconds": 5,
@@ -59,7 +60,11 @@ def test_a_draft_is_planned_edited_confirmed_rendered_scene_by_scene_and_charged
 ):
     user = make_user(session)
     make_grant(session, user, 10)
-    accepted = _draft(user.id, _upload(stack, user.id))
+    more = [
+        _upload(stack, user.id, f"bag-{i}", colour)
+        for i, colour in enumerate([(40, 160, 60), (30, 90, 200), (230, 180, 20)])
+    ]
+    accepted = _draft(user.id, _upload(stack, user.id), more)
     base = f"/v1/videos/{accepted['id']}"
     assert credits.balance(session, user.id) == 10 - accepted["cost"]
     assert stack.receive() == []  # nothing runs before the confirmation
@@ -69,6 +74,8 @@ def test_a_draft_is_planned_edited_confirmed_rendered_scene_by_scene_and_charged
     kinds = [s["kind"] for s in plan["scenes"]]
     assert len(set(kinds)) >= 3 and kinds[0] == "hook" and kinds[-1] == "cta"
     assert plan["duration_seconds"] == 5 and plan["images"][0].endswith("/bag.png")
+    assert [i.rsplit("/", 1)[1] for i in plan["images"][1:]] == [k.rsplit("/", 1)[1] for k in more]
+    assert len({s["image"] for s in plan["scenes"] if s["image"] is not None}) >= 2
     assert any(s["kind"] == "price" and s["text"] == "$89" for s in plan["scenes"])
 
     # Reorder (end card stays last), rename the hook, drop nothing: durations still sum to 5.
@@ -113,6 +120,22 @@ def test_a_draft_is_planned_edited_confirmed_rendered_scene_by_scene_and_charged
     ).all()
     assert sorted(str(k) for k in kinds_moved) == ["Charge", "Hold"]
     assert video.generation_cost_credits == accepted["cost"]
+
+
+def test_more_uploads_must_be_the_users_own_images(session, stack: PipelineStack):
+    user, other = make_user(session), make_user(session)
+    make_grant(session, user, 10)
+    body = {
+        "input_type": "Image",
+        "upload_key": _upload(stack, user.id),
+        "more_upload_keys": [_upload(stack, other.id)],
+        "title": "Red bag",
+    }
+
+    status, problem, _ = call("videos", "POST", "/v1/videos", user_id=user.id, body=body)
+
+    assert status == 422 and problem["errors"][0]["field"] == "more_upload_keys", problem
+    assert credits.balance(session, user.id) == 10
 
 
 def test_cancelling_a_draft_releases_its_credits(session, stack: PipelineStack):

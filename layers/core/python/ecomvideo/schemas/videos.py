@@ -81,6 +81,11 @@ class VideoCreate(_Request):
         default_factory=dict, max_length=30
     )
     upload_key: Annotated[str, StringConstraints(max_length=400)] | None = None
+    more_upload_keys: list[Annotated[str, StringConstraints(max_length=400)]] = Field(
+        default_factory=list,
+        max_length=7,
+        description="More uploaded photos for the storyboard's scenes (any input type).",
+    )
     image_url: HttpsUrl | None = None
     product_url: HttpsUrl | None = None
     category: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None

@@ -49,12 +49,17 @@ def story_input(
     variables: dict[str, str],
     style: str | None,
     image_url: str | None = None,
+    more_images: list[str] | tuple[str, ...] = (),
     product_data_id: uuid.UUID | None = None,
 ) -> sb.StoryInput:
-    """What a storyboard is built from: the scraped product first, then the request."""
+    """What a storyboard is built from: the scraped product first, then the request.
+
+    Photos: the Image video's picture, the extra uploads, then the product's photos.
+    """
     from ecomvideo.media.titlecard import price_from_prompt
 
     images: list[str] = [image_url] if image_url else []
+    images += [url for url in more_images if url not in images]
     product = session.get(ProductData, product_data_id) if product_data_id else None
     palette = style if style and style.lower() in _palette_names() else None
     if product is not None and product.name:
@@ -91,7 +96,7 @@ def story_input(
         original_price=variables.get("original_price"),
         description=variables.get("description"),
         prompt=prompt,
-        images=tuple(images),
+        images=tuple(images[:MAX_IMAGES]),
         tagline=variables.get("tagline"),
         call_to_action=variables.get("call_to_action"),
         palette=palette,
@@ -117,6 +122,7 @@ def for_video(session: Session, video: Video) -> sb.Storyboard:
         variables=dict(request.get("variables") or {}),
         style=video.style,
         image_url=video.image_url,
+        more_images=list(request.get("moreImages") or ()),
         product_data_id=video.product_data_id,
     )
     template = session.get(VideoTemplate, video.template_id) if video.template_id else None

@@ -176,6 +176,7 @@ class Prepared:
     variables: dict[str, str] = field(default_factory=dict)
     cost: int = 0
     auto_render: bool = True
+    more_images: list[str] = field(default_factory=list)
 
 
 def available_providers() -> set[str]:
@@ -304,6 +305,9 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
     title = (title or text_prompt[:60].rstrip() or "Untitled video")[:200]
 
     image_url = None
+    more_images = [
+        _upload_reference(user_id, key, "more_upload_keys") for key in body.more_upload_keys
+    ]
     if body.input_type is VideoInputType.IMAGE:
         image_url = _image_reference(user_id, body)
 
@@ -332,6 +336,7 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
         variables=variables,
         cost=cost,
         auto_render=body.auto_render,
+        more_images=more_images,
     )
 
 
@@ -354,22 +359,27 @@ def _image_reference(user_id: uuid.UUID, body: schemas.VideoCreate) -> str:
     """The image of an Image video: our uploads bucket (checked now) or an https URL."""
     if body.image_url:
         return str(body.image_url)
-    key = (body.upload_key or "").strip()
+    return _upload_reference(user_id, body.upload_key or "", "upload_key")
+
+
+def _upload_reference(user_id: uuid.UUID, key: str, field_name: str) -> str:
+    """``s3://`` URI of one of the user's uploads, checked to exist and be an image."""
+    key = key.strip()
     if not key.startswith(upload_prefix(user_id)) or ".." in key:
-        raise _invalid("upload_key", "unknown upload")
+        raise _invalid(field_name, "unknown upload")
     bucket = get_settings().uploads_bucket
     try:
         head = aws.s3().head_object(Bucket=bucket, Key=key)
     except Exception as exc:  # botocore ClientError (404) or a transport error
         code = getattr(exc, "response", {}).get("Error", {}).get("Code")
         if code in {"404", "NoSuchKey", "NotFound", "403"}:
-            raise _invalid("upload_key", "the upload was not found; PUT the file first") from exc
+            raise _invalid(field_name, "the upload was not found; PUT the file first") from exc
         raise ServiceUnavailable("Storage is not reachable; try again.") from exc
     if (
         head.get("ContentType") not in UPLOAD_TYPES
         or head.get("ContentLength", 0) > UPLOAD_MAX_BYTES
     ):
-        raise _invalid("upload_key", "the upload must be a JPEG, PNG or WebP up to 10 MB")
+        raise _invalid(field_name, "the upload must be a JPEG, PNG or WebP up to 10 MB")
     return f"s3://{bucket}/{key}"
 
 
@@ -389,6 +399,7 @@ def quote(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> sc
         variables=prepared.variables,
         style=prepared.style,
         image_url=prepared.image_url,
+        more_images=prepared.more_images,
     )
     board = sb.build(
         story, float(prepared.duration_seconds), storyboards.template_spec(prepared.template)
@@ -420,6 +431,8 @@ def _insert_video(session: Session, user_id: uuid.UUID, prepared: Prepared) -> V
         request_meta["productUrl"] = prepared.product_url
     if not prepared.auto_render:
         request_meta["awaitingConfirmation"] = True
+    if prepared.more_images:
+        request_meta["moreImages"] = prepared.more_images
     video = Video(
         id=uuid.uuid4(),
         user_id=user_id,
