@@ -88,6 +88,19 @@ def test_a_draft_is_planned_edited_confirmed_rendered_scene_by_scene_and_charged
     order = [s["id"] for s in edited["scenes"]]
     assert order == [e["id"] for e in edit["scenes"]]
 
+    # Listing some scenes edits them in place; the order stays.
+    status, partial, _ = call(
+        "videos",
+        "PATCH",
+        f"{base}/storyboard",
+        user_id=user.id,
+        body={"scenes": [{"id": ids[-1], "subtext": "Free shipping"}]},
+    )
+    assert status == 200, partial
+    assert [s["id"] for s in partial["scenes"]] == order
+    assert partial["scenes"][-1]["subtext"] == "Free shipping"
+    edited = partial
+
     too_long = {"scenes": [{"id": ids[0], "duration": 30}, *[{"id": i} for i in ids[1:]]]}
     unknown = {"scenes": [{"id": "s99"}]}
     for bad in (too_long, unknown):
@@ -109,6 +122,8 @@ def test_a_draft_is_planned_edited_confirmed_rendered_scene_by_scene_and_charged
     assert [s["id"] for s in video.meta["scenes"]] == order
     assert video.meta["storyboard"]["scenes"][0]["text"] == "Meet the bag"
     assert sum(s["frames"] for s in video.meta["scenes"]) == 150
+    status, detail, _ = call("videos", "GET", base, user_id=user.id)
+    assert [s["id"] for s in detail["metadata"]["scenes"]] == order
     data = stack.s3.get_object(Bucket=stack.videos_bucket, Key=video.video_url.split("/", 3)[3])[
         "Body"
     ].read()

@@ -202,6 +202,16 @@ def selling_points(
     return picked
 
 
+def _after_name(prompt: str | None) -> str | None:
+    """A prompt without its first phrase when it has several: prompts open with the product's
+    name (``"Aurora Lamp, warm light, only $49"``), which the hook already shows."""
+    if not prompt:
+        return None
+    parts = re.split(r"[,;:!?\n]|\.\s", prompt.strip(), maxsplit=1)
+    rest = parts[1].strip() if len(parts) == 2 else ""
+    return rest or prompt
+
+
 def _amount(text: str | None) -> Decimal | None:
     if not text:
         return None
@@ -251,7 +261,7 @@ def _slots(template: dict[str, Any] | None) -> list[dict[str, Any]]:
 def _candidates(story: StoryInput, template: dict[str, Any] | None) -> list[dict[str, Any]]:
     points = selling_points(
         story.description,
-        story.prompt,
+        _after_name(story.prompt),
         features=story.features,
         exclude=(story.title,),
     )
@@ -275,7 +285,9 @@ def _candidates(story: StoryInput, template: dict[str, Any] | None) -> list[dict
         elif kind == "hero":
             if not images:
                 continue
-            scene["text"] = story.brand or story.tagline or story.title
+            # The photo speaks for itself: only a brand or tagline goes on it, never the
+            # title again (the hook showed it).
+            scene["text"] = story.brand or story.tagline or ""
             scene["subtext"] = story.tagline if story.brand else None
         elif kind == "feature":
             if feature_no >= len(points):

@@ -186,8 +186,9 @@ class SceneEdit(_Request):
 
 
 class StoryboardEdit(_Request):
-    """PATCH /v1/videos/{id}/storyboard: the scenes in their new order (a subset drops the
-    others); the durations must still add up to the video's duration."""
+    """PATCH /v1/videos/{id}/storyboard: the scenes to change (unset fields keep their value);
+    listing every scene sets their order. The durations must still add up to the video's
+    duration (the credits were quoted for it)."""
 
     model_config = _examples(
         {
@@ -213,8 +214,18 @@ class Quote(BaseModel):
     storyboard: StoryboardOut | None = None
 
 
+class SceneTiming(BaseModel):
+    """A rendered scene: where it starts and how long it lasts in the file."""
+
+    id: str
+    kind: str
+    start: float
+    duration: float
+    frames: int
+
+
 class VideoMetadata(BaseModel):
-    """The spec's VideoMetadata JSON."""
+    """The spec's VideoMetadata JSON, plus the rendered scenes of a storyboard video."""
 
     width: int
     height: int
@@ -224,6 +235,7 @@ class VideoMetadata(BaseModel):
     bitrate: int
     duration: float
     fileSize: int
+    scenes: list[SceneTiming] | None = None
 
 
 class VideoSummary(BaseModel):

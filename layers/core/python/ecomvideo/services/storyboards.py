@@ -152,7 +152,7 @@ def to_schema(board: sb.Storyboard, *, video_id: uuid.UUID | None = None) -> sch
 def edit(
     session: Session, principal: Principal, video_id: uuid.UUID, changes: schemas.StoryboardEdit
 ) -> sb.Storyboard:
-    """Apply ``changes`` (order, texts, images, durations) to the video's storyboard.
+    """Apply ``changes`` (texts, images, durations; the order when every scene is listed).
 
     Only before rendering (``auto_render: false``, not yet confirmed) or after a failure.
     The total duration is what the credits were quoted for, so it must stay the same.
@@ -178,6 +178,10 @@ def edit(
         scenes.append(replace(scene, **data))
     if len({s.id for s in scenes}) != len(scenes):
         raise _invalid("scenes", "a scene is listed twice")
+    if len(scenes) < len(board.scenes):
+        # Some scenes listed: edited in place, the order stays. All listed: the new order.
+        changed = {s.id: s for s in scenes}
+        scenes = [changed.get(s.id, s) for s in board.scenes]
     total = round(sum(s.duration for s in scenes), 3)
     if abs(total - float(video.duration_seconds)) > 0.05:
         raise _invalid(
