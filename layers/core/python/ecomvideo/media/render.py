@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal
 
@@ -76,6 +76,10 @@ class RenderedVideo:
     fps: int
     frame_count: int
     render_seconds: float
+    # Storyboard renders: the scenes as rendered (id, kind, start, duration, frames) and the
+    # bounding box of every text line per scene id (frame coordinates).
+    scenes: list[dict[str, Any]] = field(default_factory=list)
+    text_boxes: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)
 
 
 def _ease(t: float) -> float:

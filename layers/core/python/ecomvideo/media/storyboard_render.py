@@ -19,7 +19,7 @@ import colorsys
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
@@ -34,7 +34,7 @@ from ecomvideo.media.design import (
 )
 from ecomvideo.media.formats import safe_zone
 from ecomvideo.media.images import encode_jpeg
-from ecomvideo.media.render import MAX_ZOOM, RenderSpec, encode_mp4
+from ecomvideo.media.render import MAX_ZOOM, RenderedVideo, RenderSpec, encode_mp4
 from ecomvideo.media.storyboard import Scene, Storyboard
 
 RGB = tuple[int, int, int]
@@ -44,19 +44,6 @@ TEXT_IN_SECONDS = 0.3
 MIN_CONTRAST = 4.5
 WHITE: RGB = (255, 255, 255)
 INK: RGB = (17, 24, 39)
-
-
-@dataclass(frozen=True, slots=True)
-class RenderedStoryboard:
-    mp4: bytes
-    thumbnail: bytes
-    width: int
-    height: int
-    fps: int
-    frame_count: int
-    render_seconds: float
-    scenes: list[dict[str, object]]
-    text_boxes: dict[str, list[Box]] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------- colour
@@ -515,7 +502,7 @@ def render_storyboard(
     *,
     style: str | None = None,
     seed_text: str | None = None,
-) -> RenderedStoryboard:
+) -> RenderedVideo:
     """Render ``board`` at ``spec``'s size; ``pictures`` maps image indexes to photos."""
     started = time.perf_counter()
     size = (spec.width, spec.height)
@@ -574,7 +561,7 @@ def render_storyboard(
             previous = last
 
     mp4 = encode_mp4(frames(), spec, audio=True)
-    return RenderedStoryboard(
+    return RenderedVideo(
         mp4=mp4,
         thumbnail=thumbnails[0],
         width=spec.width,
