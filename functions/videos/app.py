@@ -22,7 +22,7 @@ from ecomvideo.http.auth import current_principal
 from ecomvideo.http.pagination import PageCursor, PageLimit
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import videos as schemas
-from ecomvideo.services import videos
+from ecomvideo.services import storyboards, videos
 
 app = create_app()
 
@@ -60,15 +60,7 @@ def list_videos(
     limit: PageLimit = None,
 ) -> schemas.VideoPage:
     principal = current_principal(app)
-    filters = videos.ListFilters(
-        status=status,
-        category=category,
-        tag=tag,
-        created_from=_naive(created_from),
-        created_to=_naive(created_to),
-        q=q,
-        all_users=all_users,
-    )
+    filters = videos.ListFilters(status, category, tag, created_from, created_to, q, all_users)
     with transaction() as session:
         return videos.list_videos(session, principal, filters, cursor=cursor, limit=limit)
 
@@ -105,6 +97,25 @@ def retry_video(video_id: uuid.UUID) -> Response[schemas.VideoAccepted]:
     return Response(202, "application/json", accepted)
 
 
+@app.get("/v1/videos/<video_id>/storyboard")
+def get_storyboard(video_id: uuid.UUID) -> schemas.StoryboardOut:
+    with transaction() as session:
+        return storyboards.for_owned_video(session, current_principal(app), video_id)
+
+
+@app.patch("/v1/videos/<video_id>/storyboard")
+def edit_storyboard(video_id: uuid.UUID, body: schemas.StoryboardEdit) -> schemas.StoryboardOut:
+    with transaction() as session:
+        board = storyboards.edit(session, current_principal(app), video_id, body)
+        return storyboards.to_schema(board, video_id=video_id)
+
+
+@app.post("/v1/videos/<video_id>/render", responses={202: {"description": "Accepted"}})
+def render_video(video_id: uuid.UUID) -> Response[schemas.VideoAccepted]:
+    accepted = videos.render(current_principal(app), video_id)
+    return Response(202, "application/json", accepted)
+
+
 @app.get("/v1/videos/<video_id>/download")
 def download_video(video_id: uuid.UUID) -> Response[None]:
     with transaction() as session:
@@ -126,15 +137,6 @@ def get_credits(
 ) -> schemas.CreditsOut:
     with transaction() as session:
         return videos.credits_summary(session, current_principal(app).user_id, limit=limit)
-
-
-def _naive(value: datetime | None) -> datetime | None:
-    """Timestamps are naive UTC in the database."""
-    if value is None or value.tzinfo is None:
-        return value
-    from datetime import UTC
-
-    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

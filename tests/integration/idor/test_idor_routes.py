@@ -158,6 +158,7 @@ NOT_OWNED: dict[str, str] = {
 # Bodies for routes that need one to get past validation (so the ownership check is reached).
 BODIES: dict[str, Any] = {
     "PATCH /v1/videos/{video_id}": {"title": "Renamed by someone"},
+    "PATCH /v1/videos/{video_id}/storyboard": {"scenes": [{"id": "s1", "text": "Mine"}]},
     "PATCH /v1/products/{product_id}": {"name": "Renamed by someone"},
     "POST /v1/videos/{video_id}/shares": {"platform": "TikTok"},
     "POST /v1/admin/users/{user_id}/roles": {"role": "Admin"},

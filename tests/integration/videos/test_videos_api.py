@@ -65,6 +65,10 @@ def test_quote_prices_without_creating_anything(session, stack):
     )
 
     assert status == 200, body
+    storyboard = body.pop("storyboard")
+    assert storyboard["duration_seconds"] == 12
+    kinds = [scene["kind"] for scene in storyboard["scenes"]]
+    assert kinds[0] == "hook" and kinds[-1] == "cta" and len(set(kinds)) >= 2
     assert body == {
         "cost": 3,
         "balance": 7,

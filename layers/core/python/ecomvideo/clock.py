@@ -17,11 +17,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def naive_utc(at: datetime) -> datetime:
+    """``at`` as naive UTC (the database's timestamps); naive values are taken as UTC."""
+    return at if at.tzinfo is None else at.astimezone(UTC).replace(tzinfo=None)
+
+
 def freeze(at: datetime) -> None:
     global _frozen
-    _frozen = (
-        at.replace(tzinfo=None) if at.tzinfo is None else at.astimezone(UTC).replace(tzinfo=None)
-    )
+    _frozen = naive_utc(at)
 
 
 def advance(delta: timedelta) -> None:

@@ -97,6 +97,18 @@ VIDEO_CATEGORIES: list[dict[str, Any]] = [
     {"name": "Testimonial", "color_hex": "#0984E3", "icon_name": "quote", "sort_order": 4},
 ]
 
+
+def _storyboard(
+    *slots: dict[str, Any], transition: str = "crossfade", min_scene_seconds: float = 1.2
+) -> dict[str, Any]:
+    """A template's storyboard as data (see ``ecomvideo.media.storyboard``)."""
+    return {
+        "slots": list(slots),
+        "transition": transition,
+        "min_scene_seconds": min_scene_seconds,
+    }
+
+
 TEMPLATES: list[dict[str, Any]] = [
     {
         "name": "Hero Spin",
@@ -106,7 +118,18 @@ TEMPLATES: list[dict[str, Any]] = [
             "Cinematic studio shot of {product_name}, soft rim light, slow camera push-in, "
             "clean seamless background, premium commercial look. Price {price}."
         ),
-        "style_settings": {"motion": "zoom_in", "palette": "studio", "font": "bold"},
+        "style_settings": {
+            "motion": "zoom_in",
+            "palette": "studio",
+            "font": "bold",
+            "storyboard": _storyboard(
+                {"kind": "hook"},
+                {"kind": "hero", "weight": 1.6},
+                {"kind": "feature", "repeat": 2},
+                {"kind": "price"},
+                {"kind": "cta"},
+            ),
+        },
         "default_duration": 5,
     },
     {
@@ -117,7 +140,21 @@ TEMPLATES: list[dict[str, Any]] = [
             "Energetic promotional video for {product_name}: bold colours, dynamic motion, "
             "big '{discount} OFF' badge, urgent feel. Now only {price}."
         ),
-        "style_settings": {"motion": "pan_left", "palette": "vivid", "badge": True},
+        "style_settings": {
+            "motion": "pan_left",
+            "palette": "vivid",
+            "badge": True,
+            "storyboard": _storyboard(
+                {"kind": "hook", "layout": "card"},
+                {"kind": "price", "weight": 1.4},
+                {"kind": "hero"},
+                {"kind": "feature", "repeat": 2},
+                {"kind": "social_proof"},
+                {"kind": "cta"},
+                transition="slide",
+                min_scene_seconds=1.0,
+            ),
+        },
         "default_duration": 5,
     },
     {
@@ -128,7 +165,18 @@ TEMPLATES: list[dict[str, Any]] = [
             "Top-down unboxing of {product_name} by {brand}: hands open a kraft box, tissue "
             "paper, the product is revealed in warm natural light."
         ),
-        "style_settings": {"motion": "zoom_out", "palette": "warm"},
+        "style_settings": {
+            "motion": "zoom_out",
+            "palette": "warm",
+            "storyboard": _storyboard(
+                {"kind": "hook"},
+                {"kind": "hero", "weight": 1.5},
+                {"kind": "feature", "repeat": 3},
+                {"kind": "social_proof"},
+                {"kind": "price"},
+                {"kind": "cta"},
+            ),
+        },
         "default_duration": 10,
     },
     {
@@ -139,7 +187,17 @@ TEMPLATES: list[dict[str, Any]] = [
             "{product_name} used in a bright modern home, natural daylight, lifestyle "
             "photography, gentle handheld camera movement. {tagline}"
         ),
-        "style_settings": {"motion": "pan_right", "palette": "natural"},
+        "style_settings": {
+            "motion": "pan_right",
+            "palette": "natural",
+            "storyboard": _storyboard(
+                {"kind": "hook"},
+                {"kind": "hero", "weight": 1.4},
+                {"kind": "feature", "repeat": 3, "layout": "full_bleed"},
+                {"kind": "price"},
+                {"kind": "cta"},
+            ),
+        },
         "default_duration": 5,
     },
     {
@@ -150,7 +208,19 @@ TEMPLATES: list[dict[str, Any]] = [
             "Luxury reveal of {product_name}: dark glossy surface, dramatic spotlight, "
             "slow orbit, gold accents, elegant typography."
         ),
-        "style_settings": {"motion": "orbit", "palette": "noir", "font": "serif"},
+        "style_settings": {
+            "motion": "orbit",
+            "palette": "noir",
+            "font": "serif",
+            "storyboard": _storyboard(
+                {"kind": "hook", "layout": "card"},
+                {"kind": "hero", "weight": 2.0},
+                {"kind": "feature", "repeat": 2},
+                {"kind": "price"},
+                {"kind": "cta", "weight": 1.3},
+                min_scene_seconds=1.8,
+            ),
+        },
         "default_duration": 10,
         "is_premium": True,
     },
@@ -284,9 +354,15 @@ def seed(session: Session) -> None:
     _upsert(session, SubscriptionPlan, [{**p, "created_by": "seed"} for p in PLANS], "name")
     _upsert(session, VideoCategory, VIDEO_CATEGORIES, "name")
     categories = dict(session.execute(select(VideoCategory.name, VideoCategory.id)).all())
-    existing_templates = set(session.scalars(select(VideoTemplate.name)))
+    existing_templates = {t.name: t for t in session.scalars(select(VideoTemplate))}
     for template in TEMPLATES:
-        if template["name"] in existing_templates:
+        if (row := existing_templates.get(template["name"])) is not None:
+            # Seed templates made before storyboards existed get theirs (an admin's own
+            # storyboard is never replaced).
+            settings = dict(row.style_settings or {})
+            if row.created_by == "seed" and "storyboard" not in settings:
+                settings["storyboard"] = template["style_settings"]["storyboard"]
+                row.style_settings = settings
             continue
         data = {k: v for k, v in template.items() if k != "category"}
         session.add(

@@ -40,6 +40,22 @@ class VideoMetadata(TypedDict):
 
 VIDEO_METADATA_KEYS: tuple[str, ...] = tuple(VideoMetadata.__annotations__)
 
+
+class SceneTiming(TypedDict):
+    """A rendered scene of a storyboard: where it starts and how long it lasts in the file."""
+
+    id: str
+    kind: str
+    start: float
+    duration: float
+    frames: int
+
+
+class RenderedVideoMetadata(VideoMetadata, total=False):
+    """``videos.metadata`` as the API shows it: the spec's keys plus a storyboard's scenes."""
+
+    scenes: list[SceneTiming]
+
 MAX_SIDE = 3840
 MIN_SIDE = 64
 
@@ -89,3 +105,26 @@ def _check(width: int, height: int) -> tuple[int, int]:
 def resolution_tier(width: int, height: int) -> str:
     """The tier name of a frame size (its short side), e.g. ``1080x1920 -> "1080p"``."""
     return f"{min(width, height)}p"
+
+
+# Share of the frame the networks' own UI covers (captions, buttons, progress bar, profile):
+# (left, top, right, bottom) fractions. Vertical players (TikTok, Reels, Shorts) cover the
+# bottom fifth and a column of buttons on the right; square and landscape feeds little.
+SAFE_MARGINS: dict[str, tuple[float, float, float, float]] = {
+    "portrait": (0.06, 0.13, 0.15, 0.22),
+    "square": (0.06, 0.06, 0.06, 0.08),
+    "landscape": (0.05, 0.08, 0.05, 0.12),
+}
+
+
+def safe_zone(width: int, height: int) -> tuple[int, int, int, int]:
+    """``(left, top, right, bottom)`` pixels of the area text must stay in for this size."""
+    ratio = width / height
+    kind = "portrait" if ratio < 0.9 else ("square" if ratio <= 1.1 else "landscape")
+    left, top, right, bottom = SAFE_MARGINS[kind]
+    return (
+        round(width * left),
+        round(height * top),
+        round(width * (1 - right)),
+        round(height * (1 - bottom)),
+    )

@@ -18,9 +18,10 @@ import queue
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 
 from PIL import Image, ImageFilter
 
@@ -75,6 +76,10 @@ class RenderedVideo:
     fps: int
     frame_count: int
     render_seconds: float
+    # Storyboard renders: the scenes as rendered (id, kind, start, duration, frames) and the
+    # bounding box of every text line per scene id (frame coordinates).
+    scenes: list[dict[str, Any]] = field(default_factory=list)
+    text_boxes: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)
 
 
 def _ease(t: float) -> float:
@@ -247,8 +252,6 @@ def render_video(
     exactly ``spec.frame_count`` frames, ``+faststart``. The thumbnail is the frame at ~40 %
     of the duration (after the overlay has faded in), as JPEG of at most 540x960.
     """
-    import av  # heavy: only when a video is actually rendered
-
     started = time.perf_counter()
     fit = choose_fit(picture, (spec.width, spec.height), spec.fit)
     motion: Motion = spec.motion
@@ -261,22 +264,50 @@ def render_video(
     )
     thumbnails: list[bytes] = []
 
-    # Compose and convert to yuv420p ahead on a helper thread while this one encodes; a small
-    # queue bounds memory (3 MB per 1080p frame).
-    ready: queue.Queue[av.VideoFrame | BaseException | None] = queue.Queue(maxsize=4)
+    def composed() -> Iterator[Image.Image]:
+        for i in range(spec.frame_count):
+            img = frames.frame(i)
+            if i == thumb_index:
+                thumbnails.append(encode_jpeg(img, quality=85, max_size=_thumb_box(img.size)))
+            yield img
+
+    data = encode_mp4(composed(), spec)
+    return RenderedVideo(
+        mp4=data,
+        thumbnail=thumbnails[0],  # thumb_index is always < frame_count
+        width=spec.width,
+        height=spec.height,
+        fps=spec.fps,
+        frame_count=spec.frame_count,
+        render_seconds=time.perf_counter() - started,
+    )
+
+
+def encode_mp4(frames: Iterator[Image.Image], spec: RenderSpec, *, audio: bool = False) -> bytes:
+    """H.264 MP4 bytes of ``frames`` (RGB images of ``spec``'s size), encoded while composed.
+
+    A helper thread runs the ``frames`` iterator (composition) and converts each image to
+    yuv420p while this thread encodes: Pillow, swscale and libx264 release the GIL, so two vCPUs
+    work at once. Yielding the *same* image object again (a static frame) reuses its converted
+    frame: no conversion at all. ``audio`` adds a silent stereo AAC track of the same length
+    (players and networks that expect an audio stream get one).
+    """
+    import av  # heavy: only when a video is actually rendered
+
+    ready: queue.Queue[Any] = queue.Queue(maxsize=4)
     stop = threading.Event()
 
     def produce() -> None:
         try:
-            for i in range(spec.frame_count):
+            last: tuple[int, Any] | None = None
+            for img in frames:
                 if stop.is_set():
                     return
-                img = frames.frame(i)
-                if i == thumb_index:
-                    thumbnails.append(encode_jpeg(img, quality=85, max_size=_thumb_box(img.size)))
-                frame = av.VideoFrame.from_image(img).reformat(format="yuv420p")
-                frame.pts = i
-                frame.time_base = Fraction(1, spec.fps)
+                if last is not None and last[0] == id(img):
+                    frame = last[1]
+                else:
+                    frame = av.VideoFrame.from_image(img).reformat(format="yuv420p")
+                    last = (id(img), frame)
                 ready.put(frame)
             ready.put(None)
         except BaseException as exc:  # handed to the consumer, which re-raises it
@@ -297,17 +328,28 @@ def render_video(
             stream.pix_fmt = "yuv420p"
             stream.codec_context.time_base = Fraction(1, spec.fps)
             stream.codec_context.thread_count = spec.threads
+            silence = _SilentAudio(container) if audio else None
             worker.start()
+            index = 0
             while True:
                 item = ready.get()
                 if item is None:
                     break
                 if isinstance(item, BaseException):
                     raise item
+                # The same frame object may come again (static frames): pts is set here, on
+                # the encoding thread, just before it is encoded.
+                item.pts = index
+                item.time_base = Fraction(1, spec.fps)
                 container.mux(stream.encode(item))
+                index += 1
+                if silence is not None:
+                    silence.until(index / spec.fps)
             container.mux(stream.encode(None))
+            if silence is not None:
+                silence.flush()
         with open(path, "rb") as fh:
-            data = fh.read()
+            return fh.read()
     finally:
         stop.set()
         # Unblock the producer if we stopped early (an exception while encoding).
@@ -317,15 +359,36 @@ def render_video(
             except queue.Empty:
                 worker.join(timeout=0.05)
         os.unlink(path)
-    return RenderedVideo(
-        mp4=data,
-        thumbnail=thumbnails[0],  # thumb_index is always < frame_count
-        width=spec.width,
-        height=spec.height,
-        fps=spec.fps,
-        frame_count=spec.frame_count,
-        render_seconds=time.perf_counter() - started,
-    )
+
+
+class _SilentAudio:
+    """A silent 48 kHz stereo AAC stream, written in step with the video."""
+
+    RATE = 48000
+    SAMPLES = 1024
+
+    def __init__(self, container: Any) -> None:
+        import av
+
+        self.container = container
+        self.stream = container.add_stream("aac", rate=self.RATE)
+        self.stream.layout = "stereo"
+        self.frame = av.AudioFrame(format="fltp", layout="stereo", samples=self.SAMPLES)
+        for plane in self.frame.planes:
+            plane.update(bytes(plane.buffer_size))
+        self.frame.sample_rate = self.RATE
+        self.written = 0
+
+    def until(self, seconds: float) -> None:
+        target = round(seconds * self.RATE)
+        while self.written + self.SAMPLES <= target:
+            self.frame.pts = self.written
+            self.frame.time_base = Fraction(1, self.RATE)
+            self.container.mux(self.stream.encode(self.frame))
+            self.written += self.SAMPLES
+
+    def flush(self) -> None:
+        self.container.mux(self.stream.encode(None))
 
 
 def _thumb_box(size: tuple[int, int]) -> tuple[int, int]:

@@ -204,6 +204,10 @@ class VideoRequest:
     style: str | None = None
     callback_url: str | None = None
     reference: str | None = None
+    # Providers with ``storyboards = True`` compose these scenes (media.storyboard) from
+    # ``images`` (bytes per storyboard image; ``b""`` for one that could not be fetched).
+    storyboard: dict[str, Any] | None = field(default=None, repr=False)
+    images: tuple[bytes, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         _check_size(self.width, self.height)

@@ -10,6 +10,7 @@ so ``make dev`` and the tests produce playable videos with no network.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from ecomvideo.media.design import pick_palette, stable_hash
 from ecomvideo.media.images import TITLE_CARD_MARK, MediaError, encode_jpeg, load_image
@@ -44,6 +45,7 @@ class LocalProvider:
 
     name = "Local"
     asynchronous = False
+    storyboards = True
 
     def __init__(
         self,
@@ -83,6 +85,8 @@ class LocalProvider:
 
         Raises ``InvalidProviderInput`` when the image cannot be read.
         """
+        if request.storyboard:
+            return self._render_storyboard(request)
         size = (request.width, request.height)
         text = _card_text(
             request.prompt,
@@ -131,31 +135,63 @@ class LocalProvider:
             seed=stable_hash(request.reference, text.title),
         )
         video = render_video(picture, spec, overlay)
-        logger.info(
-            "local video rendered",
-            extra={
-                "width": video.width,
-                "height": video.height,
-                "frames": video.frame_count,
-                "bytes": len(video.mp4),
-                "render_seconds": round(video.render_seconds, 3),
-                "reference": request.reference,
-            },
+        return _completed(video, request.reference)
+
+    def _render_storyboard(self, request: VideoRequest) -> ProviderResult:
+        """Every scene of ``request.storyboard`` composed into one MP4 (silent AAC track)."""
+        from ecomvideo.media.storyboard import Storyboard
+        from ecomvideo.media.storyboard_render import render_storyboard
+
+        board = Storyboard.from_dict(request.storyboard or {})
+        pictures = {}
+        for index, data in enumerate(request.images):
+            if not data:
+                continue
+            try:
+                pictures[index] = load_image(data, target=(request.width, request.height)).image
+            except MediaError:
+                logger.warning("storyboard image unreadable", extra={"index": index})
+        spec = RenderSpec(
+            width=request.width,
+            height=request.height,
+            duration_seconds=board.duration,
+            fps=self.fps,
+            crf=self.crf,
+            preset=self.preset,
         )
-        return ProviderResult(
-            status="completed",
-            asset=video.mp4,
-            content_type="video/mp4",
-            thumbnail=video.thumbnail,
-            metadata={
-                "render_seconds": round(video.render_seconds, 3),
-                "frame_count": video.frame_count,
-            },
-        )
+        title = board.scenes[0].text if board.scenes else request.title
+        video = render_storyboard(board, pictures, spec, style=request.style, seed_text=title)
+        return _completed(video, request.reference, scenes=video.scenes)
 
     def poll_video(self, task_id: str) -> ProviderResult:
         """Local work is never pending, so there is no task to poll."""
         raise ProviderTaskNotFound(provider=self.name, provider_message=f"no task {task_id!r}")
+
+
+def _completed(video: Any, reference: str | None, **metadata: Any) -> ProviderResult:
+    """The provider result of a rendered MP4 (``RenderedVideo`` or ``RenderedStoryboard``)."""
+    logger.info(
+        "local video rendered",
+        extra={
+            "width": video.width,
+            "height": video.height,
+            "frames": video.frame_count,
+            "bytes": len(video.mp4),
+            "render_seconds": round(video.render_seconds, 3),
+            "reference": reference,
+        },
+    )
+    return ProviderResult(
+        status="completed",
+        asset=video.mp4,
+        content_type="video/mp4",
+        thumbnail=video.thumbnail,
+        metadata={
+            "render_seconds": round(video.render_seconds, 3),
+            "frame_count": video.frame_count,
+            **metadata,
+        },
+    )
 
 
 def _card_text(

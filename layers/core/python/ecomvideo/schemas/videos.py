@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ecomvideo.enums import VideoInputType, VideoStatus
-from ecomvideo.media.formats import VideoMetadata
+from ecomvideo.media.formats import RenderedVideoMetadata
 from ecomvideo.schemas.docs import examples as _examples
 from ecomvideo.schemas.fields import HttpsUrl
 
@@ -82,6 +82,11 @@ class VideoCreate(_Request):
         default_factory=dict, max_length=30
     )
     upload_key: Annotated[str, StringConstraints(max_length=400)] | None = None
+    more_upload_keys: list[Annotated[str, StringConstraints(max_length=400)]] = Field(
+        default_factory=list,
+        max_length=7,
+        description="More uploaded photos for the storyboard's scenes (any input type).",
+    )
     image_url: HttpsUrl | None = None
     product_url: HttpsUrl | None = None
     category: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
@@ -91,6 +96,11 @@ class VideoCreate(_Request):
     aspect_ratio: AspectRatio | None = None
     resolution: Resolution | None = None
     provider: Provider | None = None
+    auto_render: bool = Field(
+        True,
+        description="false: the video waits with its storyboard (GET/PATCH .../storyboard) "
+        "until POST /v1/videos/{id}/render; the credits are held at creation either way.",
+    )
 
     @model_validator(mode="after")
     def _inputs_match_type(self) -> VideoCreate:
@@ -139,6 +149,62 @@ class VideoAccepted(BaseModel):
     cost: int
 
 
+class SceneOut(BaseModel):
+    """One scene of a storyboard; ``image`` indexes the storyboard's ``images``."""
+
+    id: str
+    kind: Literal["hook", "hero", "feature", "social_proof", "price", "cta"]
+    duration: float
+    text: str
+    subtext: str | None = None
+    image: int | None = None
+    layout: Literal["full_bleed", "split", "card", "end_card"]
+    transition: Literal["cut", "crossfade", "slide"]
+
+
+class StoryboardOut(BaseModel):
+    """The plan of a video: ordered scenes with their text, picture, length and transition."""
+
+    video_id: uuid.UUID | None = None
+    duration_seconds: float
+    edited: bool = False
+    images: list[str] = Field(default_factory=list)
+    scenes: list[SceneOut]
+
+
+class SceneEdit(_Request):
+    """A scene in its new position; fields not sent keep their value."""
+
+    id: Annotated[str, StringConstraints(max_length=10)]
+    text: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+        | None
+    ) = None
+    subtext: Annotated[str, StringConstraints(strip_whitespace=True, max_length=160)] | None = None
+    image: int | None = Field(None, ge=0, le=7)
+    duration: float | None = Field(None, ge=0.5, le=60)
+    transition: Literal["cut", "crossfade", "slide"] | None = None
+
+
+class StoryboardEdit(_Request):
+    """PATCH /v1/videos/{id}/storyboard: the scenes to change (unset fields keep their value);
+    listing every scene sets their order. The durations must still add up to the video's
+    duration (the credits were quoted for it)."""
+
+    model_config = _examples(
+        {
+            "scenes": [
+                {"id": "s1", "text": "Meet Aurora"},
+                {"id": "s3"},
+                {"id": "s2", "duration": 2.5},
+                {"id": "s4"},
+            ]
+        }
+    )
+
+    scenes: list[SceneEdit] = Field(min_length=1, max_length=12)
+
+
 class Quote(BaseModel):
     cost: int
     balance: int
@@ -146,6 +212,7 @@ class Quote(BaseModel):
     resolution: str
     aspect_ratio: str
     provider: str
+    storyboard: StoryboardOut | None = None
 
 
 class VideoSummary(BaseModel):
@@ -233,7 +300,7 @@ class VideoDetail(VideoSummary):
     download_count: int = 0
     view_count: int = 0
     generation_cost_credits: int = 0
-    metadata: VideoMetadata | None = None
+    metadata: RenderedVideoMetadata | None = None
     user_id: uuid.UUID
     updated_at: datetime | None = None
 

@@ -450,8 +450,11 @@ def _video_step(ctx: StepContext) -> StepResult:
     location = _source_location(ctx) if getattr(provider, "asynchronous", False) else None
     image_url = aws.presigned_get(*location, expires_in=3600) if location else None
     options = _model_options(video, provider, VIDEO)
+    storyboard, images = _storyboard(ctx, provider)
     result = provider.start_video(
         VideoRequest(
+            storyboard=storyboard,
+            images=images,
             prompt=video.text_prompt,
             duration_seconds=float(video.duration_seconds),
             aspect_ratio=video.aspect_ratio,
@@ -470,10 +473,40 @@ def _video_step(ctx: StepContext) -> StepResult:
     if not result.is_completed:
         return Started(provider.name, str(result.task_id), _started_options(result))
     output = _store_provider_asset(video, ctx.message.attempt, VIDEO, result)
+    if result.metadata.get("scenes"):
+        output["scenes"] = result.metadata["scenes"]
     if result.thumbnail:
         output["thumbnailKey"] = _key(video, f"work/a{ctx.message.attempt}-thumb.jpg")
         _put(output["thumbnailKey"], bytes(result.thumbnail), "image/jpeg")
     return Output(output)
+
+
+def _storyboard(ctx: StepContext, provider: Any) -> tuple[dict[str, Any] | None, tuple[bytes, ...]]:
+    """The storyboard and its photos for providers that compose scenes (``storyboards``).
+
+    A photo that cannot be fetched is left out (its scenes fall back to designed cards); the
+    video fails only when the one photo of an Image video is gone (``_source_image``).
+    """
+    if not getattr(provider, "storyboards", False):
+        return None, ()
+    from ecomvideo.services import storyboards
+
+    with transaction() as session:
+        video = session.get(Video, ctx.video.id)
+        if video is None:
+            raise StepFailed("The video is no longer active.", error="VideoNotActive")
+        board = storyboards.for_video(session, video)
+    images: list[bytes] = []
+    for ref in board.images:
+        try:
+            if ref.startswith("s3://"):
+                images.append(_get(*aws.split_s3_uri(ref)))
+            else:
+                images.append(_fetch_remote_image(ref))
+        except Exception:
+            logger.warning("storyboard image skipped", extra={"image": ref[:200]})
+            images.append(b"")
+    return board.to_dict(), tuple(images)
 
 
 def _model_options(video: Video, provider: Any, step: str) -> dict[str, Any]:
@@ -579,7 +612,7 @@ def _finalize_step(ctx: StepContext) -> StepResult:
             raise StepFailed("The video is no longer active.", error="VideoNotActive")
         if row.state == StepState.DONE:
             return Recorded(dict(row.output or {}))
-        _complete_video(session, video_row, metadata, video_key, thumb_key)
+        _complete_video(session, video_row, metadata, video_key, thumb_key, rendered.get("scenes"))
         _mark_done(row, output)
     _delete_quietly(
         bucket, [render_key, *_work_keys(message), *filter(None, [rendered.get("thumbnailKey")])]
@@ -595,13 +628,21 @@ def _thumbnail(path: Path) -> bytes:
 
 
 def _complete_video(
-    session: Session, video: Video, metadata: dict[str, Any], video_key: str, thumb_key: str
+    session: Session,
+    video: Video,
+    metadata: dict[str, Any],
+    video_key: str,
+    thumb_key: str,
+    scenes: list[dict[str, Any]] | None = None,
 ) -> None:
     from ecomvideo.services import catalog, credits
 
     bucket = get_settings().videos_bucket
     transition(video, VideoStatus.COMPLETED)
-    video.meta = {k: metadata[k] for k in VIDEO_METADATA_KEYS}
+    kept = {k: video.meta[k] for k in ("storyboard",) if k in (video.meta or {})}
+    video.meta = {**kept, **{k: metadata[k] for k in VIDEO_METADATA_KEYS}}
+    if scenes:
+        video.meta["scenes"] = scenes
     video.file_size_bytes = int(metadata["fileSize"])
     video.video_url = f"s3://{bucket}/{video_key}"
     video.thumbnail_url = f"s3://{bucket}/{thumb_key}"

@@ -158,6 +158,8 @@ class Prepared:
     product_url: str | None
     variables: dict[str, str] = field(default_factory=dict)
     cost: int = 0
+    auto_render: bool = True
+    more_images: list[str] = field(default_factory=list)
 
 
 def available_providers() -> set[str]:
@@ -285,6 +287,9 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
     title = (title or text_prompt[:60].rstrip() or "Untitled video")[:200]
 
     image_url = None
+    more_images = [
+        _upload_reference(user_id, key, "more_upload_keys") for key in body.more_upload_keys
+    ]
     if body.input_type is VideoInputType.IMAGE:
         image_url = _image_reference(user_id, body, provider)
 
@@ -312,6 +317,8 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
         product_url=str(body.product_url) if body.product_url else None,
         variables=variables,
         cost=cost,
+        auto_render=body.auto_render,
+        more_images=more_images,
     )
 
 
@@ -334,23 +341,31 @@ def _image_reference(user_id: uuid.UUID, body: schemas.VideoCreate, provider: st
     """The image of an Image video: our uploads bucket (checked now) or an https URL."""
     if body.image_url:
         return str(body.image_url)
-    key = (body.upload_key or "").strip()
+    return _upload_reference(user_id, body.upload_key or "", "upload_key", provider)
+
+
+def _upload_reference(
+    user_id: uuid.UUID, key: str, field_name: str, provider: str | None = None
+) -> str:
+    """``s3://`` URI of one of the user's uploads, checked to exist and be an image (and, with
+    ``provider``, to fit that provider's image-to-video model)."""
+    key = key.strip()
     if not key.startswith(upload_prefix(user_id)) or ".." in key:
-        raise _invalid("upload_key", "unknown upload")
+        raise _invalid(field_name, "unknown upload")
     bucket = get_settings().uploads_bucket
     try:
         head = aws.s3().head_object(Bucket=bucket, Key=key)
     except Exception as exc:  # botocore ClientError (404) or a transport error
         code = getattr(exc, "response", {}).get("Error", {}).get("Code")
         if code in {"404", "NoSuchKey", "NotFound", "403"}:
-            raise _invalid("upload_key", "the upload was not found; PUT the file first") from exc
+            raise _invalid(field_name, "the upload was not found; PUT the file first") from exc
         raise ServiceUnavailable("Storage is not reachable; try again.") from exc
     if (
         head.get("ContentType") not in UPLOAD_TYPES
         or head.get("ContentLength", 0) > UPLOAD_MAX_BYTES
     ):
-        raise _invalid("upload_key", "the upload must be a JPEG, PNG or WebP up to 10 MB")
-    limits = PROVIDER_IMAGE_LIMITS.get(provider)
+        raise _invalid(field_name, "the upload must be a JPEG, PNG or WebP up to 10 MB")
+    limits = PROVIDER_IMAGE_LIMITS.get(provider) if provider else None
     if limits:
         _check_image_limits(bucket, key, limits)
     return f"s3://{bucket}/{key}"
@@ -388,7 +403,22 @@ def _check_image_limits(bucket: str, key: str, limits: dict[str, float]) -> None
 
 def quote(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> schemas.Quote:
     """The cost of a request as it would be created now; creates nothing."""
+    from ecomvideo.media import storyboard as sb
+    from ecomvideo.services import storyboards
+
     prepared = prepare(session, user_id, body)
+    story = storyboards.story_input(
+        session,
+        title=prepared.title,
+        prompt=prepared.text_prompt,
+        variables=prepared.variables,
+        style=prepared.style,
+        image_url=prepared.image_url,
+        more_images=prepared.more_images,
+    )
+    board = sb.build(
+        story, float(prepared.duration_seconds), storyboards.template_spec(prepared.template)
+    )
     return schemas.Quote(
         cost=prepared.cost,
         balance=credits.balance(session, user_id),
@@ -396,6 +426,7 @@ def quote(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> sc
         resolution=prepared.resolution,
         aspect_ratio=prepared.aspect_ratio,
         provider=prepared.provider,
+        storyboard=storyboards.to_schema(board),
     )
 
 
@@ -413,6 +444,10 @@ def _insert_video(session: Session, user_id: uuid.UUID, prepared: Prepared) -> V
         request_meta["variables"] = prepared.variables
     if prepared.product_url:
         request_meta["productUrl"] = prepared.product_url
+    if not prepared.auto_render:
+        request_meta["awaitingConfirmation"] = True
+    if prepared.more_images:
+        request_meta["moreImages"] = prepared.more_images
     video = Video(
         id=uuid.uuid4(),
         user_id=user_id,
@@ -478,8 +513,36 @@ def submit(
                 response=accepted.model_dump(mode="json"),
             )
         start_input = _execution_input(video, attempt=1)
+    if not prepared.auto_render:
+        return accepted, False  # POST /v1/videos/{id}/render starts it
     status = start_execution(video.id, user_id, start_input, attempt=1)
     return accepted.model_copy(update={"status": status}), False
+
+
+def awaiting_confirmation(video: Video) -> bool:
+    """Created with ``auto_render: false`` and not rendered yet."""
+    request = (video.meta or {}).get("request") or {}
+    return video.status is VideoStatus.PENDING and bool(request.get("awaitingConfirmation"))
+
+
+def render(principal: Principal, video_id: uuid.UUID) -> schemas.VideoAccepted:
+    """Confirm a video created with ``auto_render: false``: start its pipeline (once).
+
+    The credits were held at creation; a second call answers 409.
+    """
+    with transaction() as session:
+        video = owned_video(session, principal, video_id, write=True, lock=True)
+        if not awaiting_confirmation(video):
+            raise Conflict("The video is not waiting for confirmation.")
+        request = dict((video.meta or {}).get("request") or {})
+        request.pop("awaitingConfirmation", None)
+        video.meta = {**(video.meta or {}), "request": request}
+        start_input = _execution_input(video, attempt=current_attempt(video))
+        cost = int(request.get("cost", 0))
+        user_id = video.user_id
+        attempt = current_attempt(video)
+    status = start_execution(video_id, user_id, start_input, attempt=attempt)
+    return schemas.VideoAccepted(id=video_id, status=status, cost=cost)
 
 
 def _replayed(session: Session, replay: idempotency.Replay) -> schemas.VideoAccepted:
@@ -573,6 +636,12 @@ class ListFilters:
     created_to: datetime | None = None
     q: str | None = None
     all_users: bool = False
+
+    def __post_init__(self) -> None:
+        # Timestamps are naive UTC in the database.
+        for name in ("created_from", "created_to"):
+            if (value := getattr(self, name)) is not None:
+                object.__setattr__(self, name, clock.naive_utc(value))
 
 
 def _list_statement(session: Session, principal: Principal, filters: ListFilters) -> Select:
@@ -808,11 +877,19 @@ def retry(principal: Principal, video_id: uuid.UUID) -> schemas.VideoAccepted:
         request.update(attempt=attempt, cost=cost)
         if correlation_id := logger.get_correlation_id():
             request["correlationId"] = correlation_id  # the retry request starts this attempt
-        video.meta = {"request": request}
+        video.meta = {**_kept_meta(video), "request": request}
         start_input = _execution_input(video, attempt=attempt)
         user_id = video.user_id
     status = start_execution(video_id, user_id, start_input, attempt=attempt)
     return schemas.VideoAccepted(id=video_id, status=status, cost=cost)
+
+
+def _kept_meta(video: Video) -> dict[str, Any]:
+    """What a new attempt keeps of the metadata: the user's edited storyboard."""
+    from ecomvideo.services.storyboards import STORYBOARD_KEY
+
+    meta = video.meta or {}
+    return {STORYBOARD_KEY: meta[STORYBOARD_KEY]} if STORYBOARD_KEY in meta else {}
 
 
 def delete(principal: Principal, video_id: uuid.UUID) -> None:

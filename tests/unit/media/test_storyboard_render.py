@@ -1,0 +1,216 @@
+"""Rendering storyboards: every scene in one MP4, scene cuts, safe zones, contrast, palette."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from itertools import pairwise
+
+import av
+import pytest
+from PIL import Image, ImageChops, ImageDraw, ImageStat
+
+from ecomvideo.media import storyboard as sb
+from ecomvideo.media.design import pick_palette
+from ecomvideo.media.formats import frame_size, safe_zone
+from ecomvideo.media.images import load_image
+from ecomvideo.media.render import RenderSpec
+from ecomvideo.media.storyboard_render import (
+    MIN_CONTRAST,
+    WHITE,
+    _Composer,
+    _scrim_for,
+    contrast_ratio,
+    palette_from_image,
+    readable_on,
+    render_storyboard,
+    subject_center,
+)
+from tests.unit.media.helpers_media import decode, photo_bytes
+
+STORY = sb.StoryInput(
+    title="Aurora Smart Lamp",
+    brand="Lumen",
+    price="$49.99",
+    original_price="$69.99",
+    rating=4.6,
+    review_count=1284,
+    description="Warm dimmable light\n20 hours of battery life\nUSB-C charging",
+    images=("a", "b", "c", "d"),
+)
+
+LONG_NAMES = {
+    "latin": "Émile Zoë Ångström Façade Crème Brûlée Édition Spéciale Größenverstellbar",
+    "cyrillic": "Умная настольная лампа Аврора с регулируемой яркостью и беспроводной зарядкой",  # noqa: RUF001
+    "cjk": "オーロラ・スマートランプ 调光台灯无线充电 스마트 조명 램프 특별판 限定版",
+    "arabic": "مصباح أورورا الذكي بإضاءة دافئة قابلة للتعديل وشحن لاسلكي سريع",
+}
+
+
+def _pictures(n: int = 4) -> dict[int, Image.Image]:
+    colours = [(200, 40, 40), (40, 160, 60), (30, 90, 200), (230, 180, 20)]
+    out = {}
+    for i in range(n):
+        img = Image.new("RGB", (400 + 60 * i, 400), (235, 235, 235))
+        ImageDraw.Draw(img).ellipse((120, 100, 300, 300), fill=colours[i % 4])
+        out[i] = img
+    return out
+
+
+def _mid_frames(mp4: bytes, scenes: list[dict]) -> list[Image.Image]:
+    keep = tuple(int(s["start"] * 30) + s["frames"] // 2 for s in scenes)
+    return decode(mp4, keep=keep).frames
+
+
+def test_every_scene_is_rendered_into_one_h264_aac_mp4_with_detectable_cuts():
+    board = sb.build(STORY, 8)
+    video = render_storyboard(board, _pictures(), RenderSpec(180, 320, board.duration))
+
+    out = decode(video.mp4)
+    assert (out.width, out.height, out.codec) == (180, 320, "h264")
+    assert out.frame_count == video.frame_count == 240
+    with av.open(io.BytesIO(video.mp4)) as container:
+        audio = container.streams.audio
+        assert len(audio) == 1 and audio[0].codec_context.name == "aac"
+        assert float(audio[0].duration * audio[0].time_base) == pytest.approx(8, abs=0.1)
+    assert len(video.scenes) == len(board.scenes) >= 5
+    # Timings are contiguous and add up to the video.
+    assert [s["start"] for s in video.scenes] == pytest.approx(
+        [sum(x["duration"] for x in video.scenes[:i]) for i in range(len(video.scenes))]
+    )
+    # Consecutive scenes differ visibly (a scene cut detectable by frame difference).
+    frames = _mid_frames(video.mp4, video.scenes)
+    for a, b in pairwise(frames):
+        diff = ImageStat.Stat(ImageChops.difference(a, b).convert("L")).mean[0]
+        assert diff > 6, diff
+    assert video.thumbnail[:3] == b"\xff\xd8\xff"
+
+
+def test_the_product_photos_appear_in_the_scenes():
+    board = sb.build(STORY, 8)
+    video = render_storyboard(board, _pictures(), RenderSpec(180, 320, board.duration))
+
+    frames = _mid_frames(video.mp4, video.scenes)
+    hero = frames[[s.kind for s in board.scenes].index("hero")]
+    r, g, b = ImageStat.Stat(hero.crop((60, 100, 120, 180))).mean
+    assert r > 120 and g < 110 and b < 110  # the red product of photo 0, mid-frame
+
+
+def test_static_scenes_cost_no_composition_and_the_encode_reuses_their_frames():
+    board = sb.build(STORY, 6)
+    composer = _Composer(board, _pictures(), (180, 320), 30, pick_palette("ocean"))
+    price = next(i for i, s in enumerate(board.scenes) if s.kind == "price")
+    frames = composer.scene(price, board.scenes[price], 30)
+
+    assert frames.frame(20) is frames.frame(21) is frames.frame(29)
+
+
+@pytest.mark.parametrize("ratio", ["9:16", "1:1", "16:9"])
+@pytest.mark.parametrize("script", sorted(LONG_NAMES))
+def test_text_stays_inside_the_safe_zone_in_every_format_and_script(ratio, script):
+    size = frame_size(ratio, "480p")
+    story = replace(STORY, title=LONG_NAMES[script], brand=LONG_NAMES[script][:30])
+    board = sb.build(story, 15)
+    composer = _Composer(board, _pictures(), size, 30, pick_palette("midnight"))
+    left, top, right, bottom = safe_zone(*size)
+
+    for i, scene in enumerate(board.scenes):
+        composer.scene(i, scene, 10)
+        boxes = composer.text_boxes[scene.id]
+        assert boxes, scene
+        for x0, y0, x1, y1 in boxes:
+            assert left <= x0 and x1 <= right, (scene.kind, (x0, x1), (left, right))
+            assert top <= y0 and y1 <= bottom, (scene.kind, (y0, y1), (top, bottom))
+
+
+def test_the_whole_title_is_drawn_when_it_fits_never_clipped_mid_glyph():
+    board = sb.build(sb.StoryInput(title=LONG_NAMES["cyrillic"]), 5)
+    composer = _Composer(board, {}, (540, 960), 30, pick_palette("midnight"))
+    composer.scene(0, board.scenes[0], 10)
+
+    # Every word of the title is on some line (nothing ellipsised at the sizes we allow).
+    layer = composer.scene(0, board.scenes[0], 10).text
+    assert layer is not None and len(layer.boxes) >= 2
+
+
+def test_safe_zones_keep_clear_of_the_vertical_players_ui():
+    left, top, right, bottom = safe_zone(1080, 1920)
+    assert left >= 1080 * 0.05
+
+    assert bottom <= 1920 * 0.8 and right <= 1080 * 0.86 and top >= 1920 * 0.1
+    assert safe_zone(1080, 1080)[3] < 1080 and safe_zone(1920, 1080)[2] < 1920
+
+
+def test_text_on_photos_gets_a_scrim_dark_enough_for_aa_contrast():
+    bright = Image.new("RGB", (200, 200), (250, 250, 250))
+    dark = Image.new("RGB", (200, 200), (10, 10, 10))
+
+    alpha = _scrim_for(bright, (0, 0, 200, 200))
+    k = 1 - alpha / 255
+    assert contrast_ratio(WHITE, (250 * k, 250 * k, 250 * k)) >= MIN_CONTRAST
+    assert _scrim_for(dark, (0, 0, 200, 200)) == 0
+
+
+def test_text_colour_is_the_one_that_contrasts_with_its_background():
+    assert readable_on((250, 240, 200)) != WHITE
+    assert readable_on((20, 20, 60)) == WHITE
+    for bg in [(250, 204, 21), (34, 211, 238), (190, 24, 93), (20, 83, 45)]:
+        assert contrast_ratio(readable_on(bg), bg) >= MIN_CONTRAST
+
+
+def test_the_palette_comes_from_the_product_photo():
+    photo = Image.new("RGB", (200, 200), (240, 240, 240))
+    ImageDraw.Draw(photo).rectangle((50, 50, 150, 150), fill=(220, 30, 30))
+
+    palette = palette_from_image(photo)
+
+    r, g, b = palette.accent
+    assert r > 150 and g < 80 and b < 80
+    assert contrast_ratio(palette.text, palette.top) >= MIN_CONTRAST
+
+
+def test_the_crop_follows_the_subject_of_the_photo():
+    photo = Image.new("RGB", (400, 200), (245, 245, 245))
+    ImageDraw.Draw(photo).ellipse((300, 60, 380, 140), fill=(20, 20, 200))
+
+    cx, cy = subject_center(photo)
+
+    assert 0.8 < cx < 0.92 and 0.4 < cy < 0.6
+    assert subject_center(Image.new("RGB", (50, 50), (9, 9, 9))) == (0.5, 0.5)
+
+
+def test_an_uploaded_photo_renders_in_square_and_landscape_from_the_same_storyboard():
+    board = sb.build(sb.StoryInput(title="Red bag", images=("upload",)), 4)
+    pictures = {0: load_image(photo_bytes((640, 480))).image}
+
+    for ratio in ("1:1", "16:9"):
+        width, height = frame_size(ratio, "180p")
+        video = render_storyboard(board, pictures, RenderSpec(width, height, board.duration))
+        out = decode(video.mp4)
+        assert (out.width, out.height) == (width, height)
+        assert out.frame_count == 120
+
+
+def test_editing_one_scenes_text_changes_only_that_scene():
+    board = sb.build(STORY, 6)
+    edited_index = [s.kind for s in board.scenes].index("price")
+    scenes = list(board.scenes)
+    scenes[edited_index] = replace(scenes[edited_index], text="$39.99")
+    edited = replace(board, scenes=tuple(scenes), edited=True)
+    spec = RenderSpec(180, 320, board.duration)
+
+    before = render_storyboard(board, _pictures(), spec)
+    after = render_storyboard(edited, _pictures(), spec)
+
+    assert before.scenes == after.scenes
+    # Pixels that changed clearly (beyond encoder noise), per scene.
+    changes = [
+        sum(ImageChops.difference(a, b).convert("L").histogram()[49:])
+        for a, b in zip(
+            _mid_frames(before.mp4, before.scenes),
+            _mid_frames(after.mp4, after.scenes),
+            strict=True,
+        )
+    ]
+    assert changes[edited_index] > 40, changes
+    assert all(c == 0 for i, c in enumerate(changes) if i != edited_index), changes
