@@ -56,6 +56,7 @@ class RenderedVideoMetadata(VideoMetadata, total=False):
 
     scenes: list[SceneTiming]
 
+
 MAX_SIDE = 3840
 MIN_SIDE = 64
 
