@@ -65,7 +65,23 @@ class Api(APIGatewayHttpResolver):
                 "Send the request body as application/json.",
                 slug="unsupported-media-type",
             )
+        hostile = hostile_json_response(event)
+        if hostile is not None:
+            return hostile
         return super().resolve(event, context)
+
+
+def hostile_json_response(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """400/413 problem for a body that breaks ``http.json_limits`` (depth, number length,
+    string/array/object sizes), checked before pydantic or a handler parses it."""
+    from ecomvideo.http import json_limits
+
+    if not event.get("body"):
+        return None
+    found = json_limits.violation(raw_body(event))
+    if found is None:
+        return None
+    return problem_event_response(found.status, found.title, found.detail, slug=found.slug)
 
 
 # \u0000 in JSON text, unless its backslash is itself escaped ("\\u0000" is six characters).
