@@ -39,16 +39,11 @@ def contract_stack(
 def new_user_token(stack: LocalStack, admin: bool) -> str:
     """A verified user with credits, committed, and an access token for it."""
     from ecomvideo.db import transaction
-    from ecomvideo.enums import UserRole
-    from ecomvideo.models import UserRoleAssignment
     from tests.support.factories import make_grant, make_user
 
     with transaction() as session:
         user = make_user(session, email=f"fuzz-{uuid.uuid4().hex[:12]}@example.com")
         make_grant(session, user, 500)
-        if admin:
-            session.add(UserRoleAssignment(user_id=user.id, role_name=UserRole.ADMIN))
-        session.add(UserRoleAssignment(user_id=user.id, role_name=UserRole.USER))
         user_id = user.id
     roles = ("User", "Admin") if admin else ("User",)
     return stack.token_for(user_id, roles)

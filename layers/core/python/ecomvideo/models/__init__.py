@@ -31,6 +31,7 @@ from ecomvideo.models.users import (
     RefreshToken,
     User,
     UserRoleAssignment,
+    UserSecurityStamp,
 )
 from ecomvideo.models.videos import (
     Video,
@@ -77,6 +78,7 @@ __all__ = [
     "UserInterest",
     "UserPreferences",
     "UserRoleAssignment",
+    "UserSecurityStamp",
     "UserSubscription",
     "Video",
     "VideoAnalytics",
