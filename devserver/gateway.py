@@ -316,6 +316,14 @@ def make_server(gateway: Gateway, host: str = "127.0.0.1", port: int = 3000) -> 
     return server
 
 
+# The Swagger UI page may load its bundle and stylesheet from unpkg, run its one inline script
+# (by hash), fetch /openapi.json, and nothing else; no framing.
+DOCS_CSP = (
+    "default-src 'none'; "
+    "script-src https://unpkg.com 'sha256-13RNZVxW4PqyApC3L0DvEr+2kYAyK0NE767HFGrU13A='; "
+    "style-src https://unpkg.com 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 OPENAPI_FILE = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 SWAGGER_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>EcomVideo AI API</title>
@@ -337,6 +345,8 @@ def api_docs(request: HttpRequest) -> HttpResponse | None:
         return HttpResponse(200, [("Content-Type", "application/json")], OPENAPI_FILE.read_bytes())
     if request.path == "/docs":
         return HttpResponse(
-            200, [("Content-Type", "text/html; charset=utf-8")], SWAGGER_PAGE.encode()
+            200,
+            [("Content-Type", "text/html; charset=utf-8"), ("Content-Security-Policy", DOCS_CSP)],
+            SWAGGER_PAGE.encode(),
         )
     return None

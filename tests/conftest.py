@@ -138,14 +138,18 @@ def db(db_url: str) -> Iterator:
     Sessions opened by services (``ecomvideo.db.transaction()``) join it through savepoints.
     """
     from ecomvideo import db as dbmod
+    from ecomvideo.security import session_state
 
     engine = dbmod.get_engine()
     connection = engine.connect()
     outer = connection.begin()
     dbmod.bind_to(connection)
+    # The authorizer's account-state read sees the test's uncommitted rows too.
+    session_state.bind_to(connection.connection.driver_connection)
     try:
         yield connection
     finally:
+        session_state.bind_to(None)
         dbmod.bind_to(None)
         outer.rollback()
         connection.close()

@@ -1,9 +1,11 @@
 """HTTP API Lambda REQUEST authorizer (payload 2.0, simple responses).
 
 Verifies the bearer access token (EdDSA signature, expiry, issuer, audience) with the public
-key only and hands ``userId`` and ``roles`` (comma-separated) to the route's handler through
-``requestContext.authorizer.lambda``. Kept import-light for cold starts: no SQLAlchemy, no
-boto3, no database; API Gateway caches the answer per Authorization header.
+key only, then asks ``security.session_state`` whether the account still allows it (exists,
+active, same session version, session not logged out), and hands ``userId`` and the roles
+*from the database* (comma-separated) to the route's handler through
+``requestContext.authorizer.lambda``. Import-light for cold starts: no SQLAlchemy, no boto3 at
+import; psycopg is loaded on the first request. See docs/decisions.md, "Sessions".
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.correlation_paths import API_GATEWAY_HTTP
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ecomvideo.security import session_state
 from ecomvideo.security.jwt import InvalidToken, KeyNotConfigured, verify_access_token
 
 logger = Logger()
@@ -50,7 +53,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     except KeyNotConfigured:
         logger.error("authorizer has no verification key configured")
         return DENY
+    try:
+        state = session_state.lookup(claims.sub, claims.session_id)
+    except Exception as exc:  # fail closed: no database answer, no access
+        logger.error("account state unavailable", extra={"error": type(exc).__name__})
+        return DENY
+    refused = session_state.refusal(state, claims.session_version)
+    if refused is not None or state is None:
+        logger.info("access token revoked", extra={"reason": refused, "user_id": claims.sub})
+        return DENY
     return {
         "isAuthorized": True,
-        "context": {"userId": claims.sub, "roles": ",".join(claims.roles), "jti": claims.jti},
+        "context": {"userId": claims.sub, "roles": ",".join(state.roles), "jti": claims.jti},
     }

@@ -32,6 +32,12 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.warning("Freepik webhook rejected", extra={"reason": exc.reason})
         return problem_response(401, "Invalid signature", "The webhook signature did not verify.")
 
+    from ecomvideo.http.json_limits import violation
+
+    hostile = violation(body)
+    if hostile is not None:
+        return problem_response(hostile.status, hostile.title, hostile.detail)
+
     from ecomvideo.errors import BadRequest
     from ecomvideo.services.freepik_webhooks import handle_delivery
 

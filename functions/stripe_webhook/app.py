@@ -29,6 +29,7 @@ from ecomvideo.clients.stripe_client import (
     StripeNotConfigured,
     webhook_secret,
 )
+from ecomvideo.http.json_limits import Violation, violation
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.webhooks.responses import json_response, problem_response
 
@@ -43,8 +44,9 @@ def _raw_body(event: dict[str, Any]) -> bytes:
     return body.encode("utf-8")
 
 
-def verify(event: dict[str, Any]) -> dict[str, Any] | None:
-    """The parsed Stripe event when the signature is valid, else None."""
+def verify(event: dict[str, Any]) -> dict[str, Any] | Violation | None:
+    """The parsed Stripe event when the signature is valid, else None (or the JSON limit a
+    signed body breaks)."""
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     signature = headers.get("stripe-signature")
     if not signature or len(event.get("body") or "") > MAX_BODY_BYTES * 4 // 3 + 4:
@@ -54,6 +56,9 @@ def verify(event: dict[str, Any]) -> dict[str, Any] | None:
         stripe.WebhookSignature.verify_header(
             payload, signature, webhook_secret(), TOLERANCE_SECONDS
         )
+        hostile = violation(payload)
+        if hostile is not None:
+            return hostile
         parsed = json.loads(payload)
     except (stripe.SignatureVerificationError, ValueError, binascii.Error):
         return None
@@ -85,6 +90,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return problem_response(
             400, "Invalid signature", "The Stripe-Signature header did not verify."
         )
+    if isinstance(stripe_event, Violation):
+        return problem_response(stripe_event.status, stripe_event.title, stripe_event.detail)
     event_type = stripe_event["type"]
     logger.append_keys(stripe_event_id=stripe_event["id"], stripe_event_type=event_type)
     if event_type not in HANDLED_EVENT_TYPES:

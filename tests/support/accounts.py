@@ -26,3 +26,17 @@ def register(api: ApiClient, email: str, password: str = PASSWORD, **extra: Any)
 
 def login(api: ApiClient, email: str, password: str = PASSWORD) -> ApiResponse:
     return api.call("auth", "POST", "/v1/auth/login", {"email": email, "password": password})
+
+
+def signed_in(api: ApiClient, session: Any, email: str, *roles: Any) -> tuple[Any, dict[str, Any]]:
+    """Register ``email``, give it ``roles`` (UserRole) in the database, log in: (user, tokens)."""
+    from sqlalchemy import select
+
+    from ecomvideo.models import User, UserRoleAssignment
+
+    register(api, email)
+    user = session.scalars(select(User).where(User.email == email)).one()
+    for role in roles:
+        session.add(UserRoleAssignment(user_id=user.id, role_name=role))
+    session.flush()
+    return user, login(api, email).json()

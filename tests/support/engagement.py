@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from ecomvideo.enums import VideoStatus
-from tests.support.factories import make_user, make_video
+from tests.support.factories import assign_roles, make_user, make_video
 from tests.support.lambda_handlers import ApiClient
 
 VIDEO_URL = "s3://ecomvideo-videos-local/videos/demo/video.mp4"
@@ -49,8 +49,11 @@ def jwt_env(jwt_keys, monkeypatch) -> Iterator[None]:
 
 
 def token_for(user_id: uuid.UUID, *roles: str) -> str:
+    """An access token for the user; ``roles`` are also given in the database, where the
+    authorizer reads them."""
     from ecomvideo.security.jwt import issue_access_token
 
+    assign_roles(user_id, roles)
     return issue_access_token(user_id, list(roles) or ["User"]).token
 
 

@@ -33,6 +33,7 @@ def make_user(session: Session, **overrides: Any) -> User:
         "email": f"user-{uuid.uuid4().hex[:10]}@example.com",
         "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$placeholder",
         "first_name": "Test",
+        "email_verified": True,  # the usual case; the verification policy tests say False
     }
     data.update(overrides)
     user = User(**data)
@@ -94,3 +95,24 @@ def make_grant(session: Session, user: User, amount: int, **kw: Any) -> UsageCre
     session.add(grant)
     session.flush()
     return grant
+
+
+def assign_roles(user_id: uuid.UUID, roles: tuple[str, ...] | list[str]) -> None:
+    """Give the user these roles in ``user_roles`` (the authorizer reads roles from there), in
+    the service transaction (the test's bound connection, or a real commit on the stack)."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    from ecomvideo.db import transaction
+    from ecomvideo.enums import UserRole
+    from ecomvideo.models import UserRoleAssignment
+
+    if not roles:
+        return
+    with transaction() as session:
+        session.execute(
+            insert(UserRoleAssignment)
+            .values(
+                [{"id": uuid.uuid4(), "user_id": user_id, "role_name": UserRole(r)} for r in roles]
+            )
+            .on_conflict_do_nothing(constraint="uq_user_roles_user_id_role_name")
+        )

@@ -42,9 +42,12 @@ class LocalStack:
     gateway: Gateway
 
     def token_for(self, user_id: uuid.UUID, roles: tuple[str, ...] = ("User",)) -> str:
-        """An access token the stack's authorizer accepts (signed with the stack's key)."""
+        """An access token the stack's authorizer accepts (signed with the stack's key); the
+        roles are given in the database too (the authorizer reads them there)."""
         from ecomvideo.security.jwt import issue_access_token, reset_key_cache
+        from tests.support.factories import assign_roles
 
+        assign_roles(user_id, roles)
         reset_key_cache()
         return issue_access_token(user_id, list(roles)).token
 

@@ -6,6 +6,8 @@ import csv
 import io
 from datetime import datetime, timedelta
 
+import pytest
+
 from ecomvideo.enums import AnalyticsEventType as Ev
 from ecomvideo.services import analytics
 from tests.support.engagement import BOT_UA, BROWSER_UA, api, completed_video, token_for
@@ -131,3 +133,21 @@ def test_overview_is_own_videos_and_admin_sees_everyone(session, jwt_env):
     assert support.status == 200
     bad = _report("/v1/analytics/overview", token_for(alice.id), "from=2026-03-10&to=2026-03-01")
     assert bad.status == 422
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "to=0001-01-01",
+        "from=0001-01-01",
+        "to=9999-12-31",
+        "from=9999-12-01&to=9999-12-31",
+        "from=1999-12-31&to=2000-01-10",
+    ],
+)
+def test_dates_outside_the_supported_range_are_a_422(session, jwt_env, query):
+    owner = make_user(session)
+    for path in ("/v1/analytics/overview", "/v1/admin/analytics/overview"):
+        response = _report(path, token_for(owner.id, "User", "Admin"), query)
+        assert response.status == 422, (path, query, response.body)
+        assert response.content_type == "application/problem+json"

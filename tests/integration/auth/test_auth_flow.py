@@ -30,8 +30,9 @@ def test_register_verify_login_refresh_logout(api, mailbox, session):
     assert session.scalars(
         select(NotificationSettings).where(NotificationSettings.user_id == user.id)
     ).one()
-    grant = session.scalars(select(UsageCredit).where(UsageCredit.user_id == user.id)).one()
-    assert grant.amount == 3 and grant.meta["reason"] == "free_plan"
+    # No credits before the address is verified
+    no_grant = select(UsageCredit).where(UsageCredit.user_id == user.id)
+    assert session.scalars(no_grant).first() is None
 
     # When they follow the link from the verification mail
     (mail,) = mailbox()
@@ -42,6 +43,8 @@ def test_register_verify_login_refresh_logout(api, mailbox, session):
     # ...a second time, the single-use token is refused
     again = api.call("auth", "POST", "/v1/auth/verify-email", {"token": link_token(mail)})
     assert again.status == 400
+    grant = session.scalars(select(UsageCredit).where(UsageCredit.user_id == user.id)).one()
+    assert grant.amount == 3 and grant.meta["reason"] == "free_plan"
 
     # Then they can log in and call /v1/me through the authorizer
     logged_in = login(api, "ADA.LOVELACE@example.com")

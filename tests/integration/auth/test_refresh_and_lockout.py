@@ -7,7 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from ecomvideo.models import RefreshToken, User, UserActivity
-from tests.support.accounts import PASSWORD, login, register
+from tests.support.accounts import PASSWORD, link_token, login, register
+from tests.support.lambda_handlers import ApiClient
 
 
 def _refresh(api, token):
@@ -48,31 +49,112 @@ def test_expired_or_garbage_refresh_tokens_are_refused(api, session, frozen_cloc
     assert _refresh(api, pair["refresh_token"]).status == 401
 
 
-def test_lockout_after_five_failures_and_unlock_after_window(api, session, frozen_clock):
-    register(api, "locked@example.com")
-    unknown = login(api, "nobody@example.com", "wrong password 123")
+def test_five_failures_throttle_that_client_for_that_account_not_the_owner(
+    api, session, frozen_clock
+):
+    register(api, "targeted@example.com")
+    attacker = ApiClient(source_ip="198.51.100.66")
+    unknown = login(attacker, "nobody@example.com", "wrong password 123")
     for attempt in range(5):
-        wrong = login(api, "locked@example.com", f"wrong password {attempt}")
+        wrong = login(attacker, "targeted@example.com", f"wrong password {attempt}")
         # Same status and body as for an unknown email
         assert (wrong.status, wrong.body) == (unknown.status, unknown.body)
-    assert unknown.status == 401 and unknown.content_type == "application/problem+json"
 
-    user = session.scalars(select(User).where(User.email == "locked@example.com")).one()
+    # The attacker's client is throttled, even with the right password...
+    throttled = login(attacker, "targeted@example.com")
+    assert throttled.status == 429
+    assert int(throttled.headers["Retry-After"]) <= 900
+    # ...while the owner, elsewhere, signs in as usual and the account is not locked.
+    assert login(api, "targeted@example.com").status == 200
+    user = session.scalars(select(User).where(User.email == "targeted@example.com")).one()
     session.refresh(user)
-    assert user.locked_until == frozen_clock.utcnow() + timedelta(minutes=15)
+    assert user.locked_until is None
 
-    # The right password does not help while locked, and the answer stays generic
-    locked = login(api, "locked@example.com")
-    assert (locked.status, locked.body) == (unknown.status, unknown.body)
+    frozen_clock.advance(timedelta(seconds=int(throttled.headers["Retry-After"])))
+    assert login(attacker, "targeted@example.com").status == 200
 
-    frozen_clock.advance(timedelta(minutes=14, seconds=59))
-    assert login(api, "locked@example.com").status == 401
-    frozen_clock.advance(timedelta(seconds=2))
-    ok = login(api, "locked@example.com", PASSWORD)
-    assert ok.status == 200, ok.body
+
+def test_unknown_emails_are_throttled_the_same_way(api, frozen_clock):
+    for attempt in range(5):
+        assert login(api, "ghost@example.com", f"wrong password {attempt}").status == 401
+    assert login(api, "ghost@example.com", "wrong password x").status == 429
+
+
+def test_backoff_the_throttle_lasts_longer_after_more_failures(api, session, frozen_clock):
+    from datetime import datetime
+
+    frozen_clock.freeze(datetime(2026, 12, 7, 0, 0, 0))  # windows aligned: exact waits
+    register(api, "backoff@example.com")
+    for attempt in range(5):
+        login(api, "backoff@example.com", f"wrong password {attempt}")
+    first = login(api, "backoff@example.com")
+    assert (first.status, first.headers["Retry-After"]) == (429, "900")
+
+    frozen_clock.advance(timedelta(seconds=900))
+    for attempt in range(5):
+        login(api, "backoff@example.com", f"wrong again {attempt}")
+    second = login(api, "backoff@example.com")
+    assert (second.status, second.headers["Retry-After"]) == (429, "2700")  # the hour window
+
+
+def test_many_failures_from_one_ip_across_accounts_throttle_that_ip(api, frozen_clock):
+    from ecomvideo.services.auth import IP_THROTTLES
+
+    limit = IP_THROTTLES[0][0]
+    for n in range(limit):
+        assert login(api, f"spray-{n}@example.com", "Password123!").status == 401
+    assert login(api, "spray-next@example.com", "Password123!").status == 429
+    elsewhere = ApiClient(source_ip="192.0.2.99")
+    assert login(elsewhere, "spray-next@example.com", "x" * 12).status == 401
+
+
+def test_account_wide_lock_only_at_the_high_threshold_mails_an_unlock_link(
+    api, mailbox, session, frozen_clock
+):
+    from ecomvideo.services.auth import ACCOUNT_LOCK_THRESHOLD
+
+    register(api, "botnet-target@example.com")
+    user = session.scalars(select(User).where(User.email == "botnet-target@example.com")).one()
+    user.failed_login_attempts = ACCOUNT_LOCK_THRESHOLD - 2  # a distributed streak so far
+    session.flush()
+    sent_before = len(mailbox())
+
+    assert login(ApiClient(source_ip="203.0.113.201"), user.email, "nope nope 1").status == 401
     session.refresh(user)
-    assert user.failed_login_attempts == 0 and user.locked_until is None
-    assert user.last_login_at == frozen_clock.utcnow()
+    assert user.locked_until is None
+    assert login(ApiClient(source_ip="203.0.113.202"), user.email, "nope nope 2").status == 401
+    session.refresh(user)
+    assert user.locked_until == frozen_clock.utcnow() + timedelta(hours=1)
+
+    # Locked: the right password answers the generic 401
+    assert login(api, user.email).status == 401
+    mails = mailbox()[sent_before:]
+    assert [m.destinations["ToAddresses"] for m in mails] == [[user.email]]
+    assert "locked" in mails[0].subject
+
+    # One link in the mail: choosing a new password unlocks at once
+    reset = api.call(
+        "auth",
+        "POST",
+        "/v1/auth/reset-password",
+        {"token": link_token(mails[0]), "new_password": "an entirely new passphrase"},
+    )
+    assert reset.status in (200, 204), reset.body
+    assert login(api, user.email, "an entirely new passphrase").status == 200
+
+
+def test_wrong_current_passwords_on_change_password_count_like_logins(api, session):
+    register(api, "changer@example.com")
+    token = login(api, "changer@example.com").json()["access_token"]
+
+    def change(current: str):
+        body = {"current_password": current, "new_password": "a brand new passphrase"}
+        return api.call("account", "POST", "/v1/me/change-password", body, token=token)
+
+    for attempt in range(5):
+        assert change(f"guess number {attempt}").status == 403
+    assert change(PASSWORD).status == 429
+    assert login(api, "changer@example.com").status == 429  # the same client, the same account
 
 
 def test_inactive_user_cannot_log_in(api, session):

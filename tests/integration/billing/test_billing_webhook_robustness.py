@@ -249,3 +249,22 @@ def test_without_a_configured_secret_the_webhook_answers_503_for_a_retry(monkeyp
     assert status(response) == 503
     assert response["headers"]["Content-Type"] == "application/problem+json"
     assert counts(session) == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"id":"evt_x","type":"invoice.paid","created":' + "9" * 5000 + "}",
+        '{"id":"evt_x","type":"invoice.paid","data":' + "[" * 5000 + "]" * 5000 + "}",
+    ],
+    ids=["5000-digit integer", "5000-deep nesting"],
+)
+def test_signed_hostile_json_is_a_400_not_a_500(stripe_env, body):
+    import stripe as sdk
+
+    signature = sdk.WebhookSignature.generate_signature_header(body, WEBHOOK_SECRET)
+
+    response = deliver(body=body, signature=signature)
+
+    assert status(response) == 400
+    assert json.loads(response["body"])["status"] == 400

@@ -65,3 +65,41 @@ def test_values_are_validated_against_their_data_type_and_applied_atomically(ses
     assert system_settings.get(session, "retention.api_usage_days", None) == 45
     status, body, _ = _call("GET", "/v1/admin/settings")
     assert {s["key"]: s["value"] for s in body["items"]}["retention.api_usage_days"] == 45
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("credits.cost.base_per_5s", 0),
+        ("credits.cost.base_per_5s", -3),
+        ("credits.cost.base_per_5s", 1.5),
+        ("credits.cost.resolution_multiplier", {"720p": 0}),
+        ("credits.cost.resolution_multiplier", {"8k": 2}),
+        ("credits.cost.provider_extra", {"Freepik": -1}),
+        ("credits.cost.provider_extra", [1, 2]),
+        ("ratelimit.plans", {"Free": {"requests_per_minute": 0}}),
+        ("retention.api_usage_days", 0),
+        ("no.such.setting", 1),
+        ("app.maintenance_mode", 1),
+    ],
+)
+def test_each_key_has_its_own_schema_and_unknown_keys_are_refused(session, key, value):
+    edit = {"settings": [{"key": key, "value": value}]}
+    status, body, _ = _call("PUT", "/v1/admin/settings", edit)
+
+    assert status == 422, body
+    assert body["errors"][0]["field"] == key
+    system_settings.clear_cache()
+    assert system_settings.get(session, "credits.cost.base_per_5s", None) == 1  # unchanged
+
+
+def test_values_inside_the_rules_are_accepted(session):
+    good = {
+        "settings": [
+            {"key": "credits.cost.base_per_5s", "value": 2},
+            {"key": "credits.cost.resolution_multiplier", "value": {"720p": 1, "4k": 3}},
+            {"key": "ratelimit.plans", "value": {"Pro": {"requests_per_minute": 100}}},
+        ]
+    }
+    status, body, _ = _call("PUT", "/v1/admin/settings", good)
+    assert status == 200, body

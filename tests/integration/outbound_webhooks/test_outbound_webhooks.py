@@ -275,3 +275,59 @@ def test_unknown_event_types_are_rejected(session):
         {"url": "https://example.com/h", "events": ["video.deleted"]},
     )
     assert status == 422
+
+
+def test_endpoint_limit_holds_when_two_creates_overlap(fresh_db, permissive):
+    """The second create starts while the first (the 10th endpoint) is not yet committed: it
+    must wait for it and then be refused, not count 9 and insert an 11th."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func
+
+    from ecomvideo.db import transaction
+    from ecomvideo.errors import ValidationFailed
+
+    def create(session, n: int) -> None:
+        hooks.create_endpoint(
+            session,
+            user_id,
+            url=f"http://127.0.0.1:9/hook-{n}",
+            events=["video.completed"],
+            policy=permissive,
+        )
+
+    with transaction() as session:
+        user_id = make_user(session).id
+        for n in range(hooks.MAX_ENDPOINTS_PER_USER - 1):
+            create(session, n)
+
+    first_counted = threading.Event()
+
+    def first() -> None:
+        with transaction() as session:
+            create(session, 100)
+            first_counted.set()
+            time.sleep(0.5)  # still uncommitted while the second one runs
+
+    def second() -> str:
+        first_counted.wait(5)
+        try:
+            with transaction() as session:
+                create(session, 200)
+        except ValidationFailed:
+            return "refused"
+        return "created"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pool.submit(first)
+        outcome = pool.submit(second).result(timeout=30)
+
+    with transaction() as session:
+        stored = session.scalar(
+            select(func.count())
+            .select_from(WebhookEndpoint)
+            .where(WebhookEndpoint.user_id == user_id)
+        )
+    assert outcome == "refused"
+    assert stored == hooks.MAX_ENDPOINTS_PER_USER

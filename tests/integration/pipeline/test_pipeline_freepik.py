@@ -458,3 +458,20 @@ def test_rejection_happens_before_the_orm_is_imported():
         "freepik_webhook", event, {"FREEPIK_WEBHOOK_SECRET": SECRET}
     )
     assert result == {"status": 401, "imported": []}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"task_id":"t","status":"COMPLETED","n":' + b"7" * 5000 + b"}",
+        b'{"task_id":"t","generated":' + b"[" * 5000 + b"]" * 5000 + b"}",
+    ],
+    ids=["5000-digit integer", "5000-deep nesting"],
+)
+def test_signed_hostile_json_is_a_400_not_a_500(freepik, session, body):
+    from ecomvideo.webhooks.signature import sign_freepik_webhook
+
+    headers = sign_freepik_webhook(body, SECRET, "msg_hostile", int(time.time()))
+    hostile = WebhookDelivery(None, "t", "COMPLETED", "msg_hostile", body, headers)
+
+    assert webhook(hostile)[0] == 400

@@ -1,4 +1,8 @@
-"""The Lambda authorizer accepts only unexpired tokens signed by our key for our audience."""
+"""The Lambda authorizer accepts only unexpired tokens signed by our key for our audience.
+
+The account behind the token exists in the (rolled-back) test database: the authorizer reads
+its state and roles there (tests/integration/auth/test_revocation.py covers that part).
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,12 @@ USER_ID = uuid.UUID("8b2f6f5e-7a43-4d0e-9a59-1f3c1b7f0a11")
 
 
 @pytest.fixture
-def keys(monkeypatch) -> Iterator[tuple[str, str]]:
+def keys(monkeypatch, session) -> Iterator[tuple[str, str]]:
+    from tests.support.factories import assign_roles, make_user
+
+    make_user(session, id=USER_ID)
+    session.commit()
+    assign_roles(USER_ID, ["User", "Admin"])
     private, public = jwt.generate_keypair()
     monkeypatch.setenv("JWT_PRIVATE_KEY", private)
     monkeypatch.setenv("JWT_PUBLIC_KEY", public)
@@ -57,7 +66,7 @@ def test_valid_token_passes_user_id_and_roles(keys):
 def test_claims_are_the_documented_ones(keys):
     issued = jwt.issue_access_token(USER_ID, ["User"])
     claims = pyjwt.decode(issued.token, options={"verify_signature": False})
-    assert set(claims) == {"sub", "roles", "iat", "exp", "jti", "iss", "aud"}
+    assert set(claims) == {"sub", "roles", "iat", "exp", "jti", "iss", "aud", "sv"}
     assert claims["exp"] - claims["iat"] == 900
     assert pyjwt.get_unverified_header(issued.token)["alg"] == "EdDSA"
 
@@ -121,7 +130,7 @@ def test_missing_or_malformed_header_is_denied(keys, header):
     assert authorize(header) == {"isAuthorized": False}
 
 
-def test_no_key_configured_denies(monkeypatch):
+def test_no_key_configured_denies(monkeypatch, db):
     monkeypatch.delenv("JWT_PRIVATE_KEY", raising=False)
     monkeypatch.delenv("JWT_PUBLIC_KEY", raising=False)
     reset_settings()

@@ -88,3 +88,19 @@ def test_the_local_stack_routes_any_http_method(stub_model, make_gateway):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_docs_page_has_a_restrictive_csp_that_allows_its_own_inline_script():
+    import base64
+    import hashlib
+    import re
+
+    response = api_docs(HttpRequest(method="GET", path="/docs"))
+    assert response is not None
+    csp = response.header("Content-Security-Policy") or ""
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    inline = re.findall(r"<script>(.*?)</script>", response.body.decode(), re.DOTALL)
+    for script in inline:
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in csp
+    assert "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";", 1)[0]

@@ -125,8 +125,12 @@ def ping() -> bool:
 
 
 def reset_engine() -> None:
+    """Forget the engine (and the authorizer's own connection, ``security.session_state``)."""
     global _engine, _sessionmaker
     if _engine is not None:
         _engine.dispose()
     _engine = None
     _sessionmaker = None
+    from ecomvideo.security import session_state
+
+    session_state.reset()

@@ -158,21 +158,59 @@ def verification_email(to: str, first_name: str | None, token: str) -> EmailMess
     )
 
 
-def password_reset_email(to: str, first_name: str | None, token: str) -> EmailMessage:
-    """'Reset your password' with a 1-hour link."""
-    link = frontend_link("/reset-password", token=token)
-    hello = f"Hi {first_name}," if first_name else "Hi,"
-    lines = [
-        hello,
-        "Someone (hopefully you) asked to reset your EcomVideo AI password.",
-        "The link is valid for 1 hour and works once. If it was not you, ignore this email:"
-        " your password stays the same.",
-    ]
-    text = "\n\n".join([*lines, link])
+def account_locked_email(to: str, first_name: str | None, token: str) -> EmailMessage:
+    """'Your account was locked' after many wrong passwords, with a 1-hour link that unlocks it
+    (choosing a new password clears the lock)."""
+    return _link_email(
+        to,
+        first_name,
+        ("/reset-password", token),
+        [
+            "Your EcomVideo AI account received many wrong passwords in a row, so we locked it"
+            " for one hour to protect it.",
+            "If that was you, or to unlock it now, choose a new password with the link below"
+            " (valid for 1 hour, works once). If it was not you, a new password is a good idea.",
+        ],
+        subject="Your EcomVideo AI account was locked",
+        heading=("Account locked", "Unlock with a new password"),
+        tag="account-locked",
+    )
+
+
+def _link_email(
+    to: str,
+    first_name: str | None,
+    target: tuple[str, str],
+    body: list[str],
+    *,
+    subject: str,
+    heading: tuple[str, str],
+    tag: str,
+) -> EmailMessage:
+    """A greeting, ``body`` paragraphs and one frontend link (``target`` = path, token)."""
+    link = frontend_link(target[0], token=target[1])
+    lines = [f"Hi {first_name}," if first_name else "Hi,", *body]
     return EmailMessage(
         to=to,
+        subject=subject,
+        text="\n\n".join([*lines, link]),
+        html=_html_page(heading[0], lines, link, heading[1]),
+        tag=tag,
+    )
+
+
+def password_reset_email(to: str, first_name: str | None, token: str) -> EmailMessage:
+    """'Reset your password' with a 1-hour link."""
+    return _link_email(
+        to,
+        first_name,
+        ("/reset-password", token),
+        [
+            "Someone (hopefully you) asked to reset your EcomVideo AI password.",
+            "The link is valid for 1 hour and works once. If it was not you, ignore this email:"
+            " your password stays the same.",
+        ],
         subject="Reset your EcomVideo AI password",
-        text=text,
-        html=_html_page("Reset your password", lines, link, "Choose a new password"),
+        heading=("Reset your password", "Choose a new password"),
         tag="password-reset",
     )

@@ -65,7 +65,23 @@ class Api(APIGatewayHttpResolver):
                 "Send the request body as application/json.",
                 slug="unsupported-media-type",
             )
+        hostile = hostile_json_response(event)
+        if hostile is not None:
+            return hostile
         return super().resolve(event, context)
+
+
+def hostile_json_response(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """400/413 problem for a body that breaks ``http.json_limits`` (depth, number length,
+    string/array/object sizes), checked before pydantic or a handler parses it."""
+    from ecomvideo.http import json_limits
+
+    if not event.get("body"):
+        return None
+    found = json_limits.violation(raw_body(event))
+    if found is None:
+        return None
+    return problem_event_response(found.status, found.title, found.detail, slug=found.slug)
 
 
 # \u0000 in JSON text, unless its backslash is itself escaped ("\\u0000" is six characters).
@@ -99,6 +115,64 @@ def _is_json(content_type: str) -> bool:
     return content_type.split(";", 1)[0].strip().lower() in ("", "application/json")
 
 
+class SecureApi(Api):
+    """``Api`` whose every response carries the security headers (``security_headers``)."""
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        refused = staff_gate(event)
+        if refused is not None:
+            return add_security_headers(event, refused)
+        return add_security_headers(event, super().resolve(event, context))
+
+
+STAFF_ROLES = frozenset({"Admin", "Moderator", "Support"})
+
+
+def staff_gate(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """403 for ``/v1/admin/...`` when the caller holds no staff role, before the body or the
+    query is validated: a plain user learns nothing about the route's schema from a 422.
+    (Each admin route still checks its exact roles; this is the coarse gate before it.)"""
+    path = str(event.get("rawPath") or "")
+    if not (path == "/v1/admin" or path.startswith("/v1/admin/")):
+        return None
+    context = ((event.get("requestContext") or {}).get("authorizer") or {}).get("lambda") or {}
+    roles = {r for r in str(context.get("roles") or "").split(",") if r}
+    if roles & STAFF_ROLES:
+        return None
+    if not context.get("userId"):
+        return problem_event_response(
+            401, "Unauthorized", "Sign in to use this endpoint.", slug="unauthorized"
+        )
+    return problem_event_response(
+        403, "Forbidden", "Your role does not allow this action.", slug="forbidden"
+    )
+
+
+SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def add_security_headers(event: Mapping[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    """HSTS and nosniff on every response; ``Cache-Control: no-store`` on every response to an
+    authenticated request (an authorizer context or an Authorization header), so no browser or
+    proxy cache keeps a private answer."""
+    headers = response.setdefault("headers", {}) or {}
+    response["headers"] = headers
+    present = {name.lower() for name in headers}
+    for name, value in SECURITY_HEADERS.items():
+        if name.lower() not in present:
+            headers[name] = value
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    request_headers = {str(k).lower() for k in (event.get("headers") or {})}
+    if authorizer or "authorization" in request_headers:
+        for name in [n for n in headers if n.lower() == "cache-control"]:
+            del headers[name]
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
 def problem_event_response(status: int, title: str, detail: str, *, slug: str) -> dict[str, Any]:
     """A problem+json response already in API Gateway's payload format 2.0 shape."""
     response = problem(status, title, detail, slug=slug)
@@ -114,7 +188,7 @@ def create_app(*, usage_and_limits: bool = True) -> Api:
     """The resolver; ``usage_and_limits=False`` leaves out the api_usage log and rate limits
     (only for measuring their cost)."""
     settings = get_settings()
-    app = Api(
+    app = SecureApi(
         enable_validation=True,
         cors=CORSConfig(
             allow_origin=settings.cors_allow_origin,
@@ -129,6 +203,7 @@ def create_app(*, usage_and_limits: bool = True) -> Api:
         ),
     )
     register_error_handlers(app)
+    register_account_gone_handler(app)
     from ecomvideo import snapstart
 
     snapstart.register()  # no-op outside Lambda
@@ -214,13 +289,44 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
         logger.exception("unhandled error")
-        return problem(
-            500,
-            "Internal Server Error",
-            "Something went wrong on our side; it has been logged.",
-            slug="internal-error",
-            instance=app.current_event.path,
-        )
+        return internal_error(app.current_event.path)
+
+
+def register_account_gone_handler(app: APIGatewayHttpResolver) -> None:
+    """A write that references a user row which no longer exists -> 401, not 500.
+
+    The authorizer refuses a deleted account's tokens once its cache expires (at most 60 s);
+    inside that window the request reaches the handler, and its first write that points at
+    ``users`` fails with a foreign-key violation. That is the caller's account being gone,
+    not a server error.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    @app.exception_handler(IntegrityError)
+    def _integrity(exc: IntegrityError) -> Response:
+        diag = getattr(getattr(exc, "orig", None), "diag", None)
+        constraint = str(getattr(diag, "constraint_name", "") or "")
+        sqlstate = str(getattr(getattr(exc, "orig", None), "sqlstate", "") or "")
+        if sqlstate == "23503" and constraint.endswith("_users"):
+            return problem(
+                401,
+                "Unauthorized",
+                "This account no longer exists.",
+                slug="unauthorized",
+                instance=app.current_event.path,
+            )
+        logger.exception("unhandled integrity error")
+        return internal_error(app.current_event.path)
+
+
+def internal_error(path: str) -> Response:
+    return problem(
+        500,
+        "Internal Server Error",
+        "Something went wrong on our side; it has been logged.",
+        slug="internal-error",
+        instance=path,
+    )
 
 
 def raw_body(event: Mapping[str, Any]) -> bytes:

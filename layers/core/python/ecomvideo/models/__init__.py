@@ -37,6 +37,7 @@ from ecomvideo.models.users import (
     RefreshToken,
     User,
     UserRoleAssignment,
+    UserSecurityStamp,
 )
 from ecomvideo.models.videos import (
     Video,
@@ -84,6 +85,7 @@ __all__ = [
     "UserInterest",
     "UserPreferences",
     "UserRoleAssignment",
+    "UserSecurityStamp",
     "UserSubscription",
     "Video",
     "VideoAnalytics",

@@ -12,8 +12,10 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -154,6 +156,25 @@ class RefreshToken(Base):
     user: Mapped[User] = relationship(back_populates="refresh_tokens")
 
 
+class UserSecurityStamp(Base):
+    """The user's session version (an added table: the spec's ``users`` stays as written).
+
+    Access tokens carry the version they were issued under (claim ``sv``); logout-all, password
+    change/reset, deactivation and role changes increment it and the Lambda authorizer refuses
+    tokens with an older one (``security.session_state``). No row means version 0.
+    """
+
+    __tablename__ = "user_security_stamps"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    session_version: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
+    updated_at: Mapped[datetime] = created_at_column()
+
+
 class _OneTimeToken:
     id: Mapped[uuid.UUID] = uuid_pk()
     token: Mapped[str] = mapped_column(String(255), nullable=False)
@@ -192,4 +213,5 @@ __all__ = [
     "RefreshToken",
     "User",
     "UserRoleAssignment",
+    "UserSecurityStamp",
 ]

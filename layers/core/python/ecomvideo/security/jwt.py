@@ -33,7 +33,7 @@ ACCESS_TOKEN_TTL = timedelta(minutes=15)
 # Clock skew tolerated between the signer and the verifier.
 LEEWAY_SECONDS = 10
 SECRET_MAX_AGE_SECONDS = 300
-_REQUIRED_CLAIMS = ["sub", "roles", "iat", "exp", "jti", "iss", "aud"]
+_REQUIRED_CLAIMS = ["sub", "roles", "iat", "exp", "jti", "iss", "aud", "sv"]
 _EPOCH = datetime(1970, 1, 1)  # clock.utcnow() is naive UTC
 
 
@@ -52,6 +52,8 @@ class AccessClaims:
     jti: str
     iat: int
     exp: int
+    session_version: int = 0
+    session_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,8 +125,18 @@ def _public_keys() -> dict[str, Ed25519PublicKey]:
     raise KeyNotConfigured("set JWT_PUBLIC_KEY")
 
 
-def issue_access_token(user_id: uuid.UUID | str, roles: Sequence[str]) -> IssuedToken:
-    """Sign a 15-minute access token with claims sub, roles, iat, exp, jti, iss, aud."""
+def issue_access_token(
+    user_id: uuid.UUID | str,
+    roles: Sequence[str],
+    *,
+    session_version: int = 0,
+    session_id: str | None = None,
+) -> IssuedToken:
+    """Sign a 15-minute access token with claims sub, roles, iat, exp, jti, iss, aud, ``sv``
+    (the user's session version) and ``sid`` (the session: its refresh-token family).
+
+    ``roles`` is informational for clients: the authorizer reads the roles from the database.
+    """
     config = jwt_config()
     key, kid = _load_private(_private_pem())
     now = _epoch_now()
@@ -138,7 +150,10 @@ def issue_access_token(user_id: uuid.UUID | str, roles: Sequence[str]) -> Issued
         "jti": jti,
         "iss": config.issuer,
         "aud": config.audience,
+        "sv": session_version,
     }
+    if session_id is not None:
+        claims["sid"] = session_id
     token = jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})
     return IssuedToken(token=token, jti=jti, expires_in=ttl)
 
@@ -177,12 +192,18 @@ def verify_access_token(token: str) -> AccessClaims:
     roles = claims.get("roles")
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise InvalidToken("malformed roles claim")
+    version = claims.get("sv")
+    session_id = claims.get("sid")
+    if type(version) is not int or not (session_id is None or isinstance(session_id, str)):
+        raise InvalidToken("malformed session claims")
     return AccessClaims(
         sub=str(claims["sub"]),
         roles=tuple(roles),
         jti=str(claims["jti"]),
         iat=int(claims["iat"]),
         exp=int(claims["exp"]),
+        session_version=version,
+        session_id=session_id,
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ecomvideo import clock, db
 from ecomvideo.enums import UserRole
-from ecomvideo.errors import Conflict, Forbidden, NotFound
+from ecomvideo.errors import Conflict, Forbidden, NotFound, Unauthorized
 from ecomvideo.models import (
     NotificationSettings,
     User,
@@ -43,9 +43,14 @@ from ecomvideo.services import activity
 from ecomvideo.services.activity import Action, RequestMeta
 from ecomvideo.services.auth import (
     TokenPair,
+    can_sign_in,
     check_password_policy,
+    count_failure,
+    end_all_sessions,
     issue_tokens,
-    revoke_all_refresh_tokens,
+    revoke_access_tokens,
+    send_after_commit,
+    throttled,
 )
 
 
@@ -100,16 +105,34 @@ def update_profile(user_id: uuid.UUID, data: ProfileUpdate, *, request: RequestM
 def change_password(
     user_id: uuid.UUID, current_password: str, new_password: str, request: RequestMeta
 ) -> TokenPair:
-    """Replace the password; every other session is signed out and this one gets new tokens."""
+    """Replace the password; every other session is signed out and this one gets new tokens.
+
+    An inactive or locked account gets 401 before the password is even checked; wrong current
+    passwords count like failed logins (throttle per account and client IP, account lock at
+    the high threshold), and a throttled caller gets 429.
+    """
+    outcome: TokenPair | Exception
+    mail = None
     with db.transaction() as session:
         user = _user(session, user_id, lock=True)
-        if not passwords.verify_password(user.password_hash, current_password):
-            raise Forbidden("The current password is not correct.")
-        check_password_policy(new_password, user.email, "new_password")
-        user.password_hash = passwords.hash_password(new_password)
-        revoke_all_refresh_tokens(session, user.id)
-        activity.record(session, user.id, Action.PASSWORD_CHANGED, request=request)
-        return issue_tokens(session, user)
+        refused = None if can_sign_in(user) else Unauthorized("This account cannot sign in.")
+        refused = refused or throttled(session, user.email, request)
+        if refused is not None:
+            outcome = refused
+        elif not passwords.verify_password(user.password_hash, current_password):
+            outcome = Forbidden("The current password is not correct.")
+            mail = count_failure(session, user.email, user, request)
+        else:
+            check_password_policy(new_password, user.email, "new_password")
+            user.password_hash = passwords.hash_password(new_password)
+            user.failed_login_attempts = 0
+            end_all_sessions(session, user.id)
+            activity.record(session, user.id, Action.PASSWORD_CHANGED, request=request)
+            outcome = issue_tokens(session, user)
+    send_after_commit(mail)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
 
 def before_account_deletion(session: Session, user: User) -> None:
@@ -337,7 +360,7 @@ def set_active(
         user.is_active = active
         user.updated_by = str(admin_id)
         if not active:
-            revoke_all_refresh_tokens(session, user.id)
+            end_all_sessions(session, user.id)
         activity.record(
             session,
             user.id,
@@ -359,6 +382,7 @@ def grant_role(
             user.roles.append(
                 UserRoleAssignment(user_id=user.id, role_name=role, created_by=str(admin_id))
             )
+            revoke_access_tokens(session, user.id)
             activity.record(
                 session,
                 user.id,
@@ -380,6 +404,7 @@ def revoke_role(
         user = _user(session, user_id, lock=True)
         for assignment in [r for r in user.roles if r.role_name == role]:
             user.roles.remove(assignment)
+            revoke_access_tokens(session, user.id)
             activity.record(
                 session,
                 user.id,

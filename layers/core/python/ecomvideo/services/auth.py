@@ -21,18 +21,27 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock, db
 from ecomvideo.clients.email import (
     EmailMessage,
+    account_locked_email,
     get_email_client,
     password_reset_email,
     verification_email,
 )
 from ecomvideo.enums import CreditSource, UserRole
-from ecomvideo.errors import BadRequest, Conflict, Forbidden, Unauthorized, ValidationFailed
+from ecomvideo.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    TooManyRequests,
+    Unauthorized,
+    ValidationFailed,
+)
 from ecomvideo.models import (
     EmailVerificationToken,
     NotificationSettings,
@@ -42,6 +51,7 @@ from ecomvideo.models import (
     User,
     UserPreferences,
     UserRoleAssignment,
+    UserSecurityStamp,
 )
 from ecomvideo.observability import logger
 from ecomvideo.security import jwt, passwords, tokens
@@ -51,8 +61,14 @@ from ecomvideo.services.activity import Action, RequestMeta
 REFRESH_TOKEN_TTL = timedelta(days=30)
 VERIFICATION_TOKEN_TTL = timedelta(hours=24)
 RESET_TOKEN_TTL = timedelta(hours=1)
-MAX_FAILED_LOGINS = 5
-LOCKOUT_DURATION = timedelta(minutes=15)
+# Wrong passwords (login and change-password) are throttled per (account, client IP) with
+# backoff through longer windows, and per client IP across accounts: an attacker elsewhere
+# cannot lock the owner out. Only ACCOUNT_LOCK_THRESHOLD failures in a row from anywhere lock
+# the account itself, for ACCOUNT_LOCK_DURATION, and mail the owner an unlock (reset) link.
+ACCOUNT_IP_THROTTLES = ((5, 900), (10, 3600), (20, 86400))  # (failures, window seconds)
+IP_THROTTLES = ((30, 900), (200, 86400))
+ACCOUNT_LOCK_THRESHOLD = 50
+ACCOUNT_LOCK_DURATION = timedelta(hours=1)
 
 # (limit, window seconds) for the enumeration-safe endpoints and registration.
 EMAIL_LIMIT = (3, 3600)
@@ -107,7 +123,7 @@ def _user_by_email(session: Session, email: str, *, lock: bool = False) -> User 
     return session.scalars(query).first()
 
 
-def _send(message: EmailMessage | None) -> None:
+def send_after_commit(message: EmailMessage | None) -> None:
     """Send after commit; a mail failure must not undo the account change (resend exists)."""
     if message is None:
         return
@@ -193,6 +209,57 @@ def _grant_free_credits(session: Session, user: User) -> None:
     )
 
 
+# ------------------------------------------------------------------------------ wrong passwords
+
+
+def _failure_counters(email: str, ip: str | None) -> list[tuple[str, int, int]]:
+    """(counter key, limit, window) of every throttle a wrong password from ``ip`` feeds."""
+    client = ip or "unknown"
+    pair = f"{normalise_email(email)}|{client}"
+    return [
+        (rate_limit.subject_key(f"login-fail-{window}", "account-ip", pair), limit, window)
+        for limit, window in ACCOUNT_IP_THROTTLES
+    ] + [
+        (rate_limit.subject_key(f"login-fail-{window}", "ip", client), limit, window)
+        for limit, window in IP_THROTTLES
+    ]
+
+
+def throttled(session: Session, email: str, request: RequestMeta) -> Exception | None:
+    """A 429 (with Retry-After) when this account and client IP, or this IP, failed too often
+    recently; the same for existing and unknown emails."""
+    waits = []
+    for key, limit, window in _failure_counters(email, request.ip):
+        count, reset_at = rate_limit.current(session, key, window_seconds=window)
+        if count >= limit:
+            waits.append(reset_at)
+    if not waits:
+        return None
+    retry = max(1, int((max(waits) - clock.utcnow()).total_seconds() + 0.999))
+    return TooManyRequests("Too many failed attempts; try again later.", retry_after=retry)
+
+
+def count_failure(
+    session: Session, email: str, user: User | None, request: RequestMeta
+) -> EmailMessage | None:
+    """Record a wrong password: the throttle counters, and the account-wide streak, which locks
+    the account at ``ACCOUNT_LOCK_THRESHOLD`` (returns the mail to send the owner then)."""
+    for key, limit, window in _failure_counters(email, request.ip):
+        rate_limit.hit(session, key, limit=limit, window_seconds=window)
+    if user is None:
+        return None
+    user.failed_login_attempts = (user.failed_login_attempts or 0) + 1
+    activity.record(session, user.id, Action.LOGIN_FAILED, request=request)
+    if user.failed_login_attempts < ACCOUNT_LOCK_THRESHOLD:
+        return None
+    user.locked_until = clock.utcnow() + ACCOUNT_LOCK_DURATION
+    user.failed_login_attempts = 0
+    activity.record(session, user.id, Action.ACCOUNT_LOCKED, request=request)
+    logger.warning("account locked after failed logins", extra={"user_id": str(user.id)})
+    secret = _new_one_time_token(session, PasswordResetToken, user, RESET_TOKEN_TTL)
+    return account_locked_email(user.email, user.first_name, secret)
+
+
 # ------------------------------------------------------------------------------ refresh tokens
 
 
@@ -230,8 +297,52 @@ def revoke_all_refresh_tokens(session: Session, user_id: uuid.UUID) -> int:
     return _revoke(session, RefreshToken.user_id == user_id)
 
 
+def session_version(session: Session, user_id: uuid.UUID) -> int:
+    """The user's current session version (0 until something revoked their sessions)."""
+    version = session.scalar(
+        select(UserSecurityStamp.session_version).where(UserSecurityStamp.user_id == user_id)
+    )
+    return int(version or 0)
+
+
+def revoke_access_tokens(session: Session, user_id: uuid.UUID) -> int:
+    """Increment the user's session version: every access token issued before is refused by
+    the authorizer within its cache bound (60 s). Returns the new version."""
+    statement = (
+        pg_insert(UserSecurityStamp)
+        .values(user_id=user_id, session_version=1)
+        .on_conflict_do_update(
+            index_elements=[UserSecurityStamp.user_id],
+            set_={
+                "session_version": UserSecurityStamp.session_version + 1,
+                "updated_at": clock.utcnow(),
+            },
+        )
+        .returning(UserSecurityStamp.session_version)
+    )
+    return int(session.execute(statement).scalar_one())
+
+
+def end_all_sessions(session: Session, user_id: uuid.UUID) -> int:
+    """Revoke every refresh token and every access token of the user; returns how many
+    refresh tokens were live."""
+    revoke_access_tokens(session, user_id)
+    return revoke_all_refresh_tokens(session, user_id)
+
+
+def can_sign_in(user: User) -> bool:
+    """The rule every token-issuing path applies: active and not locked."""
+    locked = user.locked_until is not None and user.locked_until > clock.utcnow()
+    return bool(user.is_active) and not locked
+
+
 def issue_tokens(session: Session, user: User, *, family: str | None = None) -> TokenPair:
-    """A new access JWT and a new refresh token (in ``family``, or a new family)."""
+    """A new access JWT and a new refresh token (in ``family``, or a new family).
+
+    Refuses (401) an inactive or locked account: no path may hand it tokens.
+    """
+    if not can_sign_in(user):
+        raise Unauthorized("This account cannot sign in.")
     family = family or uuid.uuid4().hex
     secret = tokens.new_token()
     session.add(
@@ -242,7 +353,12 @@ def issue_tokens(session: Session, user: User, *, family: str | None = None) -> 
             expires_at=clock.utcnow() + REFRESH_TOKEN_TTL,
         )
     )
-    access = jwt.issue_access_token(user.id, user.role_names or [UserRole.USER.value])
+    access = jwt.issue_access_token(
+        user.id,
+        user.role_names or [UserRole.USER.value],
+        session_version=session_version(session, user.id),
+        session_id=family,
+    )
     return TokenPair(
         access_token=access.token,
         expires_in=access.expires_in,
@@ -264,7 +380,8 @@ def register(
     locale: str,
     request: RequestMeta,
 ) -> Registered:
-    """Create a user (role User, default settings, Free-plan credits) and mail a verify link."""
+    """Create a user (role User, default settings) and mail a verify link; the Free-plan
+    credits are granted when the email is verified."""
     email = normalise_email(email)
     check_password_policy(password, email)
     password_hash = passwords.hash_password(password)  # slow: outside the transaction
@@ -293,7 +410,6 @@ def register(
             )
             session.add(NotificationSettings(user_id=user.id))
             session.flush()
-            _grant_free_credits(session, user)
             secret = _new_one_time_token(
                 session, EmailVerificationToken, user, VERIFICATION_TOKEN_TTL
             )
@@ -304,7 +420,7 @@ def register(
         # Two registrations raced past the existence check: the UNIQUE index decided.
         raise Conflict("An account with this email already exists.") from None
     logger.info("user registered", extra={"user_id": str(result.id)})
-    _send(mail)
+    send_after_commit(mail)
     return result
 
 
@@ -316,6 +432,9 @@ def verify_email(token: str, *, request: RequestMeta) -> None:
             user = session.get(User, row.user_id)
             if user is not None:
                 user.email_verified = True
+                # The Free-plan credits come with a verified address, not a throwaway one
+                # (the grant's reference makes a second verification a no-op).
+                _grant_free_credits(session, user)
                 activity.record(session, user.id, Action.EMAIL_VERIFIED, request=request)
     if row is None:
         raise BadRequest("The verification link is invalid or has expired.")
@@ -333,7 +452,7 @@ def resend_verification(email: str, *, request: RequestMeta) -> str:
                 session, EmailVerificationToken, user, VERIFICATION_TOKEN_TTL
             )
             mail = verification_email(user.email, user.first_name, secret)
-    _send(mail)
+    send_after_commit(mail)
     return ACCEPTED_MESSAGE
 
 
@@ -348,7 +467,7 @@ def forgot_password(email: str, *, request: RequestMeta) -> str:
             secret = _new_one_time_token(session, PasswordResetToken, user, RESET_TOKEN_TTL)
             activity.record(session, user.id, Action.PASSWORD_RESET_REQUESTED, request=request)
             mail = password_reset_email(user.email, user.first_name, secret)
-    _send(mail)
+    send_after_commit(mail)
     return ACCEPTED_MESSAGE
 
 
@@ -368,39 +487,38 @@ def reset_password(token: str, new_password: str, *, request: RequestMeta) -> No
                 .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
                 .values(used_at=clock.utcnow())
             )
-            revoke_all_refresh_tokens(session, user.id)
+            end_all_sessions(session, user.id)
             activity.record(session, user.id, Action.PASSWORD_RESET, request=request)
     if user is None:
         raise BadRequest("The reset link is invalid or has expired.")
 
 
 def login(email: str, password: str, *, request: RequestMeta) -> TokenPair:
-    """Check the credentials and issue tokens; lock the account after 5 failures for 15 min.
+    """Check the credentials and issue tokens.
 
     Unknown email, wrong password and locked account all answer ``GENERIC_LOGIN_ERROR`` after
-    one argon2 verification, so neither the message nor the timing tells them apart.
+    one argon2 verification, so neither the message nor the timing tells them apart. Too many
+    recent failures from this client for this account (or from this client at all) answer 429
+    before any verification (``throttled``), for unknown emails alike.
     """
     outcome: TokenPair | Exception
+    mail = None
     with db.transaction() as session:
-        user = _user_by_email(session, email, lock=True)
+        refused = throttled(session, email, request)
+        user = None if refused else _user_by_email(session, email, lock=True)
         now = clock.utcnow()
-        if user is None:
+        if refused is not None:
+            outcome = refused
+        elif user is None:
             passwords.dummy_verify(password)
             outcome = Unauthorized(GENERIC_LOGIN_ERROR)
+            count_failure(session, email, None, request)
         elif user.locked_until is not None and user.locked_until > now:
             passwords.verify_password(user.password_hash, password)  # same cost, result ignored
             outcome = Unauthorized(GENERIC_LOGIN_ERROR)
         elif not passwords.verify_password(user.password_hash, password):
             outcome = Unauthorized(GENERIC_LOGIN_ERROR)
-            user.failed_login_attempts = (user.failed_login_attempts or 0) + 1
-            activity.record(session, user.id, Action.LOGIN_FAILED, request=request)
-            if user.failed_login_attempts >= MAX_FAILED_LOGINS:
-                user.locked_until = now + LOCKOUT_DURATION
-                user.failed_login_attempts = 0
-                activity.record(session, user.id, Action.ACCOUNT_LOCKED, request=request)
-                logger.warning(
-                    "account locked after failed logins", extra={"user_id": str(user.id)}
-                )
+            mail = count_failure(session, email, user, request)
         elif not user.is_active:
             outcome = Forbidden("This account has been deactivated.")
         else:
@@ -411,6 +529,7 @@ def login(email: str, password: str, *, request: RequestMeta) -> TokenPair:
             user.last_login_at = now
             outcome = issue_tokens(session, user)
             activity.record(session, user.id, Action.LOGGED_IN, request=request)
+    send_after_commit(mail)
     if isinstance(outcome, Exception):
         raise outcome
     return outcome
@@ -449,7 +568,7 @@ def refresh(refresh_token: str, *, request: RequestMeta) -> TokenPair:
             row.is_revoked = True
             row.revoked_at = now
             user = session.get(User, row.user_id)
-            if user is not None and user.is_active:
+            if user is not None and can_sign_in(user):
                 outcome = issue_tokens(session, user, family=family)
     if outcome is None:
         raise Unauthorized(INVALID_REFRESH)
@@ -473,7 +592,7 @@ def logout(refresh_token: str, *, request: RequestMeta) -> None:
 def logout_all(user_id: uuid.UUID, *, request: RequestMeta) -> int:
     """Revoke every refresh token of the user; returns how many were live."""
     with db.transaction() as session:
-        count = revoke_all_refresh_tokens(session, user_id)
+        count = end_all_sessions(session, user_id)
         activity.record(
             session, user_id, Action.LOGGED_OUT_ALL, request=request, meta={"sessions": count}
         )

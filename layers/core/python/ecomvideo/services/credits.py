@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, aliased
 from ecomvideo import clock
 from ecomvideo.enums import CreditSource, CreditType
 from ecomvideo.errors import InsufficientCredits
-from ecomvideo.models import CreditMovement, MovementKind, UsageCredit, User
+from ecomvideo.models import CreditMovement, MovementKind, UsageCredit
 from ecomvideo.services import system_settings
 
 
@@ -131,7 +131,9 @@ def charged_amount(session: Session, video_id: uuid.UUID) -> int:
 
 
 def _lock_user(session: Session, user_id: uuid.UUID) -> None:
-    session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+    from ecomvideo.services.account_guards import lock_user
+
+    lock_user(session, user_id)
 
 
 def grant(
@@ -213,8 +215,11 @@ def hold(
     attempt: int = 1,
 ) -> HoldResult:
     """Reserve ``cost`` credits for a video attempt; raises InsufficientCredits (402)."""
+    from ecomvideo.services.account_guards import require_verified
+
     reference = f"video:{video_id}:{attempt}"
     _lock_user(session, user_id)
+    require_verified(session, user_id, "spending credits")
     existing = session.scalars(
         select(CreditMovement).where(
             CreditMovement.kind == MovementKind.HOLD, CreditMovement.reference == reference

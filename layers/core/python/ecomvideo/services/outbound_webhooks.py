@@ -177,6 +177,10 @@ def create_endpoint(
     policy: DeliveryPolicy | None = None,
 ) -> WebhookEndpoint:
     """Register an endpoint; the returned object carries the secret (shown once)."""
+    from ecomvideo.services.account_guards import lock_existing_user, require_verified
+
+    lock_existing_user(session, user_id)  # concurrent creates of one user count in turn
+    require_verified(session, user_id, "registering a webhook")
     check_destination(url, policy)
     count = session.scalar(
         select(WebhookEndpoint.id)

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -71,6 +71,17 @@ def hit(session: Session, key: str, *, limit: int, window_seconds: int) -> RateL
         remaining=max(0, limit - count),
         reset_at=reset_at,
     )
+
+
+def current(session: Session, key: str, *, window_seconds: int) -> tuple[int, datetime]:
+    """(hits so far in the current window, when it resets) without counting one."""
+    start = window_start(clock.utcnow(), window_seconds)
+    count = session.scalar(
+        select(RateLimitCounter.count).where(
+            RateLimitCounter.key == key, RateLimitCounter.window_start == start
+        )
+    )
+    return int(count or 0), start + timedelta(seconds=window_seconds)
 
 
 def enforce(session: Session, key: str, *, limit: int, window_seconds: int) -> RateLimitResult:

@@ -27,6 +27,10 @@ from ecomvideo.errors import ValidationFailed
 from ecomvideo.schemas import analytics as schemas
 
 MAX_RANGE_DAYS = 731
+# Dates a report can be about: far enough from date.min/max that no range or bucket
+# arithmetic overflows (to=0001-01-01 or 9999-12-31 used to raise OverflowError, a 500).
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
 EVENT_FIELDS = {"View": "views", "Download": "downloads", "Share": "shares", "Like": "likes"}
 Scope = Literal["video", "own", "all"]
 
@@ -40,7 +44,13 @@ class Range:
 
 
 def make_range(start: date | None, end: date | None, interval: str = "day", top: int = 10) -> Range:
-    """Defaults to the last 30 days; refuses inverted or over-long ranges (422)."""
+    """Defaults to the last 30 days; refuses out-of-range, inverted or over-long ranges (422)."""
+    for field, day in (("from", start), ("to", end)):
+        if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise ValidationFailed(
+                f"{field} must be between {EARLIEST_DAY} and {LATEST_DAY}.",
+                errors=[{"field": field}],
+            )
     end = end or clock.utcnow().date()
     start = start or end - timedelta(days=29)
     if start > end:

@@ -144,7 +144,10 @@ def create_share(
     session: Session, principal: Principal, video_id: uuid.UUID, body: schemas.ShareCreate
 ) -> schemas.ShareOut:
     """Record a share of the caller's Completed video and mint its public link."""
+    from ecomvideo.services.account_guards import require_verified
+
     video = _video(session, principal, video_id, write=True)
+    require_verified(session, principal.user_id, "sharing")
     if video.status is not VideoStatus.COMPLETED or not video.video_url:
         raise Conflict("Only completed videos can be shared.")
     platform = normalise_platform(body.platform)

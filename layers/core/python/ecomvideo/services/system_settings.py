@@ -139,11 +139,19 @@ def update(
     The per-container cache of this container is dropped for the key; other containers see the
     change within ``CACHE_TTL_SECONDS``.
     """
+    from ecomvideo.services import setting_rules
+
     row = session.scalars(
         select(SystemSetting).where(SystemSetting.key == key).with_for_update()
     ).first()
-    kind = SettingDataType(data_type or (row.data_type if row else SettingDataType.STRING))
+    rule_type = setting_rules.RULES.get(key, (None,))[0]
+    kind = SettingDataType(
+        data_type or (row.data_type if row else rule_type or SettingDataType.STRING)
+    )
     stored = validate(value, kind)
+    refused = setting_rules.problem(key, decode(stored, kind), SettingDataType(kind).value)
+    if refused:
+        raise InvalidSettingValue(f"{key} {refused}")
     if row is None:
         row = SystemSetting(key=key, value=stored, data_type=kind, is_public=bool(is_public))
         session.add(row)
@@ -184,5 +192,5 @@ def update_many(session: Session, items: Iterable[Any], *, updated_by: str) -> l
         except InvalidSettingValue as exc:
             errors.append({"field": item.key, "message": str(exc)})
     if errors:
-        raise ValidationFailed("Some values do not match their data type.", errors=errors)
+        raise ValidationFailed("Some settings or values are not acceptable.", errors=errors)
     return rows

@@ -18,7 +18,12 @@ def json_response(
 ) -> dict[str, Any]:
     return {
         "statusCode": status,
-        "headers": {"Content-Type": content_type},
+        "headers": {
+            "Content-Type": content_type,
+            # The same as http.app.SECURITY_HEADERS (this module stays standard-library only).
+            "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+            "X-Content-Type-Options": "nosniff",
+        },
         "body": json.dumps(body),
         "isBase64Encoded": False,
     }
