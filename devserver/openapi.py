@@ -40,13 +40,18 @@ WRITE_ERRORS = {"409": "Conflicts with the current state (duplicate, wrong statu
 PAYMENT_ERRORS = {"402": "Not enough credits (balance and cost in the problem)"}
 # The path exists but not with this method (the local stack and Powertools both answer so).
 METHOD_ERRORS = {"405": "Method not allowed on this path (see Allow)"}
-# Timestamps are naive UTC (ecomvideo.clock) serialised without an offset, which JSON Schema's
-# "date-time" (RFC 3339) rejects; document what is really sent until responses carry "Z".
-TIMESTAMP = {
-    "type": "string",
-    "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$",
-    "description": "ISO 8601 timestamp in UTC (responses currently omit the offset)",
+
+
+LOCATION = {
+    "description": "The created resource, or the resource to poll for accepted work",
+    "schema": {"type": "string", "format": "uri-reference"},
 }
+LINK_NEXT = {
+    "description": 'RFC 8288 `<...&cursor=...>; rel="next"` when there is a next page',
+    "schema": {"type": "string"},
+}
+# Component schema refs with a ``next_cursor`` property (filled in by build()).
+_PAGED_REFS: set[str] = set()
 
 
 def _norm(path: str) -> str:
@@ -107,7 +112,20 @@ def build() -> dict[str, Any]:
             "status": {"type": "integer"},
             "detail": {"type": "string"},
             "instance": {"type": "string"},
-            "errors": {"type": "array", "items": {"type": "object"}},
+            "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+        },
+    }
+    document["components"]["schemas"]["FieldError"] = {
+        "type": "object",
+        "description": "One invalid field (ecomvideo.errors.field_error)",
+        "required": ["pointer", "detail", "code"],
+        "properties": {
+            "pointer": {
+                "type": "string",
+                "description": "RFC 6901 JSON pointer into the body, or the parameter's name",
+            },
+            "detail": {"type": "string"},
+            "code": {"type": "string"},
         },
     }
     for function, function_routes in sorted(routes.items()):
@@ -119,6 +137,11 @@ def build() -> dict[str, Any]:
             continue
         schema = app.get_openapi_schema().model_dump(by_alias=True, exclude_none=True, mode="json")
         document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
+        _PAGED_REFS.update(
+            f"#/components/schemas/{name}"
+            for name, component in document["components"]["schemas"].items()
+            if "next_cursor" in (component.get("properties") or {})
+        )
         generated = {_norm(p): item for p, item in schema.get("paths", {}).items()}
         docstrings = _route_docstrings(app)
         for route in function_routes:
@@ -133,7 +156,9 @@ def build() -> dict[str, Any]:
             _decorate(operation, route)
             document["paths"].setdefault(route.path, {})[route.method.lower()] = operation
     document["paths"] = dict(sorted(document["paths"].items()))
-    _document_timestamps(document)
+    # Powertools' default 422 body ({loc, msg, type}) is never sent: every 4xx is a Problem.
+    for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
+        document["components"]["schemas"].pop(unused, None)
     return document
 
 
@@ -156,20 +181,6 @@ def _rename_path_parameters(operation: dict[str, Any], template_path: str) -> No
     path_params = [p for p in operation.get("parameters", []) if p.get("in") == "path"]
     for param, name in zip(path_params, names, strict=False):
         param["name"] = name
-
-
-def _document_timestamps(node: Any) -> None:
-    """Replace every ``format: date-time`` string schema by ``TIMESTAMP`` (see above)."""
-    if isinstance(node, dict):
-        if node.get("type") == "string" and node.get("format") == "date-time":
-            node.pop("format")
-            for key, value in TIMESTAMP.items():
-                node.setdefault(key, value)
-        for value in node.values():
-            _document_timestamps(value)
-    elif isinstance(node, list):
-        for value in node:
-            _document_timestamps(value)
 
 
 def _add_plain_routes(document: dict[str, Any], routes: list[Any]) -> None:
@@ -228,11 +239,21 @@ def _decorate(operation: dict[str, Any], route: Any) -> None:
     for code, response in responses.items():
         if code == "204":
             response.pop("content", None)  # 204 has no body (Powertools documents a JSON null)
+        if code in ("201", "202") and not operation.get("x-no-location"):
+            response.setdefault("headers", {})["Location"] = LOCATION
+        if code == "200" and _pages(response):
+            response.setdefault("headers", {})["Link"] = LINK_NEXT
     if _has_csv_format(operation) and "200" in responses:
         responses["200"].setdefault("content", {})["text/csv"] = {"schema": {"type": "string"}}
     for code, description in errors.items():
         # Our validation errors are problem+json, not Powertools' default HTTPValidationError.
         responses[code] = {**PROBLEM_REF, "description": description}
+
+
+def _pages(response: dict[str, Any]) -> bool:
+    """A cursor page: the JSON body's schema has ``next_cursor`` (checked on the ref name)."""
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return schema.get("$ref", "") in _PAGED_REFS
 
 
 def _has_csv_format(operation: dict[str, Any]) -> bool:

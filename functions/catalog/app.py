@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecomvideo.db import transaction
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal, require_roles
+from ecomvideo.http.pagination import BOUNDED_LIST, PageCursor, PageLimit, clamp_limit
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import catalog as schemas
 from ecomvideo.services import catalog
@@ -34,14 +35,22 @@ def list_templates(
     category_id: Annotated[uuid.UUID | None, Query()] = None,
     premium: Annotated[bool | None, Query()] = None,
     active: Annotated[bool | None, Query()] = True,
+    limit: PageLimit = None,
+    cursor: PageCursor = None,
 ) -> schemas.TemplateList:
     if active is not True:  # inactive templates are an editor's view
         require_roles(current_principal(app), *EDITORS)
     with transaction() as session:
-        rows = catalog.list_templates(
-            session, category_id=category_id, premium=premium, active=active
+        rows, next_cursor = catalog.list_templates(
+            session,
+            category_id=category_id,
+            premium=premium,
+            active=active,
+            limit=clamp_limit(limit),
+            cursor=cursor,
         )
-        return schemas.TemplateList(items=[TemplateOut.model_validate(t) for t in rows])
+        items = [TemplateOut.model_validate(t) for t in rows]
+        return schemas.TemplateList(items=items, next_cursor=next_cursor)
 
 
 @app.get("/v1/templates/<template_id>")
@@ -50,7 +59,7 @@ def get_template(template_id: uuid.UUID) -> schemas.TemplateOut:
         return TemplateOut.model_validate(catalog.get_template(session, template_id))
 
 
-@app.get("/v1/video-categories")
+@app.get("/v1/video-categories", openapi_extensions=BOUNDED_LIST)
 def list_categories() -> schemas.CategoryList:
     with transaction() as session:
         rows = catalog.list_categories(session)
@@ -59,12 +68,16 @@ def list_categories() -> schemas.CategoryList:
 
 @app.get("/v1/tags")
 def list_tags(
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
     prefix: Annotated[str | None, Query(max_length=50)] = None,
+    limit: PageLimit = None,
+    cursor: PageCursor = None,
 ) -> schemas.TagList:
     with transaction() as session:
-        rows = catalog.popular_tags(session, limit=limit, prefix=prefix)
-        return schemas.TagList(items=[schemas.TagOut.model_validate(t) for t in rows])
+        rows, next_cursor = catalog.popular_tags(
+            session, limit=clamp_limit(limit), prefix=prefix, cursor=cursor
+        )
+        items = [schemas.TagOut.model_validate(t) for t in rows]
+        return schemas.TagList(items=items, next_cursor=next_cursor)
 
 
 @app.post("/v1/admin/templates", responses={201: {"description": "Created"}})
@@ -73,7 +86,7 @@ def create_template(body: schemas.TemplateIn) -> Response[schemas.TemplateOut]:
     with transaction() as session:
         created = catalog.create_template(session, body.model_dump(), actor=actor)
         out = TemplateOut.model_validate(created)
-    return Response(201, "application/json", out)
+    return Response(201, "application/json", out, {"Location": f"/v1/templates/{out.id}"})
 
 
 @app.patch("/v1/admin/templates/<template_id>")
@@ -99,7 +112,8 @@ def create_category(body: schemas.CategoryIn) -> Response[schemas.CategoryOut]:
     with transaction() as session:
         created = catalog.create_category(session, body.model_dump())
         out = schemas.CategoryOut.model_validate(created)
-    return Response(201, "application/json", out)
+    location = {"Location": f"/v1/admin/video-categories/{out.id}"}
+    return Response(201, "application/json", out, location)
 
 
 @app.patch("/v1/admin/video-categories/<category_id>")
@@ -123,7 +137,7 @@ def create_tag(body: schemas.TagIn) -> Response[schemas.TagOut]:
     _editor()
     with transaction() as session:
         out = schemas.TagOut.model_validate(catalog.create_tag(session, body.name, body.color_hex))
-    return Response(201, "application/json", out)
+    return Response(201, "application/json", out, {"Location": f"/v1/admin/tags/{out.id}"})
 
 
 @app.patch("/v1/admin/tags/<tag_id>")

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -27,10 +27,18 @@ from ecomvideo.services import videos
 app = create_app()
 
 
-@app.post("/v1/videos", responses={202: {"description": "Accepted; poll the video"}})
-def create_video(body: schemas.VideoCreate) -> Response[schemas.VideoAccepted]:
+@app.post(
+    "/v1/videos",
+    responses={202: {"description": "Accepted; poll the video"}},
+    openapi_extensions={"x-spends-credits": True},
+)
+def create_video(
+    body: schemas.VideoCreate,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Response[schemas.VideoAccepted]:
+    """Start a video (holds credits; a retry with the same Idempotency-Key and body replays)."""
     principal = current_principal(app)
-    key = app.current_event.headers.get("idempotency-key")
+    key = idempotency_key
     accepted, replayed = videos.submit(principal.user_id, body, idempotency_key=key)
     if not replayed:
         metrics.add_metric(name="VideosRequested", unit="Count", value=1)
@@ -99,10 +107,15 @@ def cancel_video(video_id: uuid.UUID) -> dict[str, Any]:
     return {"id": str(video_id), "status": str(status)}
 
 
-@app.post("/v1/videos/<video_id>/retry", responses={202: {"description": "Accepted"}})
+@app.post(
+    "/v1/videos/<video_id>/retry",
+    responses={202: {"description": "Accepted"}},
+    # A new credit hold; idempotent by state: only a Failed video retries (then 409).
+    openapi_extensions={"x-spends-credits": True, "x-idempotent": "by-state"},
+)
 def retry_video(video_id: uuid.UUID) -> Response[schemas.VideoAccepted]:
     accepted = videos.retry(current_principal(app), video_id)
-    return Response(202, "application/json", accepted)
+    return Response(202, "application/json", accepted, {"Location": f"/v1/videos/{accepted.id}"})
 
 
 @app.get("/v1/videos/<video_id>/download")
@@ -114,7 +127,11 @@ def download_video(video_id: uuid.UUID) -> Response[None]:
     )
 
 
-@app.post("/v1/uploads", responses={201: {"description": "Created"}})
+@app.post(
+    "/v1/uploads",
+    responses={201: {"description": "Created"}},
+    openapi_extensions={"x-no-location": "an upload ticket, not a resource to fetch"},
+)
 def create_upload(body: schemas.UploadRequest) -> Response[schemas.UploadTicket]:
     ticket = videos.create_upload(current_principal(app).user_id, body)
     return Response(201, "application/json", ticket)

@@ -148,7 +148,7 @@ def test_receiver_returning_500_gets_retries_with_backoff_and_a_delivery_log(
     assert len(receiver.requests) == 3
     ids = {json.loads(body)["id"] for _, body in receiver.requests}
     assert len(ids) == 1  # the same event id on every retry (receivers dedupe on it)
-    log = hooks.list_deliveries(session, user.id, endpoint.id)
+    log, _ = hooks.list_deliveries(session, user.id, endpoint.id)
     assert [(d.attempt, d.status_code, d.success) for d in reversed(log)] == [
         (1, 500, False),
         (2, 500, False),

@@ -162,7 +162,7 @@ def test_template_variables_missing_are_listed_in_a_422(session, stack):
     )
 
     assert status == 422
-    assert {e["field"] for e in body["errors"]} == {"variables.discount", "variables.price"}
+    assert {e["pointer"] for e in body["errors"]} == {"/variables/discount", "/variables/price"}
 
 
 def test_resolution_must_match_the_aspect_ratio(session, stack):
@@ -178,7 +178,7 @@ def test_resolution_must_match_the_aspect_ratio(session, stack):
     )
 
     assert status == 422
-    assert body["errors"][0]["field"] == "resolution"
+    assert body["errors"][0]["pointer"] == "/resolution"
 
 
 def test_not_enough_credits_is_402_with_balance_and_cost(session, stack):

@@ -20,12 +20,22 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from ecomvideo.errors import AppError
+from ecomvideo.errors import AppError, field_error
 from ecomvideo.http.problems import PROBLEM_CONTENT_TYPE, from_app_error, problem, validation_errors
 from ecomvideo.observability import logger
 from ecomvideo.settings import get_settings
 
 ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"]
+# Response headers a browser may read; template.yaml's HTTP API CorsConfiguration (which
+# replaces the resolver's CORS on AWS) lists the same (tests/unit/test_api_contract.py).
+EXPOSE_HEADERS = [
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "Link",
+    "Location",
+]
 
 
 class Api(APIGatewayHttpResolver):
@@ -54,7 +64,8 @@ class Api(APIGatewayHttpResolver):
                 422,
                 "Validation failed",
                 "Text may not contain the NUL character (U+0000).",
-                slug="validation-failed",
+                slug="validation-error",
+                extra={"errors": [field_error("/", "contains U+0000", "nul_character")]},
             )
         if body and not _is_json(str((event.get("headers") or {}).get("content-type") or "")):
             # The API speaks JSON only; Powertools would otherwise parse form and multipart
@@ -99,9 +110,11 @@ def _is_json(content_type: str) -> bool:
     return content_type.split(";", 1)[0].strip().lower() in ("", "application/json")
 
 
-def problem_event_response(status: int, title: str, detail: str, *, slug: str) -> dict[str, Any]:
+def problem_event_response(
+    status: int, title: str, detail: str, *, slug: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A problem+json response already in API Gateway's payload format 2.0 shape."""
-    response = problem(status, title, detail, slug=slug)
+    response = problem(status, title, detail, slug=slug, extra=extra)
     return {
         "statusCode": status,
         "headers": {"Content-Type": PROBLEM_CONTENT_TYPE},
@@ -119,16 +132,14 @@ def create_app(*, usage_and_limits: bool = True) -> Api:
         cors=CORSConfig(
             allow_origin=settings.cors_allow_origin,
             allow_headers=ALLOWED_HEADERS,
-            expose_headers=[
-                "Retry-After",
-                "RateLimit-Limit",
-                "RateLimit-Remaining",
-                "RateLimit-Reset",
-            ],
+            expose_headers=EXPOSE_HEADERS,
             max_age=600,
         ),
     )
     register_error_handlers(app)
+    from ecomvideo.http.pagination import link_next_middleware
+
+    app.use([link_next_middleware])
     from ecomvideo import snapstart
 
     snapstart.register()  # no-op outside Lambda

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ecomvideo.schemas.fields import UtcDateTime
 
 Interval = Literal["day", "week"]
 
@@ -71,7 +73,7 @@ class LimitState(BaseModel):
     window_seconds: int
     used: int
     remaining: int
-    resets_at: datetime
+    resets_at: UtcDateTime
 
 
 class UsageOut(BaseModel):
@@ -116,7 +118,7 @@ class UsageOut(BaseModel):
     )
 
     plan: str | None
-    since: datetime
+    since: UtcDateTime
     requests: int
     errors: int
     rate_limited: int

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecomvideo.enums import SettingDataType
+from ecomvideo.schemas.fields import UtcDateTime
 
 WebhookEvent = Literal["video.completed", "video.failed", "credits.low"]
 
@@ -20,7 +20,7 @@ class SettingOut(BaseModel):
     category: str | None = None
     description: str | None = None
     is_public: bool = False
-    updated_at: datetime | None = None
+    updated_at: UtcDateTime | None = None
     updated_by: str | None = None
 
 
@@ -103,9 +103,9 @@ class WebhookOut(BaseModel):
     description: str | None = None
     is_active: bool
     failure_count: int
-    last_delivery_at: datetime | None = None
+    last_delivery_at: UtcDateTime | None = None
     last_status_code: int | None = None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class WebhookCreated(WebhookOut):
@@ -125,8 +125,9 @@ class DeliveryOut(BaseModel):
     status_code: int | None = None
     error: str | None = None
     duration_ms: int | None = None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class DeliveryList(BaseModel):
     items: list[DeliveryOut]
+    next_cursor: str | None = None

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ecomvideo.enums import VideoInputType, VideoStatus
 from ecomvideo.schemas.docs import examples as _examples
-from ecomvideo.schemas.fields import HttpsUrl
+from ecomvideo.schemas.fields import HttpsUrl, UtcDateTime
 
 AspectRatio = Literal["9:16", "1:1", "16:9", "4:5"]
 Provider = Literal["Local", "Freepik"]
@@ -175,8 +174,8 @@ class VideoSummary(BaseModel):
     is_public: bool = False
     ai_provider: str | None = None
     thumbnail_url: str | None = None
-    created_at: datetime
-    completed_at: datetime | None = None
+    created_at: UtcDateTime
+    completed_at: UtcDateTime | None = None
 
 
 class VideoDetail(VideoSummary):
@@ -240,7 +239,7 @@ class VideoDetail(VideoSummary):
     generation_cost_credits: int = 0
     metadata: VideoMetadata | None = None
     user_id: uuid.UUID
-    updated_at: datetime | None = None
+    updated_at: UtcDateTime | None = None
 
 
 class VideoPage(BaseModel):
@@ -273,9 +272,9 @@ class GrantOut(BaseModel):
     amount: int
     used_amount: int
     remaining: int
-    expires_at: datetime | None = None
+    expires_at: UtcDateTime | None = None
     is_active: bool
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class MovementOut(BaseModel):
@@ -285,7 +284,7 @@ class MovementOut(BaseModel):
     video_id: uuid.UUID | None = None
     usage_credit_id: uuid.UUID
     reference: str | None = None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class CreditsOut(BaseModel):

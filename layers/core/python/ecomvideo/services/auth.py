@@ -32,7 +32,14 @@ from ecomvideo.clients.email import (
     verification_email,
 )
 from ecomvideo.enums import CreditSource, UserRole
-from ecomvideo.errors import BadRequest, Conflict, Forbidden, Unauthorized, ValidationFailed
+from ecomvideo.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    Unauthorized,
+    ValidationFailed,
+    field_error,
+)
 from ecomvideo.models import (
     EmailVerificationToken,
     NotificationSettings,
@@ -94,8 +101,7 @@ def check_password_policy(password: str, email: str | None, field: str = "passwo
         raise ValidationFailed(
             "The password does not meet the requirements.",
             errors=[
-                {"loc": ["body", field], "msg": f"Password {p}.", "type": "password_policy"}
-                for p in problems
+                field_error("/" + field, f"Password {p}.", "password_policy") for p in problems
             ],
         )
 

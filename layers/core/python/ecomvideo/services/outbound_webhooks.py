@@ -35,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
-from ecomvideo.errors import NotFound, ValidationFailed
+from ecomvideo.errors import NotFound, ValidationFailed, field_error
 from ecomvideo.models import User, WebhookDelivery, WebhookEndpoint
 from ecomvideo.observability import logger
 from ecomvideo.scraping.addresses import (
@@ -147,7 +147,7 @@ def _check_url(url: str, policy: DeliveryPolicy) -> tuple[str, str, int, str]:
 
 
 def _invalid_url(message: str) -> ValidationFailed:
-    return ValidationFailed(message, errors=[{"field": "url", "message": message}])
+    return ValidationFailed(message, errors=[field_error("/url", message)])
 
 
 def check_destination(url: str, policy: DeliveryPolicy | None = None) -> None:
@@ -167,7 +167,7 @@ def _validate_events(events: list[str]) -> list[str]:
     unknown = sorted(set(events) - set(EVENT_TYPES))
     if unknown or not events:
         message = f"Events must be a non-empty subset of {', '.join(EVENT_TYPES)}."
-        raise ValidationFailed(message, errors=[{"field": "events", "message": message}])
+        raise ValidationFailed(message, errors=[field_error("/events", message)])
     return sorted(set(events))
 
 
@@ -228,18 +228,24 @@ def delete_endpoint(session: Session, user_id: uuid.UUID, endpoint_id: uuid.UUID
 
 
 def list_deliveries(
-    session: Session, user_id: uuid.UUID, endpoint_id: uuid.UUID, *, limit: int = 50
-) -> list[WebhookDelivery]:
-    """The endpoint's latest delivery attempts, newest first."""
+    session: Session,
+    user_id: uuid.UUID,
+    endpoint_id: uuid.UUID,
+    *,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> tuple[list[WebhookDelivery], str | None]:
+    """The endpoint's delivery attempts, newest first, one page (and the next cursor)."""
+    from ecomvideo.http.pagination import apply_keyset, decode_cursor, page
+
     get_endpoint(session, user_id, endpoint_id)
-    return list(
-        session.scalars(
-            select(WebhookDelivery)
-            .where(WebhookDelivery.endpoint_id == endpoint_id)
-            .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.attempt.desc())
-            .limit(max(1, min(limit, 200)))
-        )
+    stmt = apply_keyset(
+        select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id),
+        WebhookDelivery.created_at,
+        WebhookDelivery.id,
+        decode_cursor(cursor),
     )
+    return page(list(session.scalars(stmt.limit(limit + 1))), limit)
 
 
 # ---------------------------------------------------------------------------- events

@@ -39,6 +39,7 @@ from ecomvideo.errors import (
     PlanLimitExceeded,
     ServiceUnavailable,
     ValidationFailed,
+    field_error,
 )
 from ecomvideo.http.auth import Principal
 from ecomvideo.http.pagination import apply_keyset, clamp_limit, decode_cursor, page
@@ -119,7 +120,7 @@ def normalise_resolution(resolution: str, aspect_ratio: str) -> str:
 
 def _invalid(field_name: str, message: str) -> ValidationFailed:
     return ValidationFailed(
-        f"{field_name}: {message}.", errors=[{"field": field_name, "message": message}]
+        f"{field_name}: {message}.", errors=[field_error("/" + field_name, message)]
     )
 
 
