@@ -83,6 +83,19 @@ def ping_webhook(webhook_id: uuid.UUID) -> s.DeliveryOut:
         return _delivery(row)
 
 
+@app.post("/v1/webhooks/<webhook_id>/rotate-secret")
+def rotate_secret(webhook_id: uuid.UUID) -> s.WebhookSecretRotated:
+    """New signing secret; the old one also signs for 24 hours (two webhook-signature entries)."""
+    user_id = current_principal(app).user_id
+    with transaction() as session:
+        endpoint, secret = hooks.rotate_secret(session, user_id, webhook_id)
+        return s.WebhookSecretRotated(
+            **_out(endpoint).model_dump(),
+            secret=secret,
+            previous_secret_expires_at=endpoint.previous_secret_expires_at,
+        )
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

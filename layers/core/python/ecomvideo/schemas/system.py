@@ -112,6 +112,13 @@ class WebhookCreated(WebhookOut):
     secret: str = Field(description="Signing secret; shown only in this response.")
 
 
+class WebhookSecretRotated(WebhookOut):
+    secret: str = Field(description="The new signing secret; shown only in this response.")
+    previous_secret_expires_at: UtcDateTime = Field(
+        description="Until then deliveries are signed with the old secret too."
+    )
+
+
 class WebhookList(BaseModel):
     items: list[WebhookOut]
 
