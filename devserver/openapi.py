@@ -50,6 +50,14 @@ LINK_NEXT = {
     "description": 'RFC 8288 `<...&cursor=...>; rel="next"` when there is a next page',
     "schema": {"type": "string"},
 }
+# The rate limiter's headers (the legacy IETF draft trio, on every answer of a resolver route)
+# and Retry-After (429 always, 503 where the wait is known): components.headers.
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": "Requests allowed in the tightest current window",
+    "RateLimit-Remaining": "Requests left in that window",
+    "RateLimit-Reset": "Seconds until that window resets",
+}
+RETRY_AFTER = "Seconds to wait before retrying"
 # Component schema refs with a ``next_cursor`` property (filled in by build()).
 _PAGED_REFS: set[str] = set()
 
@@ -90,6 +98,16 @@ def build() -> dict[str, Any]:
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },
+            "headers": {
+                **{
+                    name: {"description": text, "schema": {"type": "integer", "minimum": 0}}
+                    for name, text in RATE_LIMIT_HEADERS.items()
+                },
+                "Retry-After": {
+                    "description": RETRY_AFTER,
+                    "schema": {"type": "integer", "minimum": 0},
+                },
+            },
             "responses": {
                 "Problem": {
                     "description": "RFC 9457 problem details",
@@ -98,7 +116,29 @@ def build() -> dict[str, Any]:
                             "schema": {"$ref": "#/components/schemas/Problem"}
                         }
                     },
-                }
+                },
+                # The same body, with the headers that tell the client when to come back.
+                "RateLimited": {
+                    "description": "Rate limited (problem details)",
+                    "headers": {
+                        "Retry-After": _header_ref("Retry-After"),
+                        **{name: _header_ref(name) for name in RATE_LIMIT_HEADERS},
+                    },
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
+                },
+                "Unavailable": {
+                    "description": "Unavailable for now (problem details)",
+                    "headers": {"Retry-After": _header_ref("Retry-After")},
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
+                },
             },
         },
         "security": [{"bearerAuth": []}],
@@ -203,7 +243,7 @@ def _add_plain_routes(document: dict[str, Any], routes: list[Any]) -> None:
                 }
             },
         }
-        _decorate(operation, route)
+        _decorate(operation, route, limited=False)
         if "stripe" in route.path:
             operation["responses"]["500"] = {
                 **PROBLEM_REF,
@@ -216,7 +256,8 @@ def _add_plain_routes(document: dict[str, Any], routes: list[Any]) -> None:
         document["paths"].setdefault(route.path, {})[route.method.lower()] = operation
 
 
-def _decorate(operation: dict[str, Any], route: Any) -> None:
+def _decorate(operation: dict[str, Any], route: Any, *, limited: bool = True) -> None:
+    """``limited``: the route runs behind the resolver's rate limiter (RateLimit-* headers)."""
     operation["operationId"] = f"{route.function}.{route.method.lower()}.{_norm(route.path)}"
     operation.setdefault("summary", f"{route.method} {route.path}")
     responses = operation.setdefault("responses", {})
@@ -248,6 +289,18 @@ def _decorate(operation: dict[str, Any], route: Any) -> None:
     for code, description in errors.items():
         # Our validation errors are problem+json, not Powertools' default HTTPValidationError.
         responses[code] = {**PROBLEM_REF, "description": description}
+    for code, name in (("429", "RateLimited"), ("503", "Unavailable")):
+        if code in responses:
+            responses[code]["$ref"] = f"#/components/responses/{name}"
+    if limited:
+        for code, response in responses.items():
+            if code.startswith("2"):
+                headers = response.setdefault("headers", {})
+                headers.update({name: _header_ref(name) for name in RATE_LIMIT_HEADERS})
+
+
+def _header_ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/headers/{name}"}
 
 
 def _pages(response: dict[str, Any]) -> bool:

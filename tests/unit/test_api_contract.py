@@ -164,3 +164,27 @@ def test_browsers_can_read_the_same_headers_on_aws_as_locally():
     ]
     exposed = {h.lower() for api in apis for h in api["CorsConfiguration"]["ExposeHeaders"]}
     assert exposed == {h.lower() for h in EXPOSE_HEADERS}
+
+
+def _response(response: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in response:
+        return DOC["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
+    return response
+
+
+@pytest.mark.parametrize(("method", "path", "op"), OPERATIONS, ids=_ids)
+def test_rate_limited_answers_say_when_to_retry(method, path, op):
+    if "429" in op["responses"]:
+        headers = _response(op["responses"]["429"]).get("headers", {})
+        assert {"Retry-After", "RateLimit-Reset"} <= set(headers), (method, path)
+
+
+@pytest.mark.parametrize(("method", "path", "op"), OPERATIONS, ids=_ids)
+def test_rate_limit_headers_are_declared_wherever_the_limiter_runs(method, path, op):
+    if path.startswith("/webhooks/"):
+        return  # provider webhooks: signature-checked handlers without the resolver's limiter
+    for code, response in op["responses"].items():
+        if code.startswith("2"):
+            assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= set(
+                response.get("headers", {})
+            ), (method, path, code)
