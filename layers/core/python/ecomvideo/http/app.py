@@ -127,7 +127,11 @@ def create_app(*, usage_and_limits: bool = True) -> Api:
     """The resolver; ``usage_and_limits=False`` leaves out the api_usage log and rate limits
     (only for measuring their cost)."""
     settings = get_settings()
-    app = Api(
+    if usage_and_limits:
+        from ecomvideo.http.usage import AccountedApi as api_class
+    else:
+        api_class = Api
+    app = api_class(
         enable_validation=True,
         cors=CORSConfig(
             allow_origin=settings.cors_allow_origin,
