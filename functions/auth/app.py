@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal
+from ecomvideo.http.contract import no_location
 from ecomvideo.observability import logger, tracer
 from ecomvideo.schemas.auth import (
     EmailRequest,
@@ -53,7 +54,7 @@ def _tokens(pair: auth.TokenPair) -> Response[TokenResponse]:
 @app.post(
     "/v1/auth/register",
     responses={201: {"description": "Account created"}},
-    openapi_extensions={"x-no-location": "the account is read at /v1/me after login"},
+    openapi_extensions=no_location("the account is read at /v1/me after login"),
 )
 def register(body: RegisterRequest) -> Response[RegisteredResponse]:
     """Create an account and send the verification email."""
@@ -72,7 +73,7 @@ def verify_email(body: VerifyEmailRequest) -> MessageResponse:
 @app.post(
     "/v1/auth/resend-verification",
     responses={202: {"description": "Accepted"}},
-    openapi_extensions={"x-no-location": "a mail is sent; nothing to poll"},
+    openapi_extensions=no_location("a mail is sent; nothing to poll"),
 )
 def resend_verification(body: EmailRequest) -> Response[MessageResponse]:
     """Send a new verification link (same answer whether or not the account exists)."""
@@ -83,7 +84,7 @@ def resend_verification(body: EmailRequest) -> Response[MessageResponse]:
 @app.post(
     "/v1/auth/forgot-password",
     responses={202: {"description": "Accepted"}},
-    openapi_extensions={"x-no-location": "a mail is sent; nothing to poll"},
+    openapi_extensions=no_location("a mail is sent; nothing to poll"),
 )
 def forgot_password(body: EmailRequest) -> Response[MessageResponse]:
     """Send a password reset link (same answer whether or not the account exists)."""

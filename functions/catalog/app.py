@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecomvideo.db import transaction
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal, require_roles
+from ecomvideo.http.contract import created
 from ecomvideo.http.pagination import BOUNDED_LIST, PageCursor, PageLimit, clamp_limit
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import catalog as schemas
@@ -20,7 +21,6 @@ from ecomvideo.services import catalog
 
 app = create_app()
 EDITORS = ("Admin", "Moderator")
-TemplateOut = schemas.TemplateOut
 
 
 def _editor() -> str:
@@ -40,23 +40,15 @@ def list_templates(
 ) -> schemas.TemplateList:
     if active is not True:  # inactive templates are an editor's view
         require_roles(current_principal(app), *EDITORS)
+    filters = {"category_id": category_id, "premium": premium, "active": active}
     with transaction() as session:
-        rows, next_cursor = catalog.list_templates(
-            session,
-            category_id=category_id,
-            premium=premium,
-            active=active,
-            limit=clamp_limit(limit),
-            cursor=cursor,
-        )
-        items = [TemplateOut.model_validate(t) for t in rows]
-        return schemas.TemplateList(items=items, next_cursor=next_cursor)
+        return catalog.list_templates(session, **filters, limit=clamp_limit(limit), cursor=cursor)
 
 
 @app.get("/v1/templates/<template_id>")
 def get_template(template_id: uuid.UUID) -> schemas.TemplateOut:
     with transaction() as session:
-        return TemplateOut.model_validate(catalog.get_template(session, template_id))
+        return schemas.TemplateOut.model_validate(catalog.get_template(session, template_id))
 
 
 @app.get("/v1/video-categories", openapi_extensions=BOUNDED_LIST)
@@ -73,20 +65,17 @@ def list_tags(
     cursor: PageCursor = None,
 ) -> schemas.TagList:
     with transaction() as session:
-        rows, next_cursor = catalog.popular_tags(
-            session, limit=clamp_limit(limit), prefix=prefix, cursor=cursor
-        )
-        items = [schemas.TagOut.model_validate(t) for t in rows]
-        return schemas.TagList(items=items, next_cursor=next_cursor)
+        return catalog.popular_tags(session, limit=clamp_limit(limit), prefix=prefix, cursor=cursor)
 
 
 @app.post("/v1/admin/templates", responses={201: {"description": "Created"}})
 def create_template(body: schemas.TemplateIn) -> Response[schemas.TemplateOut]:
     actor = _editor()
     with transaction() as session:
-        created = catalog.create_template(session, body.model_dump(), actor=actor)
-        out = TemplateOut.model_validate(created)
-    return Response(201, "application/json", out, {"Location": f"/v1/templates/{out.id}"})
+        out = schemas.TemplateOut.model_validate(
+            catalog.create_template(session, body.model_dump(), actor=actor)
+        )
+    return created(out, f"/v1/templates/{out.id}")
 
 
 @app.patch("/v1/admin/templates/<template_id>")
@@ -95,7 +84,7 @@ def update_template(template_id: uuid.UUID, body: schemas.TemplatePatch) -> sche
     with transaction() as session:
         changes = body.model_dump(exclude_unset=True)
         changed = catalog.update_template(session, template_id, changes, actor=actor)
-        return TemplateOut.model_validate(changed)
+        return schemas.TemplateOut.model_validate(changed)
 
 
 @app.delete("/v1/admin/templates/<template_id>")
@@ -110,10 +99,10 @@ def delete_template(template_id: uuid.UUID) -> Response[None]:
 def create_category(body: schemas.CategoryIn) -> Response[schemas.CategoryOut]:
     _editor()
     with transaction() as session:
-        created = catalog.create_category(session, body.model_dump())
-        out = schemas.CategoryOut.model_validate(created)
-    location = {"Location": f"/v1/admin/video-categories/{out.id}"}
-    return Response(201, "application/json", out, location)
+        out = schemas.CategoryOut.model_validate(
+            catalog.create_category(session, body.model_dump())
+        )
+    return created(out, f"/v1/admin/video-categories/{out.id}")
 
 
 @app.patch("/v1/admin/video-categories/<category_id>")
@@ -137,7 +126,7 @@ def create_tag(body: schemas.TagIn) -> Response[schemas.TagOut]:
     _editor()
     with transaction() as session:
         out = schemas.TagOut.model_validate(catalog.create_tag(session, body.name, body.color_hex))
-    return Response(201, "application/json", out, {"Location": f"/v1/admin/tags/{out.id}"})
+    return created(out, f"/v1/admin/tags/{out.id}")
 
 
 @app.patch("/v1/admin/tags/<tag_id>")

@@ -18,6 +18,7 @@ from ecomvideo.db import transaction
 from ecomvideo.enums import UserRole
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal, require_roles
+from ecomvideo.http.contract import created
 from ecomvideo.http.pagination import BOUNDED_LIST
 from ecomvideo.models import SystemSetting
 from ecomvideo.observability import logger, metrics, tracer
@@ -99,7 +100,7 @@ def admin_create_plan(body: billing_schemas.PlanCreate) -> Response[billing_sche
     with transaction() as session:
         plan = billing.create_plan(session, body.model_dump(), actor=actor)
         out = billing_schemas.AdminPlanOut.model_validate(plan)
-    return Response(201, "application/json", out, {"Location": f"/v1/admin/plans/{out.id}"})
+    return created(out, f"/v1/admin/plans/{out.id}")
 
 
 @app.patch("/v1/admin/plans/<plan_id>")

@@ -19,30 +19,27 @@ from ecomvideo.db import transaction
 from ecomvideo.enums import VideoStatus
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal
+from ecomvideo.http.contract import SPENDS_CREDITS as SPENDS
+from ecomvideo.http.contract import SPENDS_CREDITS_ONCE_PER_STATE, no_location
 from ecomvideo.http.pagination import PageCursor, PageLimit
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.services import videos
+from ecomvideo.services.videos import utc_naive
 
 app = create_app()
 
 
-@app.post(
-    "/v1/videos",
-    responses={202: {"description": "Accepted; poll the video"}},
-    openapi_extensions={"x-spends-credits": True},
-)
+@app.post("/v1/videos", responses={202: {"description": "Accepted"}}, openapi_extensions=SPENDS)
 def create_video(
-    body: schemas.VideoCreate,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    body: schemas.VideoCreate, idempotency_key: Annotated[str | None, Header()] = None
 ) -> Response[schemas.VideoAccepted]:
     """Start a video (holds credits; a retry with the same Idempotency-Key and body replays)."""
-    principal = current_principal(app)
-    key = idempotency_key
-    accepted, replayed = videos.submit(principal.user_id, body, idempotency_key=key)
+    user_id = current_principal(app).user_id
+    accepted, replayed = videos.submit(user_id, body, idempotency_key=idempotency_key)
     if not replayed:
         metrics.add_metric(name="VideosRequested", unit="Count", value=1)
-    headers = {"Location": f"/v1/videos/{accepted.id}"}
+    headers = {**videos.poll_headers(accepted.id, accepted.status)}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
     return Response(202, "application/json", accepted, headers)
@@ -72,8 +69,8 @@ def list_videos(
         status=status,
         category=category,
         tag=tag,
-        created_from=_naive(created_from),
-        created_to=_naive(created_to),
+        created_from=utc_naive(created_from),
+        created_to=utc_naive(created_to),
         q=q,
         all_users=all_users,
     )
@@ -82,9 +79,12 @@ def list_videos(
 
 
 @app.get("/v1/videos/<video_id>")
-def get_video(video_id: uuid.UUID) -> schemas.VideoDetail:
+def get_video(video_id: uuid.UUID) -> Response[schemas.VideoDetail]:
+    """The video; while it runs, ``Retry-After`` (= ``poll_after_seconds``) says when to poll."""
     with transaction() as session:
-        return videos.detail(session, current_principal(app), video_id)
+        video = videos.detail(session, current_principal(app), video_id)
+    headers = videos.poll_headers(None, video.status)
+    return Response(200, "application/json", video, headers)
 
 
 @app.patch("/v1/videos/<video_id>")
@@ -110,12 +110,12 @@ def cancel_video(video_id: uuid.UUID) -> dict[str, Any]:
 @app.post(
     "/v1/videos/<video_id>/retry",
     responses={202: {"description": "Accepted"}},
-    # A new credit hold; idempotent by state: only a Failed video retries (then 409).
-    openapi_extensions={"x-spends-credits": True, "x-idempotent": "by-state"},
+    openapi_extensions=SPENDS_CREDITS_ONCE_PER_STATE,
 )
 def retry_video(video_id: uuid.UUID) -> Response[schemas.VideoAccepted]:
     accepted = videos.retry(current_principal(app), video_id)
-    return Response(202, "application/json", accepted, {"Location": f"/v1/videos/{accepted.id}"})
+    headers = videos.poll_headers(accepted.id, accepted.status)
+    return Response(202, "application/json", accepted, headers)
 
 
 @app.get("/v1/videos/<video_id>/download")
@@ -130,7 +130,7 @@ def download_video(video_id: uuid.UUID) -> Response[None]:
 @app.post(
     "/v1/uploads",
     responses={201: {"description": "Created"}},
-    openapi_extensions={"x-no-location": "an upload ticket, not a resource to fetch"},
+    openapi_extensions=no_location("an upload ticket, not a resource to fetch"),
 )
 def create_upload(body: schemas.UploadRequest) -> Response[schemas.UploadTicket]:
     ticket = videos.create_upload(current_principal(app).user_id, body)
@@ -143,15 +143,6 @@ def get_credits(
 ) -> schemas.CreditsOut:
     with transaction() as session:
         return videos.credits_summary(session, current_principal(app).user_id, limit=limit)
-
-
-def _naive(value: datetime | None) -> datetime | None:
-    """Timestamps are naive UTC in the database."""
-    if value is None or value.tzinfo is None:
-        return value
-    from datetime import UTC
-
-    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

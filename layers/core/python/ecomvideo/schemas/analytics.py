@@ -82,7 +82,7 @@ class UsageOut(BaseModel):
             "examples": [
                 {
                     "plan": "Pro",
-                    "since": "2026-11-01T00:00:00",
+                    "since": "2026-11-01T00:00:00Z",
                     "requests": 412,
                     "errors": 3,
                     "rate_limited": 0,
@@ -109,7 +109,7 @@ class UsageOut(BaseModel):
                             "window_seconds": 3600,
                             "used": 4,
                             "remaining": 26,
-                            "resets_at": "2026-11-20T15:00:00",
+                            "resets_at": "2026-11-20T15:00:00Z",
                         }
                     ],
                 }

@@ -72,7 +72,7 @@ class ShareOut(BaseModel):
                     "slug": "q3ZfT8xWk1nLp0vR7sYbHg",
                     "share_url": "https://app.ecomvideo.example.com/s/q3ZfT8xWk1nLp0vR7sYbHg",
                     "public_api_url": "/v1/public/videos/q3ZfT8xWk1nLp0vR7sYbHg",
-                    "shared_at": "2026-11-20T15:10:00",
+                    "shared_at": "2026-11-20T15:10:00Z",
                     "revoked_at": None,
                     "caption": "Our brass Arc lamp turns any corner golden #homedecor #lighting",
                     "preset": {

@@ -195,8 +195,8 @@ class VideoDetail(VideoSummary):
             "is_public": False,
             "ai_provider": "Local",
             "thumbnail_url": "https://media.ecomvideo.example.com/thumbs/5b0f2a8e.jpg",
-            "created_at": "2026-11-20T14:03:11",
-            "completed_at": "2026-11-20T14:04:02",
+            "created_at": "2026-11-20T14:03:11Z",
+            "completed_at": "2026-11-20T14:04:02Z",
             "text_prompt": (
                 "Cinematic studio shot of Arc floor lamp in brushed brass, soft rim light, "
                 "slow camera push-in"
@@ -204,6 +204,7 @@ class VideoDetail(VideoSummary):
             "style": "warm cinematic evening light",
             "progress_step": None,
             "progress_percent": 100,
+            "poll_after_seconds": None,
             "error_message": None,
             "download_url": "https://media.ecomvideo.example.com/videos/5b0f2a8e.mp4?X-Amz-Expires=3600",
             "download_url_expires_in": 3600,
@@ -222,14 +223,19 @@ class VideoDetail(VideoSummary):
                 "fileSize": 3481920,
             },
             "user_id": "7c1e4b2a-0d3f-4a6b-9e8c-1f2a3b4c5d6e",
-            "updated_at": "2026-11-20T14:04:02",
+            "updated_at": "2026-11-20T14:04:02Z",
         }
     )
 
     text_prompt: str
     style: str | None = None
     progress_step: str | None = None
-    progress_percent: int = 0
+    progress_percent: int = Field(
+        default=0, ge=0, le=100, description="Never decreases while the video runs"
+    )
+    poll_after_seconds: int | None = Field(
+        default=None, description="While the video runs: wait this long before polling again"
+    )
     error_message: str | None = None
     download_url: str | None = None
     download_url_expires_in: int | None = None
@@ -298,9 +304,9 @@ class CreditsOut(BaseModel):
                     "amount": 100,
                     "used_amount": 1,
                     "remaining": 99,
-                    "expires_at": "2026-12-20T00:00:00",
+                    "expires_at": "2026-12-20T00:00:00Z",
                     "is_active": True,
-                    "created_at": "2026-11-20T09:12:44",
+                    "created_at": "2026-11-20T09:12:44Z",
                 }
             ],
             "movements": [
@@ -311,7 +317,7 @@ class CreditsOut(BaseModel):
                     "video_id": "5b0f2a8e-3c41-4d7a-9e62-8f1d0c7b4a93",
                     "usage_credit_id": "c3a9e1f0-6b2d-4e8a-8f7c-2d1b0a9e8f7c",
                     "reference": None,
-                    "created_at": "2026-11-20T14:04:02",
+                    "created_at": "2026-11-20T14:04:02Z",
                 },
                 {
                     "id": "0f1e2d3c-4b5a-4968-8776-655443322110",
@@ -320,7 +326,7 @@ class CreditsOut(BaseModel):
                     "video_id": None,
                     "usage_credit_id": "c3a9e1f0-6b2d-4e8a-8f7c-2d1b0a9e8f7c",
                     "reference": "sub_1QxLampPro",
-                    "created_at": "2026-11-20T09:12:44",
+                    "created_at": "2026-11-20T09:12:44Z",
                 },
             ],
         }

@@ -29,6 +29,7 @@ from ecomvideo.http.pagination import (
     popularity_cursor,
 )
 from ecomvideo.models import Video, VideoCategory, VideoTag, VideoTemplate, video_tag_mappings
+from ecomvideo.schemas import catalog as schemas
 from ecomvideo.schemas.catalog import PLACEHOLDER as _PLACEHOLDER
 from ecomvideo.schemas.catalog import template_variables
 
@@ -73,7 +74,7 @@ def list_templates(
     active: bool | None = True,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
-) -> tuple[list[VideoTemplate], str | None]:
+) -> schemas.TemplateList:
     """Most used first, one page (and the next page's cursor)."""
     stmt = select(VideoTemplate)
     if category_id is not None:
@@ -85,7 +86,9 @@ def list_templates(
     stmt = apply_popularity_keyset(
         stmt, VideoTemplate.usage_count, VideoTemplate.name, VideoTemplate.id, cursor
     )
-    return page(list(session.scalars(stmt.limit(limit + 1))), limit, popularity_cursor)
+    rows, next_cursor = page(list(session.scalars(stmt.limit(limit + 1))), limit, popularity_cursor)
+    items = [schemas.TemplateOut.model_validate(t) for t in rows]
+    return schemas.TemplateList(items=items, next_cursor=next_cursor)
 
 
 def create_template(session: Session, data: dict[str, Any], *, actor: str) -> VideoTemplate:
@@ -220,14 +223,16 @@ def normalise_tags(names: Iterable[str]) -> list[str]:
 
 def popular_tags(
     session: Session, *, limit: int = 50, prefix: str | None = None, cursor: str | None = None
-) -> tuple[list[VideoTag], str | None]:
+) -> schemas.TagList:
     """Most used tags first, one page (and the next page's cursor)."""
     stmt = select(VideoTag)
     if prefix:
         escaped = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(VideoTag.name.like(escaped + "%", escape="\\"))
     stmt = apply_popularity_keyset(stmt, VideoTag.usage_count, VideoTag.name, VideoTag.id, cursor)
-    return page(list(session.scalars(stmt.limit(limit + 1))), limit, popularity_cursor)
+    rows, next_cursor = page(list(session.scalars(stmt.limit(limit + 1))), limit, popularity_cursor)
+    items = [schemas.TagOut.model_validate(t) for t in rows]
+    return schemas.TagList(items=items, next_cursor=next_cursor)
 
 
 def _tag_ids(session: Session, names: list[str]) -> dict[str, uuid.UUID]:

@@ -57,9 +57,10 @@ from ecomvideo.observability import logger
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.services import catalog, credits, idempotency, system_settings
 from ecomvideo.services.pipeline import (
-    STATUS_PROGRESS,
+    POLL_AFTER_SECONDS,
     execution_arn,
     execution_name,
+    progress_percent,
     transition,
 )
 from ecomvideo.settings import get_settings
@@ -655,6 +656,24 @@ def _summary(video: Video, tags: list[str]) -> schemas.VideoSummary:
     )
 
 
+def utc_naive(value: datetime | None) -> datetime | None:
+    """A query's timestamp as the database stores it (naive UTC)."""
+    if value is None or value.tzinfo is None:
+        return value
+    from datetime import UTC
+
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def poll_headers(video_id: uuid.UUID | None, status: VideoStatus) -> dict[str, str]:
+    """``Location`` of a started video and, while it runs, ``Retry-After`` (poll hint)."""
+    headers = {"Location": f"/v1/videos/{video_id}"} if video_id else {}
+    wait = POLL_AFTER_SECONDS.get(status)
+    if wait is not None:
+        headers["Retry-After"] = str(wait)
+    return headers
+
+
 def current_attempt(video: Video) -> int:
     return int(((video.meta or {}).get("request") or {}).get("attempt", 1))
 
@@ -662,14 +681,16 @@ def current_attempt(video: Video) -> int:
 def detail(session: Session, principal: Principal, video_id: uuid.UUID) -> schemas.VideoDetail:
     video = owned_video(session, principal, video_id)
     tags = catalog.tags_for_videos(session, [video.id])[video.id]
-    step = None
+    step, provider_progress = None, None
     if not video.status.is_terminal:
-        step = session.scalar(
-            select(PipelineStep.step)
+        latest = session.execute(
+            select(PipelineStep.step, PipelineStep.output)
             .where(PipelineStep.video_id == video.id)
             .order_by(PipelineStep.attempt.desc(), PipelineStep.created_at.desc())
             .limit(1)
-        )
+        ).first()
+        if latest is not None:
+            step, provider_progress = latest.step, (latest.output or {}).get("provider_progress")
     download_url = None
     if video.status is VideoStatus.COMPLETED and video.video_url:
         bucket, key = aws.split_s3_uri(video.video_url)
@@ -685,7 +706,8 @@ def detail(session: Session, principal: Principal, video_id: uuid.UUID) -> schem
         text_prompt=video.text_prompt,
         style=video.style,
         progress_step=step,
-        progress_percent=STATUS_PROGRESS.get(video.status, 0),
+        progress_percent=progress_percent(video.status, step, provider_progress),
+        poll_after_seconds=POLL_AFTER_SECONDS.get(video.status),
         error_message=video.error_message,
         download_url=download_url,
         download_url_expires_in=DOWNLOAD_URL_TTL if download_url else None,
