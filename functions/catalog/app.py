@@ -21,6 +21,7 @@ from ecomvideo.services import catalog
 
 app = create_app()
 EDITORS = ("Admin", "Moderator")
+TagPrefix = Annotated[str | None, Query(max_length=50)]
 
 
 def _editor() -> str:
@@ -60,9 +61,7 @@ def list_categories() -> schemas.CategoryList:
 
 @app.get("/v1/tags")
 def list_tags(
-    prefix: Annotated[str | None, Query(max_length=50)] = None,
-    limit: PageLimit = None,
-    cursor: PageCursor = None,
+    prefix: TagPrefix = None, limit: PageLimit = None, cursor: PageCursor = None
 ) -> schemas.TagList:
     with transaction() as session:
         return catalog.popular_tags(session, limit=clamp_limit(limit), prefix=prefix, cursor=cursor)
@@ -72,17 +71,15 @@ def list_tags(
 def create_template(body: schemas.TemplateIn) -> Response[schemas.TemplateOut]:
     actor = _editor()
     with transaction() as session:
-        out = schemas.TemplateOut.model_validate(
-            catalog.create_template(session, body.model_dump(), actor=actor)
-        )
+        template = catalog.create_template(session, body.model_dump(), actor=actor)
+        out = schemas.TemplateOut.model_validate(template)
     return created(out, f"/v1/templates/{out.id}")
 
 
 @app.patch("/v1/admin/templates/<template_id>")
 def update_template(template_id: uuid.UUID, body: schemas.TemplatePatch) -> schemas.TemplateOut:
-    actor = _editor()
+    actor, changes = _editor(), body.model_dump(exclude_unset=True)
     with transaction() as session:
-        changes = body.model_dump(exclude_unset=True)
         changed = catalog.update_template(session, template_id, changes, actor=actor)
         return schemas.TemplateOut.model_validate(changed)
 

@@ -1,8 +1,5 @@
-"""Videos API: create/quote, library, cancel/retry/download, uploads, credits.
-
-Thin by design: parse, call ``ecomvideo.services.videos``, return a schema. Users only reach
-their own videos (others' ids are 404); Admin/Moderator/Support may read every video.
-"""
+"""Videos API (thin: parse, call ``services.videos``, return a schema): create/quote, library,
+cancel/retry/download, uploads, credits. Others' video ids are 404; staff may read every video."""
 
 from __future__ import annotations
 
@@ -25,7 +22,6 @@ from ecomvideo.http.pagination import PageCursor, PageLimit
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.services import videos
-from ecomvideo.services.videos import utc_naive
 
 app = create_app()
 
@@ -69,8 +65,8 @@ def list_videos(
         status=status,
         category=category,
         tag=tag,
-        created_from=utc_naive(created_from),
-        created_to=utc_naive(created_to),
+        created_from=videos.utc_naive(created_from),
+        created_to=videos.utc_naive(created_to),
         q=q,
         all_users=all_users,
     )
