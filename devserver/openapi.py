@@ -40,13 +40,26 @@ WRITE_ERRORS = {"409": "Conflicts with the current state (duplicate, wrong statu
 PAYMENT_ERRORS = {"402": "Not enough credits (balance and cost in the problem)"}
 # The path exists but not with this method (the local stack and Powertools both answer so).
 METHOD_ERRORS = {"405": "Method not allowed on this path (see Allow)"}
-# Timestamps are naive UTC (ecomvideo.clock) serialised without an offset, which JSON Schema's
-# "date-time" (RFC 3339) rejects; document what is really sent until responses carry "Z".
-TIMESTAMP = {
-    "type": "string",
-    "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$",
-    "description": "ISO 8601 timestamp in UTC (responses currently omit the offset)",
+
+
+LOCATION = {
+    "description": "The created resource, or the resource to poll for accepted work",
+    "schema": {"type": "string", "format": "uri-reference"},
 }
+LINK_NEXT = {
+    "description": 'RFC 8288 `<...&cursor=...>; rel="next"` when there is a next page',
+    "schema": {"type": "string"},
+}
+# The rate limiter's headers (the legacy IETF draft trio, on every answer of a resolver route)
+# and Retry-After (429 always, 503 where the wait is known): components.headers.
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": "Requests allowed in the tightest current window",
+    "RateLimit-Remaining": "Requests left in that window",
+    "RateLimit-Reset": "Seconds until that window resets",
+}
+RETRY_AFTER = "Seconds to wait before retrying"
+# Component schema refs with a ``next_cursor`` property (filled in by build()).
+_PAGED_REFS: set[str] = set()
 
 
 def _norm(path: str) -> str:
@@ -85,6 +98,16 @@ def build() -> dict[str, Any]:
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },
+            "headers": {
+                **{
+                    name: {"description": text, "schema": {"type": "integer", "minimum": 0}}
+                    for name, text in RATE_LIMIT_HEADERS.items()
+                },
+                "Retry-After": {
+                    "description": RETRY_AFTER,
+                    "schema": {"type": "integer", "minimum": 0},
+                },
+            },
             "responses": {
                 "Problem": {
                     "description": "RFC 9457 problem details",
@@ -93,7 +116,29 @@ def build() -> dict[str, Any]:
                             "schema": {"$ref": "#/components/schemas/Problem"}
                         }
                     },
-                }
+                },
+                # The same body, with the headers that tell the client when to come back.
+                "RateLimited": {
+                    "description": "Rate limited (problem details)",
+                    "headers": {
+                        "Retry-After": _header_ref("Retry-After"),
+                        **{name: _header_ref(name) for name in RATE_LIMIT_HEADERS},
+                    },
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
+                },
+                "Unavailable": {
+                    "description": "Unavailable for now (problem details)",
+                    "headers": {"Retry-After": _header_ref("Retry-After")},
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
+                },
             },
         },
         "security": [{"bearerAuth": []}],
@@ -107,7 +152,20 @@ def build() -> dict[str, Any]:
             "status": {"type": "integer"},
             "detail": {"type": "string"},
             "instance": {"type": "string"},
-            "errors": {"type": "array", "items": {"type": "object"}},
+            "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+        },
+    }
+    document["components"]["schemas"]["FieldError"] = {
+        "type": "object",
+        "description": "One invalid field (ecomvideo.errors.field_error)",
+        "required": ["pointer", "detail", "code"],
+        "properties": {
+            "pointer": {
+                "type": "string",
+                "description": "RFC 6901 JSON pointer into the body, or the parameter's name",
+            },
+            "detail": {"type": "string"},
+            "code": {"type": "string"},
         },
     }
     for function, function_routes in sorted(routes.items()):
@@ -119,6 +177,11 @@ def build() -> dict[str, Any]:
             continue
         schema = app.get_openapi_schema().model_dump(by_alias=True, exclude_none=True, mode="json")
         document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
+        _PAGED_REFS.update(
+            f"#/components/schemas/{name}"
+            for name, component in document["components"]["schemas"].items()
+            if "next_cursor" in (component.get("properties") or {})
+        )
         generated = {_norm(p): item for p, item in schema.get("paths", {}).items()}
         docstrings = _route_docstrings(app)
         for route in function_routes:
@@ -133,7 +196,9 @@ def build() -> dict[str, Any]:
             _decorate(operation, route)
             document["paths"].setdefault(route.path, {})[route.method.lower()] = operation
     document["paths"] = dict(sorted(document["paths"].items()))
-    _document_timestamps(document)
+    # Powertools' default 422 body ({loc, msg, type}) is never sent: every 4xx is a Problem.
+    for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
+        document["components"]["schemas"].pop(unused, None)
     return document
 
 
@@ -158,20 +223,6 @@ def _rename_path_parameters(operation: dict[str, Any], template_path: str) -> No
         param["name"] = name
 
 
-def _document_timestamps(node: Any) -> None:
-    """Replace every ``format: date-time`` string schema by ``TIMESTAMP`` (see above)."""
-    if isinstance(node, dict):
-        if node.get("type") == "string" and node.get("format") == "date-time":
-            node.pop("format")
-            for key, value in TIMESTAMP.items():
-                node.setdefault(key, value)
-        for value in node.values():
-            _document_timestamps(value)
-    elif isinstance(node, list):
-        for value in node:
-            _document_timestamps(value)
-
-
 def _add_plain_routes(document: dict[str, Any], routes: list[Any]) -> None:
     """Handlers without a resolver (webhooks): documented by hand, raw body in, JSON out."""
     received = {
@@ -192,7 +243,7 @@ def _add_plain_routes(document: dict[str, Any], routes: list[Any]) -> None:
                 }
             },
         }
-        _decorate(operation, route)
+        _decorate(operation, route, limited=False)
         if "stripe" in route.path:
             operation["responses"]["500"] = {
                 **PROBLEM_REF,
@@ -205,7 +256,8 @@ def _add_plain_routes(document: dict[str, Any], routes: list[Any]) -> None:
         document["paths"].setdefault(route.path, {})[route.method.lower()] = operation
 
 
-def _decorate(operation: dict[str, Any], route: Any) -> None:
+def _decorate(operation: dict[str, Any], route: Any, *, limited: bool = True) -> None:
+    """``limited``: the route runs behind the resolver's rate limiter (RateLimit-* headers)."""
     operation["operationId"] = f"{route.function}.{route.method.lower()}.{_norm(route.path)}"
     operation.setdefault("summary", f"{route.method} {route.path}")
     responses = operation.setdefault("responses", {})
@@ -228,11 +280,33 @@ def _decorate(operation: dict[str, Any], route: Any) -> None:
     for code, response in responses.items():
         if code == "204":
             response.pop("content", None)  # 204 has no body (Powertools documents a JSON null)
+        if code in ("201", "202") and not operation.get("x-no-location"):
+            response.setdefault("headers", {})["Location"] = LOCATION
+        if code == "200" and _pages(response):
+            response.setdefault("headers", {})["Link"] = LINK_NEXT
     if _has_csv_format(operation) and "200" in responses:
         responses["200"].setdefault("content", {})["text/csv"] = {"schema": {"type": "string"}}
     for code, description in errors.items():
         # Our validation errors are problem+json, not Powertools' default HTTPValidationError.
         responses[code] = {**PROBLEM_REF, "description": description}
+    for code, name in (("429", "RateLimited"), ("503", "Unavailable")):
+        if code in responses:
+            responses[code]["$ref"] = f"#/components/responses/{name}"
+    if limited:
+        for code, response in responses.items():
+            if code.startswith("2"):
+                headers = response.setdefault("headers", {})
+                headers.update({name: _header_ref(name) for name in RATE_LIMIT_HEADERS})
+
+
+def _header_ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+def _pages(response: dict[str, Any]) -> bool:
+    """A cursor page: the JSON body's schema has ``next_cursor`` (checked on the ref name)."""
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return schema.get("$ref", "") in _PAGED_REFS
 
 
 def _has_csv_format(operation: dict[str, Any]) -> bool:

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecomvideo.enums import UserRole
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal, require_roles
+from ecomvideo.http.pagination import PageCursor, PageLimit, clamp_limit
 from ecomvideo.observability import logger, tracer
 from ecomvideo.schemas import accounts as s
 from ecomvideo.schemas.auth import TokenResponse
@@ -20,8 +21,6 @@ from ecomvideo.services import accounts
 from ecomvideo.services.activity import RequestMeta
 
 app = create_app()
-PageNo = Annotated[int, Query(ge=1, le=10_000)]
-PageSize = Annotated[int, Query(ge=1, le=100)]
 
 
 def _me() -> uuid.UUID:
@@ -100,8 +99,8 @@ def delete_interests(category: str | None = None) -> None:
 
 
 @app.get("/v1/me/activity")
-def get_activity(page: PageNo = 1, page_size: PageSize = 20) -> s.ActivityPage:
-    return accounts.list_activity(_me(), page=page, page_size=page_size)
+def get_activity(limit: PageLimit = None, cursor: PageCursor = None) -> s.ActivityPage:
+    return accounts.list_activity(_me(), limit=clamp_limit(limit), cursor=cursor)
 
 
 @app.get("/v1/admin/users")
@@ -109,12 +108,12 @@ def list_users(
     email: Annotated[str | None, Query(max_length=255)] = None,
     is_active: Annotated[bool | None, Query()] = None,
     role: Annotated[UserRole | None, Query()] = None,
-    page: PageNo = 1,
-    page_size: PageSize = 20,
+    limit: PageLimit = None,
+    cursor: PageCursor = None,
 ) -> s.AdminUserPage:
     _admin()
     return accounts.list_users(
-        email=email, is_active=is_active, role=role, page=page, page_size=page_size
+        email=email, is_active=is_active, role=role, limit=clamp_limit(limit), cursor=cursor
     )
 
 

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal
+from ecomvideo.http.contract import no_location
 from ecomvideo.observability import logger, tracer
 from ecomvideo.schemas.auth import (
     EmailRequest,
@@ -50,7 +51,11 @@ def _tokens(pair: auth.TokenPair) -> Response[TokenResponse]:
     return _json(200, TokenResponse(**asdict(pair)), NO_STORE)
 
 
-@app.post("/v1/auth/register", responses={201: {"description": "Account created"}})
+@app.post(
+    "/v1/auth/register",
+    responses={201: {"description": "Account created"}},
+    openapi_extensions=no_location("the account is read at /v1/me after login"),
+)
 def register(body: RegisterRequest) -> Response[RegisteredResponse]:
     """Create an account and send the verification email."""
     user = auth.register(**body.model_dump(), request=_meta())
@@ -65,14 +70,22 @@ def verify_email(body: VerifyEmailRequest) -> MessageResponse:
     return MessageResponse(message="Your email address is verified.")
 
 
-@app.post("/v1/auth/resend-verification", responses={202: {"description": "Accepted"}})
+@app.post(
+    "/v1/auth/resend-verification",
+    responses={202: {"description": "Accepted"}},
+    openapi_extensions=no_location("a mail is sent; nothing to poll"),
+)
 def resend_verification(body: EmailRequest) -> Response[MessageResponse]:
     """Send a new verification link (same answer whether or not the account exists)."""
     message = auth.resend_verification(body.email, request=_meta())
     return _json(202, MessageResponse(message=message))
 
 
-@app.post("/v1/auth/forgot-password", responses={202: {"description": "Accepted"}})
+@app.post(
+    "/v1/auth/forgot-password",
+    responses={202: {"description": "Accepted"}},
+    openapi_extensions=no_location("a mail is sent; nothing to poll"),
+)
 def forgot_password(body: EmailRequest) -> Response[MessageResponse]:
     """Send a password reset link (same answer whether or not the account exists)."""
     message = auth.forgot_password(body.email, request=_meta())

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecomvideo.db import transaction
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal
-from ecomvideo.http.pagination import PageCursor, PageLimit
+from ecomvideo.http.pagination import BOUNDED_LIST, PageCursor, PageLimit
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import billing as s
 from ecomvideo.services import billing
@@ -28,14 +28,14 @@ def _uid() -> uuid.UUID:
     return current_principal(app).user_id
 
 
-@app.get("/v1/plans")
+@app.get("/v1/plans", openapi_extensions=BOUNDED_LIST)
 def list_plans() -> s.PlanList:
     """Active plans in display order (public)."""
     with transaction() as session:
         return s.PlanList(items=[s.PlanOut.model_validate(p) for p in billing.list_plans(session)])
 
 
-@app.get("/v1/billing/credit-packs")
+@app.get("/v1/billing/credit-packs", openapi_extensions=BOUNDED_LIST)
 def list_credit_packs() -> s.CreditPackList:
     """One-off credit packs for sale."""
     with transaction() as session:
@@ -113,7 +113,7 @@ def invoices(limit: PageLimit = None, cursor: PageCursor = None) -> s.InvoicePag
         return s.InvoicePage(items=[s.InvoiceOut.of(r) for r in rows], next_cursor=nxt)
 
 
-@app.get("/v1/billing/payment-methods")
+@app.get("/v1/billing/payment-methods", openapi_extensions=BOUNDED_LIST)
 def payment_methods() -> s.PaymentMethodList:
     """Saved payment methods, default first."""
     with transaction() as session:

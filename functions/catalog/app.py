@@ -13,13 +13,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecomvideo.db import transaction
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal, require_roles
+from ecomvideo.http.contract import created
+from ecomvideo.http.pagination import BOUNDED_LIST, PageCursor, PageLimit, clamp_limit
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import catalog as schemas
 from ecomvideo.services import catalog
 
 app = create_app()
 EDITORS = ("Admin", "Moderator")
-TemplateOut = schemas.TemplateOut
+TagPrefix = Annotated[str | None, Query(max_length=50)]
 
 
 def _editor() -> str:
@@ -34,23 +36,23 @@ def list_templates(
     category_id: Annotated[uuid.UUID | None, Query()] = None,
     premium: Annotated[bool | None, Query()] = None,
     active: Annotated[bool | None, Query()] = True,
+    limit: PageLimit = None,
+    cursor: PageCursor = None,
 ) -> schemas.TemplateList:
     if active is not True:  # inactive templates are an editor's view
         require_roles(current_principal(app), *EDITORS)
+    filters = {"category_id": category_id, "premium": premium, "active": active}
     with transaction() as session:
-        rows = catalog.list_templates(
-            session, category_id=category_id, premium=premium, active=active
-        )
-        return schemas.TemplateList(items=[TemplateOut.model_validate(t) for t in rows])
+        return catalog.list_templates(session, **filters, limit=clamp_limit(limit), cursor=cursor)
 
 
 @app.get("/v1/templates/<template_id>")
 def get_template(template_id: uuid.UUID) -> schemas.TemplateOut:
     with transaction() as session:
-        return TemplateOut.model_validate(catalog.get_template(session, template_id))
+        return schemas.TemplateOut.model_validate(catalog.get_template(session, template_id))
 
 
-@app.get("/v1/video-categories")
+@app.get("/v1/video-categories", openapi_extensions=BOUNDED_LIST)
 def list_categories() -> schemas.CategoryList:
     with transaction() as session:
         rows = catalog.list_categories(session)
@@ -59,30 +61,27 @@ def list_categories() -> schemas.CategoryList:
 
 @app.get("/v1/tags")
 def list_tags(
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    prefix: Annotated[str | None, Query(max_length=50)] = None,
+    prefix: TagPrefix = None, limit: PageLimit = None, cursor: PageCursor = None
 ) -> schemas.TagList:
     with transaction() as session:
-        rows = catalog.popular_tags(session, limit=limit, prefix=prefix)
-        return schemas.TagList(items=[schemas.TagOut.model_validate(t) for t in rows])
+        return catalog.popular_tags(session, limit=clamp_limit(limit), prefix=prefix, cursor=cursor)
 
 
 @app.post("/v1/admin/templates", responses={201: {"description": "Created"}})
 def create_template(body: schemas.TemplateIn) -> Response[schemas.TemplateOut]:
     actor = _editor()
     with transaction() as session:
-        created = catalog.create_template(session, body.model_dump(), actor=actor)
-        out = TemplateOut.model_validate(created)
-    return Response(201, "application/json", out)
+        template = catalog.create_template(session, body.model_dump(), actor=actor)
+        out = schemas.TemplateOut.model_validate(template)
+    return created(out, f"/v1/templates/{out.id}")
 
 
 @app.patch("/v1/admin/templates/<template_id>")
 def update_template(template_id: uuid.UUID, body: schemas.TemplatePatch) -> schemas.TemplateOut:
-    actor = _editor()
+    actor, changes = _editor(), body.model_dump(exclude_unset=True)
     with transaction() as session:
-        changes = body.model_dump(exclude_unset=True)
         changed = catalog.update_template(session, template_id, changes, actor=actor)
-        return TemplateOut.model_validate(changed)
+        return schemas.TemplateOut.model_validate(changed)
 
 
 @app.delete("/v1/admin/templates/<template_id>")
@@ -97,9 +96,10 @@ def delete_template(template_id: uuid.UUID) -> Response[None]:
 def create_category(body: schemas.CategoryIn) -> Response[schemas.CategoryOut]:
     _editor()
     with transaction() as session:
-        created = catalog.create_category(session, body.model_dump())
-        out = schemas.CategoryOut.model_validate(created)
-    return Response(201, "application/json", out)
+        out = schemas.CategoryOut.model_validate(
+            catalog.create_category(session, body.model_dump())
+        )
+    return created(out, f"/v1/admin/video-categories/{out.id}")
 
 
 @app.patch("/v1/admin/video-categories/<category_id>")
@@ -123,7 +123,7 @@ def create_tag(body: schemas.TagIn) -> Response[schemas.TagOut]:
     _editor()
     with transaction() as session:
         out = schemas.TagOut.model_validate(catalog.create_tag(session, body.name, body.color_hex))
-    return Response(201, "application/json", out)
+    return created(out, f"/v1/admin/tags/{out.id}")
 
 
 @app.patch("/v1/admin/tags/<tag_id>")

@@ -18,6 +18,8 @@ from ecomvideo.db import transaction
 from ecomvideo.enums import UserRole
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal, require_roles
+from ecomvideo.http.contract import created
+from ecomvideo.http.pagination import BOUNDED_LIST
 from ecomvideo.models import SystemSetting
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import billing as billing_schemas
@@ -51,7 +53,7 @@ def _admin() -> str:
     return str(principal.user_id)
 
 
-@app.get("/v1/admin/settings")
+@app.get("/v1/admin/settings", openapi_extensions=BOUNDED_LIST)
 def list_settings() -> s.SettingsList:
     _admin()
     with transaction() as session:
@@ -82,7 +84,7 @@ def public_settings():
     )
 
 
-@app.get("/v1/admin/plans")
+@app.get("/v1/admin/plans", openapi_extensions=BOUNDED_LIST)
 def admin_plans() -> list[billing_schemas.AdminPlanOut]:
     """Admin: every plan, active or not."""
     _admin()
@@ -98,7 +100,7 @@ def admin_create_plan(body: billing_schemas.PlanCreate) -> Response[billing_sche
     with transaction() as session:
         plan = billing.create_plan(session, body.model_dump(), actor=actor)
         out = billing_schemas.AdminPlanOut.model_validate(plan)
-    return Response(status_code=201, content_type="application/json", body=out)
+    return created(out, f"/v1/admin/plans/{out.id}")
 
 
 @app.patch("/v1/admin/plans/<plan_id>")

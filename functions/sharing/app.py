@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecomvideo.db import transaction
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal
+from ecomvideo.http.pagination import PageCursor, PageLimit, clamp_limit
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import sharing as schemas
 from ecomvideo.services import sharing
@@ -30,9 +31,13 @@ def create_share(video_id: uuid.UUID, body: schemas.ShareCreate) -> Response[sch
 
 
 @app.get("/v1/videos/<video_id>/shares")
-def list_shares(video_id: uuid.UUID) -> schemas.ShareList:
+def list_shares(
+    video_id: uuid.UUID, limit: PageLimit = None, cursor: PageCursor = None
+) -> schemas.ShareList:
     with transaction() as session:
-        return sharing.list_shares(session, current_principal(app), video_id)
+        return sharing.list_shares(
+            session, current_principal(app), video_id, limit=clamp_limit(limit), cursor=cursor
+        )
 
 
 @app.delete("/v1/videos/<video_id>/shares/<share_id>")

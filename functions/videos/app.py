@@ -1,8 +1,5 @@
-"""Videos API: create/quote, library, cancel/retry/download, uploads, credits.
-
-Thin by design: parse, call ``ecomvideo.services.videos``, return a schema. Users only reach
-their own videos (others' ids are 404); Admin/Moderator/Support may read every video.
-"""
+"""Videos API (thin: parse, call ``services.videos``, return a schema): create/quote, library,
+cancel/retry/download, uploads, credits. Others' video ids are 404; staff may read every video."""
 
 from __future__ import annotations
 
@@ -11,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -19,6 +16,8 @@ from ecomvideo.db import transaction
 from ecomvideo.enums import VideoStatus
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal
+from ecomvideo.http.contract import SPENDS_CREDITS as SPENDS
+from ecomvideo.http.contract import SPENDS_CREDITS_ONCE_PER_STATE, no_location
 from ecomvideo.http.pagination import PageCursor, PageLimit
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import videos as schemas
@@ -27,14 +26,16 @@ from ecomvideo.services import storyboards, videos
 app = create_app()
 
 
-@app.post("/v1/videos", responses={202: {"description": "Accepted; poll the video"}})
-def create_video(body: schemas.VideoCreate) -> Response[schemas.VideoAccepted]:
-    principal = current_principal(app)
-    key = app.current_event.headers.get("idempotency-key")
-    accepted, replayed = videos.submit(principal.user_id, body, idempotency_key=key)
+@app.post("/v1/videos", responses={202: {"description": "Accepted"}}, openapi_extensions=SPENDS)
+def create_video(
+    body: schemas.VideoCreate, idempotency_key: Annotated[str | None, Header()] = None
+) -> Response[schemas.VideoAccepted]:
+    """Start a video (holds credits; a retry with the same Idempotency-Key and body replays)."""
+    user_id = current_principal(app).user_id
+    accepted, replayed = videos.submit(user_id, body, idempotency_key=idempotency_key)
     if not replayed:
         metrics.add_metric(name="VideosRequested", unit="Count", value=1)
-    headers = {"Location": f"/v1/videos/{accepted.id}"}
+    headers = {**videos.poll_headers(accepted.id, accepted.status)}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
     return Response(202, "application/json", accepted, headers)
@@ -66,9 +67,12 @@ def list_videos(
 
 
 @app.get("/v1/videos/<video_id>")
-def get_video(video_id: uuid.UUID) -> schemas.VideoDetail:
+def get_video(video_id: uuid.UUID) -> Response[schemas.VideoDetail]:
+    """The video; while it runs, ``Retry-After`` (= ``poll_after_seconds``) says when to poll."""
     with transaction() as session:
-        return videos.detail(session, current_principal(app), video_id)
+        video = videos.detail(session, current_principal(app), video_id)
+    headers = videos.poll_headers(None, video.status)
+    return Response(200, "application/json", video, headers)
 
 
 @app.patch("/v1/videos/<video_id>")
@@ -91,10 +95,15 @@ def cancel_video(video_id: uuid.UUID) -> dict[str, Any]:
     return {"id": str(video_id), "status": str(status)}
 
 
-@app.post("/v1/videos/<video_id>/retry", responses={202: {"description": "Accepted"}})
+@app.post(
+    "/v1/videos/<video_id>/retry",
+    responses={202: {"description": "Accepted"}},
+    openapi_extensions=SPENDS_CREDITS_ONCE_PER_STATE,
+)
 def retry_video(video_id: uuid.UUID) -> Response[schemas.VideoAccepted]:
     accepted = videos.retry(current_principal(app), video_id)
-    return Response(202, "application/json", accepted)
+    headers = videos.poll_headers(accepted.id, accepted.status)
+    return Response(202, "application/json", accepted, headers)
 
 
 @app.get("/v1/videos/<video_id>/storyboard")
@@ -125,7 +134,11 @@ def download_video(video_id: uuid.UUID) -> Response[None]:
     )
 
 
-@app.post("/v1/uploads", responses={201: {"description": "Created"}})
+@app.post(
+    "/v1/uploads",
+    responses={201: {"description": "Created"}},
+    openapi_extensions=no_location("an upload ticket, not a resource to fetch"),
+)
 def create_upload(body: schemas.UploadRequest) -> Response[schemas.UploadTicket]:
     ticket = videos.create_upload(current_principal(app).user_id, body)
     return Response(201, "application/json", ticket)

@@ -6,16 +6,15 @@ a signed test ping. Delivery, signing and the SSRF guard live in
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecomvideo.db import transaction
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal
+from ecomvideo.http.pagination import BOUNDED_LIST, PageCursor, PageLimit, clamp_limit
 from ecomvideo.models import WebhookDelivery, WebhookEndpoint
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import system as s
@@ -48,7 +47,7 @@ def create_webhook(body: s.WebhookCreate):
     )
 
 
-@app.get("/v1/webhooks")
+@app.get("/v1/webhooks", openapi_extensions=BOUNDED_LIST)
 def list_webhooks() -> s.WebhookList:
     user_id = current_principal(app).user_id
     with transaction() as session:
@@ -65,12 +64,14 @@ def delete_webhook(webhook_id: uuid.UUID) -> None:
 
 @app.get("/v1/webhooks/<webhook_id>/deliveries")
 def list_deliveries(
-    webhook_id: uuid.UUID, limit: Annotated[int, Query(ge=1, le=200)] = 50
+    webhook_id: uuid.UUID, limit: PageLimit = None, cursor: PageCursor = None
 ) -> s.DeliveryList:
     user_id = current_principal(app).user_id
     with transaction() as session:
-        rows = hooks.list_deliveries(session, user_id, webhook_id, limit=limit)
-        return s.DeliveryList(items=[_delivery(r) for r in rows])
+        rows, next_cursor = hooks.list_deliveries(
+            session, user_id, webhook_id, limit=clamp_limit(limit), cursor=cursor
+        )
+        return s.DeliveryList(items=[_delivery(r) for r in rows], next_cursor=next_cursor)
 
 
 @app.post("/v1/webhooks/<webhook_id>/ping")
@@ -80,6 +81,19 @@ def ping_webhook(webhook_id: uuid.UUID) -> s.DeliveryOut:
     with transaction() as session:
         row, _event = hooks.ping(session, user_id, webhook_id)
         return _delivery(row)
+
+
+@app.post("/v1/webhooks/<webhook_id>/rotate-secret")
+def rotate_secret(webhook_id: uuid.UUID) -> s.WebhookSecretRotated:
+    """New signing secret; the old one also signs for 24 hours (two webhook-signature entries)."""
+    user_id = current_principal(app).user_id
+    with transaction() as session:
+        endpoint, secret = hooks.rotate_secret(session, user_id, webhook_id)
+        return s.WebhookSecretRotated(
+            **_out(endpoint).model_dump(),
+            secret=secret,
+            previous_secret_expires_at=endpoint.previous_secret_expires_at,
+        )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

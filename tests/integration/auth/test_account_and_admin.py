@@ -133,14 +133,15 @@ def test_activity_is_paginated_newest_first(api, session):
     _, tokens = signed_in(api, session, "activity@example.com")
     at = tokens["access_token"]
     _me(api, "PATCH", "/v1/me", at, {"first_name": "Ann"})
-    page = _me(api, "GET", "/v1/me/activity", at, query="page=1&page_size=2").json()
-    assert page["total"] == 3 and page["page_size"] == 2
+    page = _me(api, "GET", "/v1/me/activity", at, query="limit=2").json()
+    assert page["next_cursor"]
     assert [i["action"] for i in page["items"]] == ["ProfileUpdated", "LoggedIn"]
     assert page["items"][0]["ip_address"] == "203.0.113.7"
     assert page["items"][0]["user_agent"] == "pytest-client/1.0"
-    rest = _me(api, "GET", "/v1/me/activity", at, query="page=2&page_size=2").json()
-    assert [i["action"] for i in rest["items"]] == ["Registered"]
-    assert _me(api, "GET", "/v1/me/activity", at, query="page_size=1000").status == 422
+    rest = _me(api, "GET", "/v1/me/activity", at, query=f"limit=2&cursor={page['next_cursor']}")
+    assert [i["action"] for i in rest.json()["items"]] == ["Registered"]
+    assert rest.json()["next_cursor"] is None
+    assert _me(api, "GET", "/v1/me/activity", at, query="limit=1000").status == 422
 
 
 ADMIN_ROUTES = [
@@ -191,8 +192,12 @@ def test_admin_lists_filters_and_manages_users(api, session):
     assert [u["email"] for u in found["items"]] == ["target_1@example.com"]
     admins = _me(api, "GET", "/v1/admin/users", at, query="role=Admin").json()
     assert [u["email"] for u in admins["items"]] == ["boss@example.com"]
-    paged = _me(api, "GET", "/v1/admin/users", at, query="email=example.com&page_size=2").json()
-    assert paged["total"] >= 3 and len(paged["items"]) == 2
+    paged = _me(api, "GET", "/v1/admin/users", at, query="email=example.com&limit=2").json()
+    assert len(paged["items"]) == 2 and paged["next_cursor"]
+    query = f"email=example.com&limit=2&cursor={paged['next_cursor']}"
+    rest = _me(api, "GET", "/v1/admin/users", at, query=query).json()
+    seen = [u["email"] for u in paged["items"] + rest["items"]]
+    assert len(seen) == len(set(seen)) >= 3
 
     off = _me(api, "POST", f"/v1/admin/users/{target.id}/deactivate", at)
     assert off.status == 200 and off.json()["is_active"] is False

@@ -73,7 +73,10 @@ def test_malformed_or_oversized_bodies(api, mailbox, session, raw, status):
         assert response.status == status, (path, response.body)
         assert response.content_type == "application/problem+json"
     assert _counts(session) == before
-    assert session.scalar(select(func.count()).select_from(RateLimitCounter)) == 0
+    # Refused requests count toward the caller's general API window (issue 20), and only that:
+    # no login-attempt or other counter moves.
+    counters = session.scalars(select(RateLimitCounter)).all()
+    assert [(c.key.startswith("api:rpm:"), c.count) for c in counters] == [(True, 3)]
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,7 @@ def test_values_are_validated_against_their_data_type_and_applied_atomically(ses
         ]
     }
     status, body, _ = _call("PUT", "/v1/admin/settings", bad)
-    assert status == 422 and body["errors"][0]["field"] == "app.maintenance_mode"
+    assert status == 422 and body["errors"][0]["pointer"] == "/settings/1/value"
     assert system_settings.get(session, "retention.api_usage_days", None) == 90  # unchanged
 
     good = {"settings": [{"key": "retention.api_usage_days", "value": 45}]}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import threading
 import uuid
@@ -86,16 +84,15 @@ def _clock():
     clock.unfreeze()
 
 
-def receiver_verifies(secret: str, headers: dict[str, str], body: bytes, now: float) -> bool:
-    """docs/webhooks.md, step by step, written independently of our signing code."""
-    fields = [part.split("=", 1) for part in headers["ecomvideo-signature"].split(",")]
-    timestamp = int(next(v for k, v in fields if k == "t"))
-    signatures = [v for k, v in fields if k == "v1"]
-    if abs(now - timestamp) > 300:
+def receiver_verifies(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """What a customer does: the off-the-shelf Standard Webhooks library (docs/webhooks.md)."""
+    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+    try:
+        Webhook(secret).verify(body, headers)
+    except WebhookVerificationError:
         return False
-    signed_payload = f"{timestamp}.".encode() + body
-    expected = hmac.new(secret.encode(), signed_payload, hashlib.sha256).hexdigest()
-    return any(hmac.compare_digest(expected, s) for s in signatures)
+    return True
 
 
 def test_delivery_is_signed_so_a_receiver_following_the_docs_can_verify_it(
@@ -114,16 +111,41 @@ def test_delivery_is_signed_so_a_receiver_following_the_docs_can_verify_it(
 
     assert len(receiver.requests) == 1
     headers, body = receiver.requests[0]
-    assert receiver_verifies(endpoint.secret, headers, body, time.time())
-    assert hooks.verify_signature(endpoint.secret, headers["ecomvideo-signature"], body)
-    assert not receiver_verifies("whsec_wrong", headers, body, time.time())
+    assert endpoint.secret.startswith("whsec_")
+    assert receiver_verifies(endpoint.secret, headers, body)
+    assert not receiver_verifies(hooks.new_secret(), headers, body)
     tampered = body.replace(b"Shoes", b"Boots")
-    assert not receiver_verifies(endpoint.secret, headers, tampered, time.time())
-    assert not receiver_verifies(endpoint.secret, headers, body, time.time() + 301)  # replay
+    assert not receiver_verifies(endpoint.secret, headers, tampered)
+    stale = {**headers, "webhook-timestamp": str(int(time.time()) - 301)}
+    assert not receiver_verifies(endpoint.secret, stale, body)  # a replayed old delivery
     event = json.loads(body)
     assert event["type"] == "video.completed" and event["data"]["title"] == "Shoes"
-    assert headers["ecomvideo-event-id"] == event["id"]
+    assert headers["webhook-id"] == event["id"]  # the same on every retry: receivers dedupe
     assert headers["ecomvideo-event-type"] == "video.completed"
+
+
+def test_after_a_rotation_both_secrets_verify_until_the_grace_period_ends(
+    session, receiver, permissive
+):
+    user = make_user(session)
+    endpoint = hooks.create_endpoint(
+        session, user.id, url=receiver.url, events=["video.completed"], policy=permissive
+    )
+    old = endpoint.secret
+    _, new = hooks.rotate_secret(session, user.id, endpoint.id)
+    assert new != old and new.startswith("whsec_")
+
+    hooks.emit(session, user.id, "video.completed", {"video_id": "v-2"})
+    jobs.work(job_types=[hooks.JOB_TYPE])
+    headers, body = receiver.requests[-1]
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    assert receiver_verifies(new, headers, body) and receiver_verifies(old, headers, body)
+
+    clock.advance(hooks.ROTATION_GRACE + timedelta(seconds=1))
+    hooks.emit(session, user.id, "video.completed", {"video_id": "v-3"})
+    jobs.work(job_types=[hooks.JOB_TYPE])
+    headers, body = receiver.requests[-1]
+    assert receiver_verifies(new, headers, body) and not receiver_verifies(old, headers, body)
 
 
 def test_receiver_returning_500_gets_retries_with_backoff_and_a_delivery_log(
@@ -148,7 +170,7 @@ def test_receiver_returning_500_gets_retries_with_backoff_and_a_delivery_log(
     assert len(receiver.requests) == 3
     ids = {json.loads(body)["id"] for _, body in receiver.requests}
     assert len(ids) == 1  # the same event id on every retry (receivers dedupe on it)
-    log = hooks.list_deliveries(session, user.id, endpoint.id)
+    log, _ = hooks.list_deliveries(session, user.id, endpoint.id)
     assert [(d.attempt, d.status_code, d.success) for d in reversed(log)] == [
         (1, 500, False),
         (2, 500, False),
@@ -252,9 +274,12 @@ def test_webhook_routes_register_list_ping_log_and_delete(session, receiver, per
     status, ping = _call(session, owner.id, "POST", f"/v1/webhooks/{hook_id}/ping")
     assert status == 200 and ping["status_code"] == 200 and ping["event_type"] == "ping"
     headers, body = receiver.requests[-1]
-    import time
+    assert receiver_verifies(created["secret"], headers, body)
 
-    assert receiver_verifies(created["secret"], headers, body, time.time())
+    status, rotated = _call(session, owner.id, "POST", f"/v1/webhooks/{hook_id}/rotate-secret")
+    assert status == 200 and rotated["secret"] != created["secret"]
+    assert rotated["previous_secret_expires_at"].endswith("Z")
+    assert _call(session, stranger.id, "POST", f"/v1/webhooks/{hook_id}/rotate-secret")[0] == 404
 
     status, log = _call(session, owner.id, "GET", f"/v1/webhooks/{hook_id}/deliveries")
     assert status == 200 and [d["status_code"] for d in log["items"]] == [200]

@@ -131,3 +131,34 @@ def test_usage_logging_failure_never_fails_the_request(session, jwt_env, analyti
     response = call(analytics_fn, "GET", "/v1/me/usage", token=token_for(make_user(session).id))
     assert response.status == 200
     assert session.scalar(select(ApiUsage.id).where(ApiUsage.endpoint == "/v1/me/usage")) is None
+
+
+def test_requests_refused_before_any_route_runs_are_logged_and_count_toward_the_limit(
+    session, jwt_env, analytics_fn, limit_of_three
+):
+    user = make_user(session)
+    token = token_for(user.id)
+    clock.freeze(_window_start_plus(10))
+    try:
+        invalid = call(analytics_fn, "GET", "/v1/analytics/overview", token=token, query="top=0")
+        assert invalid.status == 422  # request validation: outside the middlewares
+        assert invalid.headers["RateLimit-Remaining"] == "2"
+        unknown = call(analytics_fn, "GET", "/v1/analytics/nowhere", token=token)
+        assert unknown.status == 404 and unknown.headers["RateLimit-Remaining"] == "1"
+        assert call(analytics_fn, "GET", "/v1/me/usage", token=token).status == 200
+
+        refused = call(analytics_fn, "GET", "/v1/analytics/overview", token=token, query="top=0")
+        assert refused.status == 429 and refused.headers["Retry-After"] == "50"
+        assert refused.json()["type"].endswith("/rate-limited")
+    finally:
+        clock.unfreeze()
+    rows = session.scalars(
+        select(ApiUsage).where(ApiUsage.user_id == user.id).order_by(ApiUsage.created_at)
+    ).all()
+    logged = sorted((r.status_code, r.endpoint, r.rate_limit_hit) for r in rows)
+    assert logged == [
+        (200, "/v1/me/usage", False),
+        (404, "/v1/analytics/nowhere", False),
+        (422, "/v1/analytics/overview", False),
+        (429, "/v1/analytics/overview", True),
+    ]

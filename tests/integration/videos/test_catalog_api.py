@@ -73,3 +73,35 @@ def test_category_and_tag_crud_with_duplicates_as_409(session):
     listed = call("catalog", "GET", "/v1/video-categories", user_id=admin.id)
     assert "Reviews" not in [c["name"] for c in listed[1]["items"]]
     assert call("catalog", "DELETE", f"/v1/admin/tags/{tag[1]['id']}", **kw)[0] == 204
+
+
+def test_tags_page_by_popularity_with_a_cursor_and_a_link_to_the_next_page(session):
+    from ecomvideo.models import VideoTag
+
+    user = make_user(session)
+    # Ties on usage_count are ordered by name, so every tag is seen exactly once.
+    session.add_all(
+        VideoTag(name=f"pg-tag-{i}", usage_count=count) for i, count in enumerate([5, 3, 3, 3, 1])
+    )
+    session.commit()
+
+    seen, query = [], "prefix=pg-tag&limit=2"
+    while True:
+        status, body, headers = call("catalog", "GET", "/v1/tags", user_id=user.id, query=query)
+        assert status == 200
+        seen += [t["name"] for t in body["items"]]
+        if body["next_cursor"] is None:
+            assert "Link" not in headers
+            break
+        link = headers["Link"]
+        assert link.startswith("</v1/tags?") and link.endswith('>; rel="next"')
+        query = link[len("</v1/tags?") : -len('>; rel="next"')]
+        assert "prefix=pg-tag" in query and "limit=2" in query
+
+    assert seen == ["pg-tag-0", "pg-tag-1", "pg-tag-2", "pg-tag-3", "pg-tag-4"]
+
+
+def test_a_tampered_cursor_is_a_400_problem(session):
+    user = make_user(session)
+    status, body, _ = call("catalog", "GET", "/v1/tags", user_id=user.id, query="cursor=bm9wZQ")
+    assert status == 400 and body["type"].endswith("/bad-request")

@@ -166,7 +166,7 @@ def test_template_variables_missing_are_listed_in_a_422(session, stack):
     )
 
     assert status == 422
-    assert {e["field"] for e in body["errors"]} == {"variables.discount", "variables.price"}
+    assert {e["pointer"] for e in body["errors"]} == {"/variables/discount", "/variables/price"}
 
 
 def test_resolution_must_match_the_aspect_ratio(session, stack):
@@ -182,7 +182,7 @@ def test_resolution_must_match_the_aspect_ratio(session, stack):
     )
 
     assert status == 422
-    assert body["errors"][0]["field"] == "resolution"
+    assert body["errors"][0]["pointer"] == "/resolution"
 
 
 def test_not_enough_credits_is_402_with_balance_and_cost(session, stack):
@@ -381,3 +381,51 @@ def test_unauthenticated_calls_are_401(stack):
     status, body, _ = call("videos", "GET", "/v1/videos", user_id=None)
     assert status == 401
     assert json.dumps(body)
+
+
+def test_progress_follows_the_running_step_and_the_providers_progress_and_hints_when_to_poll(
+    session, stack
+):
+    from ecomvideo.models.pipeline import PipelineStep
+    from ecomvideo.services import pipeline
+
+    user = make_user(session)
+    video = make_video(session, user, status=VideoStatus.GENERATING_VIDEO)
+    session.add(
+        PipelineStep(
+            video_id=video.id, attempt=1, step=pipeline.VIDEO, state=pipeline.StepState.STARTED
+        )
+    )
+    session.commit()
+
+    def read() -> tuple[int, dict, dict]:
+        status, body, headers = call("videos", "GET", f"/v1/videos/{video.id}", user_id=user.id)
+        assert status == 200
+        return body["progress_percent"], body, headers
+
+    before, body, headers = read()
+    assert (before, body["progress_step"]) == (60, "GenerateVideo")
+    assert body["poll_after_seconds"] == 10 and headers["Retry-After"] == "10"
+
+    key = (video.id, 1, pipeline.VIDEO)
+    pipeline.record_provider_progress(key, 50)
+    halfway = read()[0]
+    pipeline.record_provider_progress(key, 20)  # a late, lower report never moves it back
+    assert before < halfway == read()[0] < 95
+
+    video.status = VideoStatus.COMPLETED
+    session.commit()
+    done, body, headers = read()
+    assert done == 100 and body["poll_after_seconds"] is None and "Retry-After" not in headers
+
+
+def test_progress_percent_never_decreases_along_the_pipeline():
+    from ecomvideo.services.pipeline import FINALIZE, IMAGE, SCRAPE, VIDEO, progress_percent
+
+    path = [(VideoStatus.PENDING, None, None), (VideoStatus.PROCESSING, SCRAPE, None)]
+    path += [(VideoStatus.GENERATING_IMAGE, IMAGE, p) for p in (None, 5, 50, 100)]
+    path += [(VideoStatus.GENERATING_VIDEO, VIDEO, p) for p in (None, 5, 50, 99, 100)]
+    path += [(VideoStatus.GENERATING_VIDEO, FINALIZE, None), (VideoStatus.COMPLETED, None, None)]
+    values = [progress_percent(*point) for point in path]
+    assert values == sorted(values) and values[0] == 0 and values[-1] == 100
+    assert all(v < 100 for v in values[:-1])

@@ -42,8 +42,8 @@ def test_every_template_route_is_documented_with_problem_errors():
     for route in build_model(ROOT / "template.yaml").routes:
         operation = document["paths"][route.path][route.method.lower()]
         too_many = operation["responses"]["429"]
-        # The shared Problem response, or (webhooks) a response that offers problem+json.
-        assert too_many.get("$ref") == "#/components/responses/Problem" or (
+        # The shared RateLimited problem response, or (webhooks) one that offers problem+json.
+        assert too_many.get("$ref") == "#/components/responses/RateLimited" or (
             "application/problem+json" in too_many["content"]
         ), route.route_key
         if route.authorizer is None:

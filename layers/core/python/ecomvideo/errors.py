@@ -96,10 +96,20 @@ class UnsupportedMediaType(AppError):
     status, title, slug = 415, "Unsupported Media Type", "unsupported-media-type"
 
 
+def field_error(pointer: str, detail: str, code: str = "invalid") -> dict[str, str]:
+    """One entry of a problem's ``errors[]``, the same shape for every 4xx with field errors.
+
+    ``pointer`` is an RFC 6901 JSON pointer into the request body (``/variables/name``) or,
+    for a query/path/header parameter, the parameter's name (``limit``, ``Idempotency-Key``).
+    """
+    return {"pointer": pointer, "detail": detail, "code": code}
+
+
 class ValidationFailed(AppError):
     status, title, slug = 422, "Validation failed", "validation-error"
 
-    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, detail: str, *, errors: list[dict[str, str]] | None = None) -> None:
+        """``errors`` entries come from ``field_error()``."""
         super().__init__(detail, extra={"errors": errors or []})
 
 

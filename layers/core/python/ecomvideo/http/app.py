@@ -20,18 +20,31 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from ecomvideo.errors import AppError
+from ecomvideo.errors import AppError, field_error
 from ecomvideo.http.problems import PROBLEM_CONTENT_TYPE, from_app_error, problem, validation_errors
 from ecomvideo.observability import logger
 from ecomvideo.settings import get_settings
 
 ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"]
+# Response headers a browser may read; template.yaml's HTTP API CorsConfiguration (which
+# replaces the resolver's CORS on AWS) lists the same (tests/unit/test_api_contract.py).
+EXPOSE_HEADERS = [
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "Link",
+    "Location",
+]
 
 
 class Api(APIGatewayHttpResolver):
     """Resolver that refuses oversized bodies before anything parses them."""
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        refused = staff_gate(event)
+        if refused is not None:
+            return refused
         limit = get_settings().max_body_bytes
         body = event.get("body") or ""
         size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body)
@@ -54,7 +67,8 @@ class Api(APIGatewayHttpResolver):
                 422,
                 "Validation failed",
                 "Text may not contain the NUL character (U+0000).",
-                slug="validation-failed",
+                slug="validation-error",
+                extra={"errors": [field_error("/", "contains U+0000", "nul_character")]},
             )
         if body and not _is_json(str((event.get("headers") or {}).get("content-type") or "")):
             # The API speaks JSON only; Powertools would otherwise parse form and multipart
@@ -116,12 +130,9 @@ def _is_json(content_type: str) -> bool:
 
 
 class SecureApi(Api):
-    """``Api`` whose every response carries the security headers (``security_headers``)."""
+    """``Api`` whose every response carries the security headers (``add_security_headers``)."""
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        refused = staff_gate(event)
-        if refused is not None:
-            return add_security_headers(event, refused)
         return add_security_headers(event, super().resolve(event, context))
 
 
@@ -173,9 +184,11 @@ def add_security_headers(event: Mapping[str, Any], response: dict[str, Any]) -> 
     return response
 
 
-def problem_event_response(status: int, title: str, detail: str, *, slug: str) -> dict[str, Any]:
+def problem_event_response(
+    status: int, title: str, detail: str, *, slug: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A problem+json response already in API Gateway's payload format 2.0 shape."""
-    response = problem(status, title, detail, slug=slug)
+    response = problem(status, title, detail, slug=slug, extra=extra)
     return {
         "statusCode": status,
         "headers": {"Content-Type": PROBLEM_CONTENT_TYPE},
@@ -188,22 +201,23 @@ def create_app(*, usage_and_limits: bool = True) -> Api:
     """The resolver; ``usage_and_limits=False`` leaves out the api_usage log and rate limits
     (only for measuring their cost)."""
     settings = get_settings()
-    app = SecureApi(
+    api_class: type[Api] = SecureApi
+    if usage_and_limits:
+        from ecomvideo.http.usage import SecureAccountedApi as api_class
+    app = api_class(
         enable_validation=True,
         cors=CORSConfig(
             allow_origin=settings.cors_allow_origin,
             allow_headers=ALLOWED_HEADERS,
-            expose_headers=[
-                "Retry-After",
-                "RateLimit-Limit",
-                "RateLimit-Remaining",
-                "RateLimit-Reset",
-            ],
+            expose_headers=EXPOSE_HEADERS,
             max_age=600,
         ),
     )
     register_error_handlers(app)
     register_account_gone_handler(app)
+    from ecomvideo.http.pagination import link_next_middleware
+
+    app.use([link_next_middleware])
     from ecomvideo import snapstart
 
     snapstart.register()  # no-op outside Lambda

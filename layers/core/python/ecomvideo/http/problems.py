@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from ecomvideo.errors import PROBLEM_BASE, PROBLEM_CONTENT_TYPE, AppError
+from ecomvideo.errors import PROBLEM_BASE, PROBLEM_CONTENT_TYPE, AppError, field_error
 
 __all__ = ["PROBLEM_BASE", "PROBLEM_CONTENT_TYPE", "from_app_error", "problem"]
 
@@ -52,10 +52,19 @@ def from_app_error(exc: AppError, instance: str | None = None) -> Response:
     )
 
 
-def validation_errors(errors: Any) -> list[dict[str, Any]]:
-    """Pydantic/Powertools errors without echoing the submitted values back."""
-    out = []
-    for err in errors:
-        loc = [str(part) for part in err.get("loc", ())]
-        out.append({"loc": loc, "msg": err.get("msg", "invalid"), "type": err.get("type", "")})
-    return out
+def validation_errors(errors: Any) -> list[dict[str, str]]:
+    """Pydantic/Powertools errors as ``field_error()`` entries, without echoing the submitted
+    values back: a body location becomes a JSON pointer, a parameter location its name."""
+    return [
+        field_error(_pointer(err.get("loc", ())), err.get("msg", "invalid"), err.get("type", ""))
+        for err in errors
+    ]
+
+
+def _pointer(loc: Any) -> str:
+    parts = [str(part) for part in loc]
+    if parts and parts[0] == "body":
+        return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts[1:]) or "/"
+    if parts and parts[0] in ("query", "path", "header", "cookie"):
+        return ".".join(parts[1:]) or parts[0]
+    return ".".join(parts)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -96,8 +96,7 @@ def limits_for(session: Session, user_id: uuid.UUID | None) -> Limits:
     )
 
 
-def _subject(app: Any) -> tuple[uuid.UUID | None, str]:
-    raw = app.current_event.raw_event
+def _subject(raw: Mapping[str, Any]) -> tuple[uuid.UUID | None, str]:
     context = ((raw.get("requestContext") or {}).get("authorizer") or {}).get("lambda") or {}
     try:
         user_id = uuid.UUID(str(context["userId"])) if context.get("userId") else None
@@ -122,8 +121,13 @@ def route_template(app: Any) -> str | None:
 
 def check(app: Any) -> rate_limit.RateLimitResult:
     """Count this request; raise TooManyRequests when a window is exhausted."""
-    user_id, subject = _subject(app)
-    method = app.current_event.http_method.upper()
+    return check_event(app.current_event.raw_event, route_template(app))
+
+
+def check_event(raw: Mapping[str, Any], route: str | None) -> rate_limit.RateLimitResult:
+    """``check`` for an API Gateway event (also one refused before any route matched)."""
+    user_id, subject = _subject(raw)
+    method = str(((raw.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
     with transaction() as session:
         limits = limits_for(session, user_id)
         results = [
@@ -134,7 +138,7 @@ def check(app: Any) -> rate_limit.RateLimitResult:
                 window_seconds=MINUTE,
             )
         ]
-        if user_id is not None and (method, route_template(app)) in CREATION_ROUTES:
+        if user_id is not None and (method, route) in CREATION_ROUTES:
             results.append(
                 rate_limit.hit(
                     session,

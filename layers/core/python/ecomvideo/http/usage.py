@@ -12,7 +12,8 @@ own transaction rolled back. Logging never fails a request: any error is swallow
 
 Not seen by a middleware (Powertools runs request validation outside user middlewares, and
 unmatched routes never reach them): 422/400/415 validation failures, 404/405 for unknown
-routes and 413 for oversized bodies. ``record_event`` lets ``Api.resolve`` log those too.
+routes and 413 for oversized bodies. ``AccountedApi`` (the resolver ``create_app`` returns)
+logs and rate-limits those after the fact; a routed request costs nothing extra.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sqlalchemy import insert, select
 from ecomvideo import clock
 from ecomvideo.db import transaction
 from ecomvideo.errors import AppError
+from ecomvideo.http.app import Api, SecureApi, problem_event_response
 from ecomvideo.models import ApiUsage, User
 from ecomvideo.observability import logger
 
@@ -123,7 +125,10 @@ def _error_text(exc: BaseException) -> str:
 
 
 def _problem_detail(response: Response) -> str | None:
-    body = response.body
+    return _event_problem_detail(response.body)
+
+
+def _event_problem_detail(body: Any) -> str | None:
     if isinstance(body, str) and body.startswith("{"):
         import json
 
@@ -138,6 +143,7 @@ def _problem_detail(response: Response) -> str | None:
 
 def usage_middleware(app: Any, next_middleware: Callable[[Any], Response]) -> Response:
     """Powertools middleware recording one api_usage row per routed request."""
+    app.accounted = True  # AccountedApi: this request needs no after-the-fact row
     started = time.perf_counter()
     status, error, response = 500, None, None
     try:
@@ -177,8 +183,58 @@ def usage_middleware(app: Any, next_middleware: Callable[[Any], Response]) -> Re
             logger.warning("api usage not recorded", exc_info=True)
 
 
+class AccountedApi(Api):
+    """The resolver with usage logging and rate limits also for requests that never reach the
+    middlewares (refused by ``Api.resolve``'s guards, request validation or routing)."""
+
+    accounted = False
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        started = time.perf_counter()
+        self.accounted = False
+        result = super().resolve(event, context)
+        method = ((event.get("requestContext") or {}).get("http") or {}).get("method")
+        refused = int(result.get("statusCode") or 500) >= 400
+        if not self.accounted and refused and method != "OPTIONS":
+            result = _account_unrouted(event, result, started)
+        return result
+
+
+class SecureAccountedApi(SecureApi, AccountedApi):
+    """What ``create_app`` serves: refused requests accounted (``AccountedApi``), then the
+    security headers on every answer, the limiter's 429 included (``SecureApi``, outermost)."""
+
+
+def _account_unrouted(
+    event: Mapping[str, Any], result: dict[str, Any], started: float
+) -> dict[str, Any]:
+    """Count the refused request toward the caller's limit (a 429 replaces the answer once the
+    limit is reached) and log it; never fails the request."""
+    from ecomvideo.errors import TooManyRequests
+    from ecomvideo.http.ratelimit import check_event, headers_for
+
+    limited = False
+    try:
+        headers = headers_for(check_event(event, None))
+    except TooManyRequests as exc:
+        limited, headers = True, exc.headers
+        result = problem_event_response(429, exc.title, exc.detail, slug=exc.slug)
+    except Exception:  # fail open, as the middleware does
+        logger.warning("rate limiter unavailable; request allowed", exc_info=True)
+        headers = {}
+    result.setdefault("headers", {}).update(headers)
+    endpoint = str(event.get("rawPath") or "")[:200]
+    record_event(event, result, started, endpoint, rate_limited=limited)
+    return result
+
+
 def record_event(
-    event: Mapping[str, Any], result: Mapping[str, Any], started: float, endpoint: str
+    event: Mapping[str, Any],
+    result: Mapping[str, Any],
+    started: float,
+    endpoint: str,
+    *,
+    rate_limited: bool = False,
 ) -> None:
     """Log a request answered outside the middleware chain (validation, 404, 413)."""
     try:
@@ -191,8 +247,8 @@ def record_event(
                 status=status,
                 elapsed_ms=int((time.perf_counter() - started) * 1000),
                 response_size=len(body.encode()) if isinstance(body, str) else None,
-                rate_limited=False,
-                error=None,
+                rate_limited=rate_limited,
+                error=_event_problem_detail(body),
             )
         )
     except Exception:

@@ -31,6 +31,9 @@ class WebhookEndpoint(Base):
     events: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
     # HMAC key: needed in clear to sign, shown to the user once (on creation).
     secret: Mapped[str] = mapped_column(String(100), nullable=False)
+    # After a rotation the old secret signs too (second webhook-signature entry) until then.
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
     is_active: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=True, server_default=text("true")
     )

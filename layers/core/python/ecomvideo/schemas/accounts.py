@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -18,6 +18,7 @@ from ecomvideo.schemas.fields import (
     PastDate,
     Phone,
     Timezone,
+    UtcDateTime,
 )
 
 # Allowed values (one place; the web app reads them from the OpenAPI enums).
@@ -40,9 +41,7 @@ class _Out(BaseModel):
 
 
 class _Page(BaseModel):
-    page: int
-    page_size: int
-    total: int
+    next_cursor: str | None = None
 
 
 # ------------------------------------------------------------------------------ profile
@@ -60,8 +59,8 @@ class ProfileOut(_Out):
     timezone: str
     locale: str
     roles: list[str]
-    created_at: datetime
-    last_login_at: datetime | None
+    created_at: UtcDateTime
+    last_login_at: UtcDateTime | None
 
 
 class ProfileUpdate(_Request):
@@ -264,7 +263,7 @@ class ActivityOut(_Out):
     description: str | None
     ip_address: str | None
     user_agent: str | None
-    created_at: datetime
+    created_at: UtcDateTime
 
     @field_validator("ip_address", mode="before")
     @classmethod
@@ -288,9 +287,9 @@ class AdminUserOut(_Out):
     is_active: bool
     roles: list[str]
     failed_login_attempts: int
-    locked_until: datetime | None
-    last_login_at: datetime | None
-    created_at: datetime
+    locked_until: UtcDateTime | None
+    last_login_at: UtcDateTime | None
+    created_at: UtcDateTime
 
 
 class AdminUserPage(_Page):

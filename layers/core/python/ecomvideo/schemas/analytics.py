@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ecomvideo.schemas.fields import UtcDateTime
 
 Interval = Literal["day", "week"]
 
@@ -71,7 +73,7 @@ class LimitState(BaseModel):
     window_seconds: int
     used: int
     remaining: int
-    resets_at: datetime
+    resets_at: UtcDateTime
 
 
 class UsageOut(BaseModel):
@@ -80,7 +82,7 @@ class UsageOut(BaseModel):
             "examples": [
                 {
                     "plan": "Pro",
-                    "since": "2026-11-01T00:00:00",
+                    "since": "2026-11-01T00:00:00Z",
                     "requests": 412,
                     "errors": 3,
                     "rate_limited": 0,
@@ -107,7 +109,7 @@ class UsageOut(BaseModel):
                             "window_seconds": 3600,
                             "used": 4,
                             "remaining": 26,
-                            "resets_at": "2026-11-20T15:00:00",
+                            "resets_at": "2026-11-20T15:00:00Z",
                         }
                     ],
                 }
@@ -116,7 +118,7 @@ class UsageOut(BaseModel):
     )
 
     plan: str | None
-    since: datetime
+    since: UtcDateTime
     requests: int
     errors: int
     rate_limited: int

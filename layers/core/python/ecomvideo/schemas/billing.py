@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ecomvideo.enums import BillingCycle
 from ecomvideo.schemas.docs import examples_extra as _examples
+from ecomvideo.schemas.fields import UtcDateTime
 
 
 class _Out(BaseModel):
@@ -157,10 +157,10 @@ class SubscriptionOut(BaseModel):
     billing_cycle: str
     price_paid: Decimal
     currency: str
-    started_at: datetime
-    ends_at: datetime
-    trial_ends_at: datetime | None = None
-    cancelled_at: datetime | None = None
+    started_at: UtcDateTime
+    ends_at: UtcDateTime
+    trial_ends_at: UtcDateTime | None = None
+    cancelled_at: UtcDateTime | None = None
     auto_renew: bool
     cancel_at_period_end: bool
 
@@ -195,8 +195,8 @@ class PaymentOut(_Out):
     description: str | None = None
     failure_reason: str | None = None
     refunded_amount: Decimal | None = None
-    paid_at: datetime | None = None
-    created_at: datetime
+    paid_at: UtcDateTime | None = None
+    created_at: UtcDateTime
 
 
 class PaymentPage(BaseModel):
@@ -211,9 +211,9 @@ class InvoiceOut(BaseModel):
     tax_amount: Decimal | None = None
     currency: str
     status: str
-    issued_at: datetime
-    due_at: datetime | None = None
-    paid_at: datetime | None = None
+    issued_at: UtcDateTime
+    due_at: UtcDateTime | None = None
+    paid_at: UtcDateTime | None = None
     pdf_url: str | None = None
     hosted_url: str | None = None
 
@@ -244,7 +244,7 @@ class PaymentMethodOut(_Out):
     type: str
     brand: str | None = None
     last_four_digits: str | None = None
-    expires_at: datetime | None = None
+    expires_at: UtcDateTime | None = None
     is_default: bool
 
 
@@ -324,15 +324,15 @@ class StripeEventOut(_Out):
     id: uuid.UUID
     event_id: str
     type: str
-    event_created: datetime
+    event_created: UtcDateTime
     stripe_customer_id: str | None = None
     waiting_for: str
     reason: str
     state: str
     attempts: int
-    created_at: datetime
-    last_attempt_at: datetime | None = None
-    applied_at: datetime | None = None
+    created_at: UtcDateTime
+    last_attempt_at: UtcDateTime | None = None
+    applied_at: UtcDateTime | None = None
     last_error: str | None = None
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ecomvideo.schemas.docs import examples as _examples
+from ecomvideo.schemas.fields import UtcDateTime
 from ecomvideo.schemas.videos import AspectRatio
 
 Hex = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
@@ -100,7 +100,7 @@ class TemplateOut(_Out):
     is_premium: bool | None = False
     is_active: bool | None = True
     usage_count: int | None = 0
-    created_at: datetime
+    created_at: UtcDateTime
 
     @model_validator(mode="after")
     def _list_variables(self) -> TemplateOut:
@@ -181,6 +181,7 @@ class TagPatch(_Request):
 
 class TemplateList(BaseModel):
     items: list[TemplateOut]
+    next_cursor: str | None = None
 
 
 class CategoryList(BaseModel):
@@ -189,3 +190,4 @@ class CategoryList(BaseModel):
 
 class TagList(BaseModel):
     items: list[TagOut]
+    next_cursor: str | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Annotated
 from zoneinfo import available_timezones
@@ -79,6 +79,14 @@ def _past(value: date) -> date:
     return value
 
 
+def _utc(value: datetime) -> datetime:
+    """The database stores naive UTC; answers carry the offset so they are RFC 3339."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# The one datetime type of the API: UTC, serialised as RFC 3339 with ``Z``
+# (``2026-11-25T08:49:35Z``); a naive value (from the database) is read as UTC.
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 Email = Annotated[EmailStr, BeforeValidator(_lower), Field(max_length=255)]
 Timezone = Annotated[str, StringConstraints(max_length=50), AfterValidator(_timezone)]
 Locale = Annotated[str, StringConstraints(max_length=10), AfterValidator(_locale)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -19,6 +18,7 @@ from pydantic import (
 )
 
 from ecomvideo.enums import ScrapingStatus
+from ecomvideo.schemas.fields import UtcDateTime
 
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
 # Headers that carry the fetcher's SSRF/size guarantees or would impersonate a user session.
@@ -104,8 +104,8 @@ class ProductSummary(BaseModel):
     currency: str | None = None
     main_image_url: str | None = None
     error_message: str | None = None
-    scraped_at: datetime | None = None
-    created_at: datetime
+    scraped_at: UtcDateTime | None = None
+    created_at: UtcDateTime
 
 
 class ProductDetail(ProductSummary):
@@ -122,7 +122,7 @@ class ProductDetail(ProductSummary):
     categories: list[str] = Field(default_factory=list, description="Breadcrumb, root first.")
     metadata: dict[str, Any] = Field(default_factory=dict)
     images: list[ProductImageOut] = Field(default_factory=list)
-    updated_at: datetime | None = None
+    updated_at: UtcDateTime | None = None
 
 
 class ProductPage(BaseModel):
@@ -297,8 +297,8 @@ class ScrapingRuleOut(BaseModel):
     headers: dict[str, Any] | None = None
     delay_ms: int
     is_active: bool
-    created_at: datetime
-    updated_at: datetime | None = None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime | None = None
     updated_by: str | None = None
 
 

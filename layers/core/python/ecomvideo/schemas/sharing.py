@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from ecomvideo.schemas.fields import UtcDateTime
 
 # Spellings accepted from clients; services.sharing normalises them ("X" -> "Twitter/X").
 SharePlatform = Literal[
@@ -71,7 +72,7 @@ class ShareOut(BaseModel):
                     "slug": "q3ZfT8xWk1nLp0vR7sYbHg",
                     "share_url": "https://app.ecomvideo.example.com/s/q3ZfT8xWk1nLp0vR7sYbHg",
                     "public_api_url": "/v1/public/videos/q3ZfT8xWk1nLp0vR7sYbHg",
-                    "shared_at": "2026-11-20T15:10:00",
+                    "shared_at": "2026-11-20T15:10:00Z",
                     "revoked_at": None,
                     "caption": "Our brass Arc lamp turns any corner golden #homedecor #lighting",
                     "preset": {
@@ -100,8 +101,8 @@ class ShareOut(BaseModel):
     slug: str
     share_url: str = Field(description="Link for viewers (the web player).")
     public_api_url: str = Field(description="GET this without a token for metadata and stream.")
-    shared_at: datetime
-    revoked_at: datetime | None = None
+    shared_at: UtcDateTime
+    revoked_at: UtcDateTime | None = None
     caption: str | None = None
     preset: PlatformPreset
     warnings: list[str] = Field(
@@ -111,6 +112,7 @@ class ShareOut(BaseModel):
 
 class ShareList(BaseModel):
     items: list[ShareOut]
+    next_cursor: str | None = None
 
 
 class PublicVideo(BaseModel):
@@ -127,7 +129,7 @@ class PublicVideo(BaseModel):
     stream_url_expires_in: int
     thumbnail_url: str | None
     view_count: int
-    published_at: datetime | None
+    published_at: UtcDateTime | None
 
 
 class PublicEventIn(BaseModel):

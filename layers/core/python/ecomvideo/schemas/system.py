@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecomvideo.enums import SettingDataType
+from ecomvideo.schemas.fields import UtcDateTime
 
 WebhookEvent = Literal["video.completed", "video.failed", "credits.low"]
 
@@ -20,7 +20,7 @@ class SettingOut(BaseModel):
     category: str | None = None
     description: str | None = None
     is_public: bool = False
-    updated_at: datetime | None = None
+    updated_at: UtcDateTime | None = None
     updated_by: str | None = None
 
 
@@ -103,13 +103,20 @@ class WebhookOut(BaseModel):
     description: str | None = None
     is_active: bool
     failure_count: int
-    last_delivery_at: datetime | None = None
+    last_delivery_at: UtcDateTime | None = None
     last_status_code: int | None = None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class WebhookCreated(WebhookOut):
     secret: str = Field(description="Signing secret; shown only in this response.")
+
+
+class WebhookSecretRotated(WebhookOut):
+    secret: str = Field(description="The new signing secret; shown only in this response.")
+    previous_secret_expires_at: UtcDateTime = Field(
+        description="Until then deliveries are signed with the old secret too."
+    )
 
 
 class WebhookList(BaseModel):
@@ -125,8 +132,9 @@ class DeliveryOut(BaseModel):
     status_code: int | None = None
     error: str | None = None
     duration_ms: int | None = None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class DeliveryList(BaseModel):
     items: list[DeliveryOut]
+    next_cursor: str | None = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -11,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from ecomvideo.enums import VideoInputType, VideoStatus
 from ecomvideo.media.formats import RenderedVideoMetadata
 from ecomvideo.schemas.docs import examples as _examples
-from ecomvideo.schemas.fields import HttpsUrl
+from ecomvideo.schemas.fields import HttpsUrl, UtcDateTime
 
 AspectRatio = Literal["9:16", "1:1", "16:9", "4:5"]
 Provider = Literal["Local", "Freepik"]
@@ -230,8 +229,8 @@ class VideoSummary(BaseModel):
     is_public: bool = False
     ai_provider: str | None = None
     thumbnail_url: str | None = None
-    created_at: datetime
-    completed_at: datetime | None = None
+    created_at: UtcDateTime
+    completed_at: UtcDateTime | None = None
 
 
 class VideoDetail(VideoSummary):
@@ -251,8 +250,8 @@ class VideoDetail(VideoSummary):
             "is_public": False,
             "ai_provider": "Local",
             "thumbnail_url": "https://media.ecomvideo.example.com/thumbs/5b0f2a8e.jpg",
-            "created_at": "2026-11-20T14:03:11",
-            "completed_at": "2026-11-20T14:04:02",
+            "created_at": "2026-11-20T14:03:11Z",
+            "completed_at": "2026-11-20T14:04:02Z",
             "text_prompt": (
                 "Cinematic studio shot of Arc floor lamp in brushed brass, soft rim light, "
                 "slow camera push-in"
@@ -260,6 +259,7 @@ class VideoDetail(VideoSummary):
             "style": "warm cinematic evening light",
             "progress_step": None,
             "progress_percent": 100,
+            "poll_after_seconds": None,
             "error_message": None,
             "download_url": "https://media.ecomvideo.example.com/videos/5b0f2a8e.mp4?X-Amz-Expires=3600",
             "download_url_expires_in": 3600,
@@ -278,7 +278,7 @@ class VideoDetail(VideoSummary):
                 "fileSize": 3481920,
             },
             "user_id": "7c1e4b2a-0d3f-4a6b-9e8c-1f2a3b4c5d6e",
-            "updated_at": "2026-11-20T14:04:02",
+            "updated_at": "2026-11-20T14:04:02Z",
         }
     )
 
@@ -289,9 +289,14 @@ class VideoDetail(VideoSummary):
         description="The pipeline step running now; `Queued` while the video waits for a slot"
         " at the video provider (see `queue_position`).",
     )
-    progress_percent: int = 0
+    progress_percent: int = Field(
+        default=0, ge=0, le=100, description="Never decreases while the video runs"
+    )
     queue_position: int | None = Field(
         None, description="1 = next to start, while `progress_step` is `Queued`."
+    )
+    poll_after_seconds: int | None = Field(
+        default=None, description="While the video runs: wait this long before polling again"
     )
     error_message: str | None = None
     download_url: str | None = None
@@ -302,7 +307,7 @@ class VideoDetail(VideoSummary):
     generation_cost_credits: int = 0
     metadata: RenderedVideoMetadata | None = None
     user_id: uuid.UUID
-    updated_at: datetime | None = None
+    updated_at: UtcDateTime | None = None
 
 
 class VideoPage(BaseModel):
@@ -335,9 +340,9 @@ class GrantOut(BaseModel):
     amount: int
     used_amount: int
     remaining: int
-    expires_at: datetime | None = None
+    expires_at: UtcDateTime | None = None
     is_active: bool
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class MovementOut(BaseModel):
@@ -347,7 +352,7 @@ class MovementOut(BaseModel):
     video_id: uuid.UUID | None = None
     usage_credit_id: uuid.UUID
     reference: str | None = None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class CreditsOut(BaseModel):
@@ -361,9 +366,9 @@ class CreditsOut(BaseModel):
                     "amount": 100,
                     "used_amount": 1,
                     "remaining": 99,
-                    "expires_at": "2026-12-20T00:00:00",
+                    "expires_at": "2026-12-20T00:00:00Z",
                     "is_active": True,
-                    "created_at": "2026-11-20T09:12:44",
+                    "created_at": "2026-11-20T09:12:44Z",
                 }
             ],
             "movements": [
@@ -374,7 +379,7 @@ class CreditsOut(BaseModel):
                     "video_id": "5b0f2a8e-3c41-4d7a-9e62-8f1d0c7b4a93",
                     "usage_credit_id": "c3a9e1f0-6b2d-4e8a-8f7c-2d1b0a9e8f7c",
                     "reference": None,
-                    "created_at": "2026-11-20T14:04:02",
+                    "created_at": "2026-11-20T14:04:02Z",
                 },
                 {
                     "id": "0f1e2d3c-4b5a-4968-8776-655443322110",
@@ -383,7 +388,7 @@ class CreditsOut(BaseModel):
                     "video_id": None,
                     "usage_credit_id": "c3a9e1f0-6b2d-4e8a-8f7c-2d1b0a9e8f7c",
                     "reference": "sub_1QxLampPro",
-                    "created_at": "2026-11-20T09:12:44",
+                    "created_at": "2026-11-20T09:12:44Z",
                 },
             ],
         }

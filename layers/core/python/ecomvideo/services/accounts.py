@@ -292,14 +292,11 @@ def delete_interests(
 # ------------------------------------------------------------------------------ activity
 
 
-def list_activity(user_id: uuid.UUID, *, page: int, page_size: int) -> ActivityPage:
+def list_activity(user_id: uuid.UUID, *, limit: int, cursor: str | None) -> ActivityPage:
     with db.transaction() as session:
-        rows, total = activity.list_for_user(session, user_id, page=page, page_size=page_size)
+        rows, next_cursor = activity.list_for_user(session, user_id, limit=limit, cursor=cursor)
         return ActivityPage(
-            items=[ActivityOut.model_validate(r) for r in rows],
-            page=page,
-            page_size=page_size,
-            total=total,
+            items=[ActivityOut.model_validate(r) for r in rows], next_cursor=next_cursor
         )
 
 
@@ -316,8 +313,8 @@ def list_users(
     email: str | None,
     is_active: bool | None,
     role: UserRole | None,
-    page: int,
-    page_size: int,
+    limit: int,
+    cursor: str | None,
 ) -> AdminUserPage:
     """Users, newest first, filtered by email substring, active flag and role."""
     conditions = []
@@ -334,19 +331,17 @@ def list_users(
                 UserRoleAssignment.user_id == User.id, UserRoleAssignment.role_name == role
             )
         )
+    from ecomvideo.http.pagination import apply_keyset, decode_cursor, page
+
+    stmt = apply_keyset(
+        select(User).where(*conditions).options(selectinload(User.roles)),
+        User.created_at,
+        User.id,
+        decode_cursor(cursor),
+    )
     with db.transaction() as session:
-        total = session.scalar(select(func.count()).select_from(User).where(*conditions)) or 0
-        users = session.scalars(
-            select(User)
-            .where(*conditions)
-            .options(selectinload(User.roles))
-            .order_by(User.created_at.desc(), User.id)
-            .offset((page - 1) * page_size)
-            .limit(page_size)
-        ).all()
-        return AdminUserPage(
-            items=[_admin_out(u) for u in users], page=page, page_size=page_size, total=total
-        )
+        users, next_cursor = page(list(session.scalars(stmt.limit(limit + 1)).all()), limit)
+        return AdminUserPage(items=[_admin_out(u) for u in users], next_cursor=next_cursor)
 
 
 def set_active(

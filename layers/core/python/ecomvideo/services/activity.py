@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
@@ -97,17 +97,15 @@ def record(
 
 
 def list_for_user(
-    session: Session, user_id: uuid.UUID, *, page: int, page_size: int
-) -> tuple[list[UserActivity], int]:
-    """One page of a user's activity, newest first, and the total count."""
-    total = session.scalar(
-        select(func.count()).select_from(UserActivity).where(UserActivity.user_id == user_id)
+    session: Session, user_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> tuple[list[UserActivity], str | None]:
+    """One page of a user's activity, newest first, and the cursor of the next page."""
+    from ecomvideo.http.pagination import apply_keyset, decode_cursor, page
+
+    stmt = apply_keyset(
+        select(UserActivity).where(UserActivity.user_id == user_id),
+        UserActivity.created_at,
+        UserActivity.id,
+        decode_cursor(cursor),
     )
-    rows = session.scalars(
-        select(UserActivity)
-        .where(UserActivity.user_id == user_id)
-        .order_by(UserActivity.created_at.desc(), UserActivity.id.desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    ).all()
-    return list(rows), int(total or 0)
+    return page(list(session.scalars(stmt.limit(limit + 1)).all()), limit)

@@ -41,6 +41,7 @@ from ecomvideo.errors import (
     TooManyRequests,
     Unauthorized,
     ValidationFailed,
+    field_error,
 )
 from ecomvideo.models import (
     EmailVerificationToken,
@@ -110,8 +111,7 @@ def check_password_policy(password: str, email: str | None, field: str = "passwo
         raise ValidationFailed(
             "The password does not meet the requirements.",
             errors=[
-                {"loc": ["body", field], "msg": f"Password {p}.", "type": "password_policy"}
-                for p in problems
+                field_error("/" + field, f"Password {p}.", "password_policy") for p in problems
             ],
         )
 

@@ -33,7 +33,7 @@ from ecomvideo.enums import (
     CreditSource,
     SubscriptionStatus,
 )
-from ecomvideo.errors import Conflict, NotFound, ProviderError, ValidationFailed
+from ecomvideo.errors import Conflict, NotFound, ProviderError, ValidationFailed, field_error
 from ecomvideo.http.pagination import apply_keyset, clamp_limit, decode_cursor, page
 from ecomvideo.models import (
     CreditMovement,
@@ -226,7 +226,7 @@ def _price_for(session: Session, plan: SubscriptionPlan, cycle: BillingCycle) ->
     if price is None or not plan.is_active:
         raise ValidationFailed(
             f"The {plan.name} plan cannot be bought {cycle.value.lower()}.",
-            errors=[{"field": "plan", "message": "not for sale"}],
+            errors=[field_error("/plan", "not for sale", "not_for_sale")],
         )
     return price
 
@@ -291,7 +291,8 @@ def create_credit_pack_checkout(
     ).first()
     if price is None:
         raise ValidationFailed(
-            "This credit pack is not for sale yet.", errors=[{"field": "pack", "message": "n/a"}]
+            "This credit pack is not for sale yet.",
+            errors=[field_error("/pack", "not for sale", "not_for_sale")],
         )
     customer = ensure_customer(session, user_id)
     metadata = {

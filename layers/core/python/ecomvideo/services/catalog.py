@@ -21,8 +21,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ecomvideo.errors import Conflict, NotFound, ValidationFailed
+from ecomvideo.errors import Conflict, NotFound, ValidationFailed, field_error
+from ecomvideo.http.pagination import (
+    DEFAULT_LIMIT,
+    apply_popularity_keyset,
+    page,
+    popularity_cursor,
+)
 from ecomvideo.models import Video, VideoCategory, VideoTag, VideoTemplate, video_tag_mappings
+from ecomvideo.schemas import catalog as schemas
 from ecomvideo.schemas.catalog import PLACEHOLDER as _PLACEHOLDER
 from ecomvideo.schemas.catalog import template_variables
 
@@ -39,7 +46,7 @@ def render_prompt(prompt_template: str, variables: dict[str, str]) -> str:
         raise ValidationFailed(
             "The template needs values for: " + ", ".join(missing) + ".",
             errors=[
-                {"field": f"variables.{name}", "message": "required by the template"}
+                field_error(f"/variables/{name}", "required by the template", "missing")
                 for name in missing
             ],
         )
@@ -65,7 +72,10 @@ def list_templates(
     category_id: uuid.UUID | None = None,
     premium: bool | None = None,
     active: bool | None = True,
-) -> list[VideoTemplate]:
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> schemas.TemplateList:
+    """Most used first, one page (and the next page's cursor)."""
     stmt = select(VideoTemplate)
     if category_id is not None:
         stmt = stmt.where(VideoTemplate.category_id == category_id)
@@ -73,9 +83,12 @@ def list_templates(
         stmt = stmt.where(VideoTemplate.is_premium.is_(premium))
     if active is not None:
         stmt = stmt.where(VideoTemplate.is_active.is_(active))
-    return list(
-        session.scalars(stmt.order_by(VideoTemplate.usage_count.desc(), VideoTemplate.name))
+    stmt = apply_popularity_keyset(
+        stmt, VideoTemplate.usage_count, VideoTemplate.name, VideoTemplate.id, cursor
     )
+    rows, next_cursor = page(list(session.scalars(stmt.limit(limit + 1))), limit, popularity_cursor)
+    items = [schemas.TemplateOut.model_validate(t) for t in rows]
+    return schemas.TemplateList(items=items, next_cursor=next_cursor)
 
 
 def create_template(session: Session, data: dict[str, Any], *, actor: str) -> VideoTemplate:
@@ -153,7 +166,7 @@ def resolve_category(session: Session, value: str | None) -> uuid.UUID | None:
         )
     if found is None:
         raise ValidationFailed(
-            "Unknown video category.", errors=[{"field": "category", "message": "unknown"}]
+            "Unknown video category.", errors=[field_error("/category", "unknown", "unknown")]
         )
     return found
 
@@ -208,13 +221,18 @@ def normalise_tags(names: Iterable[str]) -> list[str]:
     return list(out)
 
 
-def popular_tags(session: Session, *, limit: int = 50, prefix: str | None = None) -> list[VideoTag]:
+def popular_tags(
+    session: Session, *, limit: int = 50, prefix: str | None = None, cursor: str | None = None
+) -> schemas.TagList:
+    """Most used tags first, one page (and the next page's cursor)."""
     stmt = select(VideoTag)
     if prefix:
         escaped = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(VideoTag.name.like(escaped + "%", escape="\\"))
-    stmt = stmt.order_by(VideoTag.usage_count.desc(), VideoTag.name).limit(max(1, min(limit, 200)))
-    return list(session.scalars(stmt))
+    stmt = apply_popularity_keyset(stmt, VideoTag.usage_count, VideoTag.name, VideoTag.id, cursor)
+    rows, next_cursor = page(list(session.scalars(stmt.limit(limit + 1))), limit, popularity_cursor)
+    items = [schemas.TagOut.model_validate(t) for t in rows]
+    return schemas.TagList(items=items, next_cursor=next_cursor)
 
 
 def _tag_ids(session: Session, names: list[str]) -> dict[str, uuid.UUID]:

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
-from ecomvideo.errors import ValidationFailed
+from ecomvideo.errors import ValidationFailed, field_error
 from ecomvideo.models.pipeline import IdempotencyRecord
 
 KEY_MAX_LENGTH = 255
@@ -49,7 +49,7 @@ def validate_key(key: str | None) -> str | None:
     if not key or len(key) > KEY_MAX_LENGTH or not key.isprintable():
         raise ValidationFailed(
             f"Idempotency-Key must be 1-{KEY_MAX_LENGTH} printable characters.",
-            errors=[{"field": "Idempotency-Key", "message": "invalid"}],
+            errors=[field_error("Idempotency-Key", "invalid")],
         )
     return key
 
@@ -98,7 +98,7 @@ def claim(
     if record.request_hash != body_hash:
         raise ValidationFailed(
             "This Idempotency-Key was already used with a different request body.",
-            errors=[{"field": "Idempotency-Key", "message": "reused with another body"}],
+            errors=[field_error("Idempotency-Key", "reused with another body", "conflict")],
         )
     return Replay(record.resource_id, record.status_code, record.response)
 

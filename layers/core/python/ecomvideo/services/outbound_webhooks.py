@@ -6,9 +6,10 @@
 * ``emit(session, user_id, event_type, data)`` is called by business code in its transaction:
   it enqueues one ``webhook.deliver`` background job per subscribed endpoint (outbox), so an
   event is delivered only if the change that caused it committed.
-* A delivery POSTs the JSON event signed with HMAC-SHA256 over ``"{timestamp}.{body}"`` with the
-  endpoint's secret (header ``EcomVideo-Signature: t=<unix>,v1=<hex>``; how to verify:
-  docs/webhooks.md). Any 2xx is success; anything else (including redirects, which are never
+* A delivery POSTs the JSON event signed per Standard Webhooks (``webhook-id``,
+  ``webhook-timestamp``, ``webhook-signature: v1,<base64 HMAC-SHA256>``; ``whsec_`` secrets;
+  during a rotation both secrets sign), so receivers verify with any Standard Webhooks library
+  (docs/webhooks.md). Any 2xx is success; anything else (including redirects, which are never
   followed) is a failure retried by the job queue with exponential backoff. Every attempt is
   logged in ``webhook_deliveries`` with its status code.
 * The connection goes to the IP address that passed the policy (the ``Host`` header and TLS SNI
@@ -17,8 +18,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import base64
 import json
 import secrets
 import time
@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -35,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
-from ecomvideo.errors import NotFound, ValidationFailed
+from ecomvideo.errors import NotFound, ValidationFailed, field_error
 from ecomvideo.models import User, WebhookDelivery, WebhookEndpoint
 from ecomvideo.observability import logger
 from ecomvideo.scraping.addresses import (
@@ -51,7 +51,8 @@ from ecomvideo.services import jobs
 JOB_TYPE = "webhook.deliver"
 EVENT_TYPES = ("video.completed", "video.failed", "credits.low")
 PING_EVENT = "ping"
-SIGNATURE_HEADER = "EcomVideo-Signature"
+# A rotated-out secret still signs (a second webhook-signature entry) for this long.
+ROTATION_GRACE = timedelta(hours=24)
 MAX_ENDPOINTS_PER_USER = 10
 MAX_ATTEMPTS = 6  # 1 try + 5 retries: 30 s, 1 min, 2 min, 4 min, 8 min
 USER_AGENT = "EcomVideo-Webhooks/1.0"
@@ -89,32 +90,39 @@ def use_policy(policy: DeliveryPolicy) -> Iterator[DeliveryPolicy]:
 # ---------------------------------------------------------------------------- signing
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """Hex HMAC-SHA256 of ``"{timestamp}.{body}"`` keyed with the endpoint secret."""
-    message = str(timestamp).encode() + b"." + body
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+def new_secret() -> str:
+    """A Standard Webhooks secret: ``whsec_`` + base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def signature_header(secret: str, timestamp: int, body: bytes) -> str:
-    return f"t={timestamp},v1={sign(secret, timestamp, body)}"
+def active_secrets(endpoint: WebhookEndpoint, now: datetime | None = None) -> list[str]:
+    """The current secret, plus the previous one until its rotation grace period ends."""
+    found = [endpoint.secret]
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret and expires and expires > (now or clock.utcnow()):
+        found.append(endpoint.previous_secret)
+    return found
 
 
-def verify_signature(
-    secret: str, header: str, body: bytes, *, tolerance_s: int = 300, now: float | None = None
-) -> bool:
-    """Receiver-side check, exactly as docs/webhooks.md describes (used by our tests)."""
-    parts: dict[str, list[str]] = {}
-    for item in header.split(","):
-        key, _, value = item.strip().partition("=")
-        parts.setdefault(key, []).append(value)
-    try:
-        timestamp = int(parts["t"][0])
-    except (KeyError, ValueError):
-        return False
-    if abs((now if now is not None else time.time()) - timestamp) > tolerance_s:
-        return False
-    expected = sign(secret, timestamp, body)
-    return any(hmac.compare_digest(expected, candidate) for candidate in parts.get("v1", []))
+def signed_headers(secrets_: list[str], event_id: str, timestamp: int, body: bytes):
+    """``webhook-id`` (the event id: the same on every retry), ``webhook-timestamp`` and
+    ``webhook-signature`` (one ``v1,`` entry per active secret), per Standard Webhooks."""
+    from ecomvideo.webhooks.signature import standard_webhook_headers
+
+    return standard_webhook_headers(body, secrets_, event_id, timestamp)
+
+
+def rotate_secret(
+    session: Session, user_id: uuid.UUID, endpoint_id: uuid.UUID
+) -> tuple[WebhookEndpoint, str]:
+    """A new secret (returned once); the old one keeps signing too for ``ROTATION_GRACE`` so
+    receivers can switch without losing deliveries. Rotating again ends the old grace."""
+    endpoint = get_endpoint(session, user_id, endpoint_id)
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = clock.utcnow() + ROTATION_GRACE
+    endpoint.secret = new_secret()
+    session.flush()
+    return endpoint, endpoint.secret
 
 
 # ---------------------------------------------------------------------------- endpoints
@@ -143,7 +151,7 @@ def _check_url(url: str, policy: DeliveryPolicy) -> tuple[str, str, int, str]:
 
 
 def _invalid_url(message: str) -> ValidationFailed:
-    return ValidationFailed(message, errors=[{"field": "url", "message": message}])
+    return ValidationFailed(message, errors=[field_error("/url", message)])
 
 
 def check_destination(url: str, policy: DeliveryPolicy | None = None) -> None:
@@ -163,7 +171,7 @@ def _validate_events(events: list[str]) -> list[str]:
     unknown = sorted(set(events) - set(EVENT_TYPES))
     if unknown or not events:
         message = f"Events must be a non-empty subset of {', '.join(EVENT_TYPES)}."
-        raise ValidationFailed(message, errors=[{"field": "events", "message": message}])
+        raise ValidationFailed(message, errors=[field_error("/events", message)])
     return sorted(set(events))
 
 
@@ -195,7 +203,7 @@ def create_endpoint(
         url=url.strip(),
         description=description,
         events=_validate_events(events),
-        secret="whsec_" + secrets.token_urlsafe(32),
+        secret=new_secret(),
         is_active=True,
         failure_count=0,
     )
@@ -228,18 +236,24 @@ def delete_endpoint(session: Session, user_id: uuid.UUID, endpoint_id: uuid.UUID
 
 
 def list_deliveries(
-    session: Session, user_id: uuid.UUID, endpoint_id: uuid.UUID, *, limit: int = 50
-) -> list[WebhookDelivery]:
-    """The endpoint's latest delivery attempts, newest first."""
+    session: Session,
+    user_id: uuid.UUID,
+    endpoint_id: uuid.UUID,
+    *,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> tuple[list[WebhookDelivery], str | None]:
+    """The endpoint's delivery attempts, newest first, one page (and the next cursor)."""
+    from ecomvideo.http.pagination import apply_keyset, decode_cursor, page
+
     get_endpoint(session, user_id, endpoint_id)
-    return list(
-        session.scalars(
-            select(WebhookDelivery)
-            .where(WebhookDelivery.endpoint_id == endpoint_id)
-            .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.attempt.desc())
-            .limit(max(1, min(limit, 200)))
-        )
+    stmt = apply_keyset(
+        select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id),
+        WebhookDelivery.created_at,
+        WebhookDelivery.id,
+        decode_cursor(cursor),
     )
+    return page(list(session.scalars(stmt.limit(limit + 1))), limit)
 
 
 # ---------------------------------------------------------------------------- events
@@ -305,7 +319,7 @@ class DeliveryResult:
     duration_ms: int
 
 
-def post_signed(url: str, secret: str, event: dict[str, Any], policy: DeliveryPolicy):
+def post_signed(url: str, secrets_: list[str], event: dict[str, Any], policy: DeliveryPolicy):
     """POST ``event`` to ``url`` under ``policy``; never raises (the result says what happened)."""
     started = time.monotonic()
     body = json.dumps(event, separators=(",", ":"), sort_keys=True).encode()
@@ -328,8 +342,7 @@ def post_signed(url: str, secret: str, event: dict[str, Any], policy: DeliveryPo
         "Host": host_header,
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        SIGNATURE_HEADER: signature_header(secret, timestamp, body),
-        "EcomVideo-Event-Id": str(event.get("id")),
+        **signed_headers(secrets_, str(event.get("id")), timestamp, body),
         "EcomVideo-Event-Type": str(event.get("type")),
     }
     timeout = httpx.Timeout(policy.total_timeout, connect=policy.connect_timeout)
@@ -411,7 +424,7 @@ def deliver_job(session: Session, data: dict[str, Any]) -> None:
         .limit(1)
     ).first()
     attempt = (previous or 0) + 1
-    outcome = post_signed(endpoint.url, endpoint.secret, event, _policy)
+    outcome = post_signed(endpoint.url, active_secrets(endpoint), event, _policy)
     _log(session, endpoint, event, attempt, outcome)
     if not outcome.success:
         # Keep the log row (and the failure count) and let the queue retry with backoff.
@@ -427,7 +440,7 @@ def ping(
     event = build_event(
         PING_EVENT, {"endpoint_id": str(endpoint.id), "account": user.email if user else None}
     )
-    outcome = post_signed(endpoint.url, endpoint.secret, event, _policy)
+    outcome = post_signed(endpoint.url, active_secrets(endpoint), event, _policy)
     return _log(session, endpoint, event, 1, outcome), event
 
 

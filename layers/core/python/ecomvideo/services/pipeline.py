@@ -82,6 +82,42 @@ STATUS_PROGRESS = {
     VideoStatus.GENERATING_VIDEO: 60,
     VideoStatus.COMPLETED: 100,
 }
+# progress_percent band of each running step: [start, end); the provider's own progress
+# (0-100, stored on the step as ``provider_progress``) moves the value inside the band.
+STEP_PROGRESS = {SCRAPE: (10, 30), IMAGE: (30, 60), VIDEO: (60, 95), FINALIZE: (95, 99)}
+# How long a client should wait before polling a video again, by status (seconds).
+POLL_AFTER_SECONDS = {
+    VideoStatus.PENDING: 2,
+    VideoStatus.PROCESSING: 3,
+    VideoStatus.GENERATING_IMAGE: 5,
+    VideoStatus.GENERATING_VIDEO: 10,
+}
+
+
+def progress_percent(status: VideoStatus, step: str | None, provider_progress: int | None) -> int:
+    """Monotonic while a video runs: statuses and steps only move forward, each step's band
+    lies above the previous one, and ``provider_progress`` is only ever raised (see
+    ``record_provider_progress``). Terminal and unknown states use the status map."""
+    base = STATUS_PROGRESS.get(status, 0)
+    if status.is_terminal or step not in STEP_PROGRESS:
+        return base
+    start, end = STEP_PROGRESS[step]
+    fraction = max(0, min(int(provider_progress or 0), 100)) / 100
+    return max(base, min(end - 1, start + int((end - start) * fraction)))
+
+
+def record_provider_progress(key: tuple[uuid.UUID, int, str], progress: int | None) -> None:
+    """Keep the provider's reported progress on the waiting step, never lowering it (a late
+    or repeated poll cannot move a video backwards)."""
+    if progress is None:
+        return
+    with transaction() as session:
+        row = session.get(PipelineStep, key, with_for_update=True)
+        if row is None or row.state != StepState.STARTED:
+            return
+        output = dict(row.output or {})
+        if int(progress) > int(output.get("provider_progress") or 0):
+            row.output = {**output, "provider_progress": min(int(progress), 100)}
 
 
 class StepState:
@@ -1100,6 +1136,7 @@ def _resume(
         return fail_step(video_id, attempt, step, exc.detail, error=f"Provider.{code}")
     if not result.is_completed:
         # No heartbeat: the waits have plain timeouts, and on one the PollProvider state polls.
+        record_provider_progress(key, result.progress)
         return "pending"
     output = _store_provider_asset(video, attempt, step, result)
     return complete_step(video_id, attempt, step, output)

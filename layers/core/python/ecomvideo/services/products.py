@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 from ecomvideo import clock
 from ecomvideo.db import transaction
 from ecomvideo.enums import TERMINAL_VIDEO_STATUSES, ScrapingStatus
-from ecomvideo.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from ecomvideo.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed, field_error
 from ecomvideo.http.auth import Principal
 from ecomvideo.http.pagination import apply_keyset, clamp_limit, decode_cursor, page
 from ecomvideo.models import ProductCategory, ProductData, ProductImage, ScrapingRule, Video
@@ -666,7 +666,10 @@ def update_product(
         if field_name in body.model_fields_set:
             value = getattr(body, field_name)
             if field_name == "name" and value is None:
-                raise ValidationFailed("name cannot be empty", errors=[{"loc": ["body", "name"]}])
+                raise ValidationFailed(
+                    "name cannot be empty",
+                    errors=[field_error("/name", "must not be empty", "empty")],
+                )
             setattr(product, field_name, value)
     if {"price", "original_price"} & body.model_fields_set:
         price, original = product.price, product.original_price
@@ -694,7 +697,7 @@ def _choose_images(session: Session, product: ProductData, body: schemas.Product
     if unknown:
         raise ValidationFailed(
             "Some image ids do not belong to this product.",
-            errors=[{"loc": ["body", "images"], "msg": f"unknown ids: {', '.join(unknown)}"}],
+            errors=[field_error("/images", f"unknown ids: {', '.join(unknown)}", "unknown")],
         )
     primary = body.primary_image_id or keep[0]
     for img_id, img in current.items():

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
-from ecomvideo.errors import ValidationFailed
+from ecomvideo.errors import ValidationFailed, field_error
 from ecomvideo.schemas import analytics as schemas
 
 MAX_RANGE_DAYS = 731
@@ -54,13 +54,18 @@ def make_range(start: date | None, end: date | None, interval: str = "day", top:
     end = end or clock.utcnow().date()
     start = start or end - timedelta(days=29)
     if start > end:
-        raise ValidationFailed("from must not be after to.", errors=[{"field": "from"}])
+        raise ValidationFailed(
+            "from must not be after to.", errors=[field_error("from", "out of range")]
+        )
     if (end - start).days > MAX_RANGE_DAYS:
         raise ValidationFailed(
-            f"The range may span at most {MAX_RANGE_DAYS} days.", errors=[{"field": "from"}]
+            f"The range may span at most {MAX_RANGE_DAYS} days.",
+            errors=[field_error("from", "out of range")],
         )
     if interval not in ("day", "week"):
-        raise ValidationFailed("interval is day or week.", errors=[{"field": "interval"}])
+        raise ValidationFailed(
+            "interval is day or week.", errors=[field_error("interval", "must be day or week")]
+        )
     return Range(start, end, interval, max(1, min(top, 50)))  # type: ignore[arg-type]
 
 

@@ -173,18 +173,32 @@ def create_share(
 
 
 def list_shares(
-    session: Session, principal: Principal, video_id: uuid.UUID, *, limit: int = 200
+    session: Session,
+    principal: Principal,
+    video_id: uuid.UUID,
+    *,
+    limit: int = 20,
+    cursor: str | None = None,
 ) -> schemas.ShareList:
-    """The video's shares, newest first (owner, or staff)."""
+    """The video's shares, newest first (owner, or staff), one page."""
+    from ecomvideo.http.pagination import apply_keyset, decode_cursor, encode_cursor, page
+
     video = _video(session, principal, video_id, write=False)
-    rows = session.execute(
+    stmt = apply_keyset(
         select(VideoShare, VideoShareLink)
         .join(VideoShareLink, VideoShareLink.share_id == VideoShare.id)
-        .where(VideoShare.video_id == video.id)
-        .order_by(VideoShare.shared_at.desc(), VideoShare.id.desc())
-        .limit(limit)
-    ).all()
-    return schemas.ShareList(items=[_share_out(share, link, video) for share, link in rows])
+        .where(VideoShare.video_id == video.id),
+        VideoShare.shared_at,
+        VideoShare.id,
+        decode_cursor(cursor),
+    )
+    rows, next_cursor = page(
+        list(session.execute(stmt.limit(limit + 1)).all()),
+        limit,
+        lambda row: encode_cursor(row[0].shared_at, row[0].id),
+    )
+    items = [_share_out(share, link, video) for share, link in rows]
+    return schemas.ShareList(items=items, next_cursor=next_cursor)
 
 
 def revoke_share(

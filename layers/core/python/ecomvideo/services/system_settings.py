@@ -172,10 +172,10 @@ def update(
 def update_many(session: Session, items: Iterable[Any], *, updated_by: str) -> list[SystemSetting]:
     """Apply ``items`` (objects with key, value, data_type, description, category, is_public)
     all or none: every value that does not match its data type is reported in one 422."""
-    from ecomvideo.errors import ValidationFailed
+    from ecomvideo.errors import ValidationFailed, field_error
 
     rows, errors = [], []
-    for item in items:
+    for index, item in enumerate(items):
         try:
             rows.append(
                 update(
@@ -190,7 +190,7 @@ def update_many(session: Session, items: Iterable[Any], *, updated_by: str) -> l
                 )
             )
         except InvalidSettingValue as exc:
-            errors.append({"field": item.key, "message": str(exc)})
+            errors.append(field_error(f"/settings/{index}/value", str(exc), "type_mismatch"))
     if errors:
         raise ValidationFailed("Some settings or values are not acceptable.", errors=errors)
     return rows

@@ -37,6 +37,7 @@ from ecomvideo.errors import (
     PlanLimitExceeded,
     ServiceUnavailable,
     ValidationFailed,
+    field_error,
 )
 from ecomvideo.http.auth import Principal
 from ecomvideo.http.pagination import apply_keyset, clamp_limit, decode_cursor, page
@@ -53,11 +54,12 @@ from ecomvideo.observability import logger
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.services import catalog, credits, idempotency, plans, system_settings
 from ecomvideo.services.pipeline import (
-    STATUS_PROGRESS,
+    POLL_AFTER_SECONDS,
     StepState,
     close_open_steps,
     execution_arn,
     execution_name,
+    progress_percent,
     queue_position,
     transition,
 )
@@ -123,7 +125,7 @@ def normalise_resolution(resolution: str, aspect_ratio: str) -> str:
 
 def _invalid(field_name: str, message: str) -> ValidationFailed:
     return ValidationFailed(
-        f"{field_name}: {message}.", errors=[{"field": field_name, "message": message}]
+        f"{field_name}: {message}.", errors=[field_error("/" + field_name, message)]
     )
 
 
@@ -735,6 +737,15 @@ def _summary(video: Video, tags: list[str]) -> schemas.VideoSummary:
     )
 
 
+def poll_headers(video_id: uuid.UUID | None, status: VideoStatus) -> dict[str, str]:
+    """``Location`` of a started video and, while it runs, ``Retry-After`` (poll hint)."""
+    headers = {"Location": f"/v1/videos/{video_id}"} if video_id else {}
+    wait = POLL_AFTER_SECONDS.get(status)
+    if wait is not None:
+        headers["Retry-After"] = str(wait)
+    return headers
+
+
 def current_attempt(video: Video) -> int:
     return int(((video.meta or {}).get("request") or {}).get("attempt", 1))
 
@@ -742,8 +753,7 @@ def current_attempt(video: Video) -> int:
 def detail(session: Session, principal: Principal, video_id: uuid.UUID) -> schemas.VideoDetail:
     video = owned_video(session, principal, video_id)
     tags = catalog.tags_for_videos(session, [video.id])[video.id]
-    step = None
-    position = None
+    step, shown_step, provider_progress, position = None, None, None, None
     if not video.status.is_terminal:
         current = session.scalar(
             select(PipelineStep)
@@ -751,9 +761,11 @@ def detail(session: Session, principal: Principal, video_id: uuid.UUID) -> schem
             .order_by(PipelineStep.attempt.desc(), PipelineStep.created_at.desc())
             .limit(1)
         )
-        step = current.step if current is not None else None
-        if current is not None and current.state == StepState.QUEUED:
-            step, position = "Queued", queue_position(session, current)
+        if current is not None:
+            step = shown_step = current.step
+            provider_progress = (current.output or {}).get("provider_progress")
+            if current.state == StepState.QUEUED:
+                shown_step, position = "Queued", queue_position(session, current)
     download_url = None
     if video.status is VideoStatus.COMPLETED and video.video_url:
         bucket, key = aws.split_s3_uri(video.video_url)
@@ -768,9 +780,10 @@ def detail(session: Session, principal: Principal, video_id: uuid.UUID) -> schem
         **_summary(video, tags).model_dump(),
         text_prompt=video.text_prompt,
         style=video.style,
-        progress_step=step,
-        progress_percent=STATUS_PROGRESS.get(video.status, 0),
+        progress_step=shown_step,
+        progress_percent=progress_percent(video.status, step, provider_progress),
         queue_position=position,
+        poll_after_seconds=POLL_AFTER_SECONDS.get(video.status),
         error_message=video.error_message,
         download_url=download_url,
         download_url_expires_in=DOWNLOAD_URL_TTL if download_url else None,

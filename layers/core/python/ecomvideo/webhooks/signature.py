@@ -46,6 +46,7 @@ __all__ = [
     "InvalidSignature",
     "raw_body",
     "sign_freepik_webhook",
+    "standard_webhook_headers",
     "verify_freepik_signature",
 ]
 
@@ -162,24 +163,28 @@ def verify_freepik_signature(
     raise InvalidSignature("signature_mismatch")
 
 
-def sign_freepik_webhook(
-    body: bytes | str, secret: str, webhook_id: str, timestamp: int | str
+def standard_webhook_headers(
+    body: bytes | str, secrets: Iterable[str], webhook_id: str, timestamp: int | str
 ) -> dict[str, str]:
-    """Headers Freepik would send for ``body`` (for tests and the fake Freepik server).
+    """Standard Webhooks headers for ``body``: one ``v1,<base64>`` entry per active secret
+    (two during a rotation), space-separated; receivers accept any entry that matches.
 
-    A ``whsec_`` secret is signed Svix-style (base64-decoded key); any other secret with its
-    UTF-8 bytes, as the Freepik docs describe.
+    A ``whsec_<base64>`` secret is signed with its decoded bytes (the Standard Webhooks rule);
+    any other secret (or a ``whsec_`` one that is not valid base64) with its UTF-8 bytes.
     """
     if isinstance(body, str):
         body = body.encode("utf-8")
     ts = str(timestamp)
-    key = _keys_for(secret)[0]
     signed = f"{webhook_id}.{ts}.".encode() + body
-    return {
-        HEADER_ID: webhook_id,
-        HEADER_TIMESTAMP: ts,
-        HEADER_SIGNATURE: "v1," + _signature(key, signed).decode("ascii"),
-    }
+    entries = ["v1," + _signature(_keys_for(s)[0], signed).decode("ascii") for s in secrets if s]
+    return {HEADER_ID: webhook_id, HEADER_TIMESTAMP: ts, HEADER_SIGNATURE: " ".join(entries)}
+
+
+def sign_freepik_webhook(
+    body: bytes | str, secret: str, webhook_id: str, timestamp: int | str
+) -> dict[str, str]:
+    """Headers Freepik would send for ``body`` (for tests and the fake Freepik server)."""
+    return standard_webhook_headers(body, [secret], webhook_id, timestamp)
 
 
 def raw_body(body: str | bytes | None, is_base64_encoded: bool = False) -> bytes:
