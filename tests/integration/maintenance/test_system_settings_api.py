@@ -88,7 +88,8 @@ def test_each_key_has_its_own_schema_and_unknown_keys_are_refused(session, key, 
     status, body, _ = _call("PUT", "/v1/admin/settings", edit)
 
     assert status == 422, body
-    assert body["errors"][0]["field"] == key
+    assert body["errors"][0]["pointer"] == "/settings/0/value", body
+    assert body["errors"][0]["code"] == "type_mismatch"
     system_settings.clear_cache()
     assert system_settings.get(session, "credits.cost.base_per_5s", None) == 1  # unchanged
 

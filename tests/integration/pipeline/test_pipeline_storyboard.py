@@ -149,7 +149,7 @@ def test_more_uploads_must_be_the_users_own_images(session, stack: PipelineStack
 
     status, problem, _ = call("videos", "POST", "/v1/videos", user_id=user.id, body=body)
 
-    assert status == 422 and problem["errors"][0]["field"] == "more_upload_keys", problem
+    assert status == 422 and problem["errors"][0]["pointer"] == "/more_upload_keys", problem
     assert credits.balance(session, user.id) == 10
 
 

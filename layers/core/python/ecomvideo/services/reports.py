@@ -49,7 +49,7 @@ def make_range(start: date | None, end: date | None, interval: str = "day", top:
         if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
             raise ValidationFailed(
                 f"{field} must be between {EARLIEST_DAY} and {LATEST_DAY}.",
-                errors=[{"field": field}],
+                errors=[field_error(field, "out of range", "out_of_range")],
             )
     end = end or clock.utcnow().date()
     start = start or end - timedelta(days=29)

@@ -77,6 +77,7 @@ RULES: dict[str, tuple[str, Check]] = {
     "credits.cost.provider_extra": ("json", integer_map(PROVIDERS, 0, 1000)),
     "credits.free_grant_days": ("number", integer(1, 3650)),
     "billing.allow_generation_when_past_due": ("boolean", _none),
+    "billing.past_due_grace_days": ("number", integer(0, 60)),
     "billing.subscription_expiry_grace_hours": ("number", integer(0, 720)),
     "retention.user_activity_days": ("number", RETENTION),
     "retention.video_analytics_days": ("number", RETENTION),
