@@ -122,7 +122,8 @@ def edit_storyboard(video_id: uuid.UUID, body: schemas.StoryboardEdit) -> schema
 @app.post("/v1/videos/<video_id>/render", responses={202: {"description": "Accepted"}})
 def render_video(video_id: uuid.UUID) -> Response[schemas.VideoAccepted]:
     accepted = videos.render(current_principal(app), video_id)
-    return Response(202, "application/json", accepted)
+    headers = videos.poll_headers(accepted.id, accepted.status)
+    return Response(202, "application/json", accepted, headers)
 
 
 @app.get("/v1/videos/<video_id>/download")

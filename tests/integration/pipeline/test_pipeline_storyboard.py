@@ -110,8 +110,9 @@ def test_a_draft_is_planned_edited_confirmed_rendered_scene_by_scene_and_charged
         assert status == 422, problem
     assert call("videos", "GET", f"{base}/storyboard", user_id=user.id)[1] == edited
 
-    status, started, _ = call("videos", "POST", f"{base}/render", user_id=user.id)
+    status, started, headers = call("videos", "POST", f"{base}/render", user_id=user.id)
     assert status == 202 and started["cost"] == accepted["cost"], started
+    assert headers["Location"] == f"/v1/videos/{started['id']}" and "Retry-After" in headers
     assert call("videos", "POST", f"{base}/render", user_id=user.id)[0] == 409
     assert call("videos", "PATCH", f"{base}/storyboard", user_id=user.id, body=edit)[0] == 409
 
