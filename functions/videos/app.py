@@ -35,17 +35,14 @@ def create_video(
     accepted, replayed = videos.submit(user_id, body, idempotency_key=idempotency_key)
     if not replayed:
         metrics.add_metric(name="VideosRequested", unit="Count", value=1)
-    headers = {**videos.poll_headers(accepted.id, accepted.status)}
-    if replayed:
-        headers["Idempotent-Replayed"] = "true"
+    headers = videos.accepted_headers(accepted, replayed=replayed)
     return Response(202, "application/json", accepted, headers)
 
 
 @app.post("/v1/videos/quote")
 def quote_video(body: schemas.VideoCreate) -> schemas.Quote:
-    principal = current_principal(app)
     with transaction() as session:
-        return videos.quote(session, principal.user_id, body)
+        return videos.quote(session, current_principal(app).user_id, body)
 
 
 @app.get("/v1/videos")
@@ -71,8 +68,7 @@ def get_video(video_id: uuid.UUID) -> Response[schemas.VideoDetail]:
     """The video; while it runs, ``Retry-After`` (= ``poll_after_seconds``) says when to poll."""
     with transaction() as session:
         video = videos.detail(session, current_principal(app), video_id)
-    headers = videos.poll_headers(None, video.status)
-    return Response(200, "application/json", video, headers)
+    return Response(200, "application/json", video, videos.poll_headers(None, video.status))
 
 
 @app.patch("/v1/videos/<video_id>")
@@ -102,8 +98,7 @@ def cancel_video(video_id: uuid.UUID) -> dict[str, Any]:
 )
 def retry_video(video_id: uuid.UUID) -> Response[schemas.VideoAccepted]:
     accepted = videos.retry(current_principal(app), video_id)
-    headers = videos.poll_headers(accepted.id, accepted.status)
-    return Response(202, "application/json", accepted, headers)
+    return Response(202, "application/json", accepted, videos.accepted_headers(accepted))
 
 
 @app.get("/v1/videos/<video_id>/storyboard")
@@ -122,17 +117,14 @@ def edit_storyboard(video_id: uuid.UUID, body: schemas.StoryboardEdit) -> schema
 @app.post("/v1/videos/<video_id>/render", responses={202: {"description": "Accepted"}})
 def render_video(video_id: uuid.UUID) -> Response[schemas.VideoAccepted]:
     accepted = videos.render(current_principal(app), video_id)
-    headers = videos.poll_headers(accepted.id, accepted.status)
-    return Response(202, "application/json", accepted, headers)
+    return Response(202, "application/json", accepted, videos.accepted_headers(accepted))
 
 
 @app.get("/v1/videos/<video_id>/download")
 def download_video(video_id: uuid.UUID) -> Response[None]:
     with transaction() as session:
         url = videos.record_download(session, current_principal(app), video_id)
-    return Response(
-        status_code=302, body="", headers={"Location": url, "Cache-Control": "no-store"}
-    )
+    return Response(302, body="", headers={"Location": url, "Cache-Control": "no-store"})
 
 
 @app.post(
@@ -146,9 +138,7 @@ def create_upload(body: schemas.UploadRequest) -> Response[schemas.UploadTicket]
 
 
 @app.get("/v1/credits")
-def get_credits(
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> schemas.CreditsOut:
+def get_credits(limit: Annotated[int, Query(ge=1, le=200)] = 50) -> schemas.CreditsOut:
     with transaction() as session:
         return videos.credits_summary(session, current_principal(app).user_id, limit=limit)
 

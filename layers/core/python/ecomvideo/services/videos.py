@@ -746,6 +746,15 @@ def poll_headers(video_id: uuid.UUID | None, status: VideoStatus) -> dict[str, s
     return headers
 
 
+def accepted_headers(accepted: schemas.VideoAccepted, *, replayed: bool = False) -> dict[str, str]:
+    """``poll_headers`` of a video just started (create, retry, render); an Idempotency-Key
+    replay says so (``Idempotent-Replayed``)."""
+    headers = poll_headers(accepted.id, accepted.status)
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return headers
+
+
 def current_attempt(video: Video) -> int:
     return int(((video.meta or {}).get("request") or {}).get("attempt", 1))
 
