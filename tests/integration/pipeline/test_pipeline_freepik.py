@@ -14,7 +14,7 @@ from sqlalchemy import select
 from devserver.events import HttpRequest, http_event
 from ecomvideo import clock
 from ecomvideo.enums import VideoStatus
-from ecomvideo.models import CreditMovement, FreepikWebhookEvent, MovementKind, Video
+from ecomvideo.models import CreditMovement, FreepikWebhookEvent, MovementKind, PipelineStep, Video
 from ecomvideo.services import credits, pipeline
 from ecomvideo.settings import reset_settings
 from tests.fakes.freepik_fake import (
@@ -197,6 +197,41 @@ def test_the_webhook_only_queues_the_resume_and_the_worker_copies_the_asset(
         time.sleep(0.05)
         next_messages = stack.receive()
     assert [json.loads(m["Body"]).get("step") for m in next_messages] == ["GenerateVideo"]
+
+
+def test_in_progress_webhooks_raise_the_progress_and_late_ones_never_lower_it(
+    session, stack, freepik
+):
+    user = make_user(session)
+    make_grant(session, user, 10)
+    video_id = _create(user.id)
+    deadline = time.monotonic() + 30
+    while not freepik.tasks and time.monotonic() < deadline:  # the worker starts the image task
+        stack.deliver(stack.receive())
+    (task_id,) = freepik.tasks
+
+    def provider_progress() -> int | None:
+        session.expire_all()
+        row = session.scalars(
+            select(PipelineStep).where(PipelineStep.provider_task_id == task_id)
+        ).one()
+        return (row.output or {}).get("provider_progress")
+
+    assert provider_progress() is None
+    freepik.start(task_id)
+    in_progress = [d for d in freepik.pop_outbox() if d.status == "IN_PROGRESS"]
+    assert in_progress, "the fake sends IN_PROGRESS when a task starts"
+
+    assert webhook(in_progress[0]) == (200, {"received": True, "outcome": "progress"})
+    assert provider_progress() == 50
+    from ecomvideo.webhooks.signature import sign_freepik_webhook
+
+    created_late = json.dumps({"task_id": task_id, "status": "CREATED"}).encode()
+    headers = sign_freepik_webhook(created_late, SECRET, "msg_late", int(time.time()))
+    late = WebhookDelivery(None, task_id, "CREATED", "msg_late", created_late, headers)
+    assert webhook(late) == (200, {"received": True, "outcome": "progress"})
+    assert provider_progress() == 50  # a late, lower status never moves the video backwards
+    assert _video(session, video_id).status is not VideoStatus.FAILED
 
 
 def test_duplicate_and_reordered_webhooks_charge_once(session, stack, freepik):

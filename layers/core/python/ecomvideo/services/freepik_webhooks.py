@@ -30,6 +30,11 @@ from ecomvideo.observability import logger, metrics
 TERMINAL = {"COMPLETED", "FAILED"}
 
 
+# Freepik reports a status, not a percentage: the same scale as the polling path
+# (providers/freepik.py), so webhook and poll raise a step's progress alike.
+TASK_PROGRESS = {"CREATED": 5, "IN_PROGRESS": 50}
+
+
 def _parse(body: bytes) -> tuple[str, str]:
     try:
         payload: Any = json.loads(body)
@@ -54,12 +59,14 @@ def handle_delivery(webhook_id: str, body: bytes) -> str:
     if seen:
         return "duplicate"
     metrics.add_metric(name="FreepikWebhooksReceived", unit="Count", value=1)
-    if status in TERMINAL:
-        from ecomvideo.services import pipeline
+    from ecomvideo.services import pipeline
 
+    if status in TERMINAL:
         outcome = pipeline.queue_provider_resume(task_id)
+    elif status in TASK_PROGRESS:
+        outcome = pipeline.record_task_progress(task_id, TASK_PROGRESS[status])
     else:
-        outcome = "progress"
+        outcome = "ignored"
     if outcome == "unknown":
         logger.info("webhook for an unknown Freepik task", extra={"task_id": task_id})
     # Recorded after processing: a delivery that failed half-way is retried by Freepik and
@@ -74,8 +81,6 @@ def handle_delivery(webhook_id: str, body: bytes) -> str:
         # Parked: the worker may have been committing the task id meanwhile. It re-applies
         # parked deliveries after its commit, and we look once more after ours, so one of
         # the two sees the other.
-        from ecomvideo.services import pipeline
-
         outcome = pipeline.queue_provider_resume(task_id)
         outcome = "parked" if outcome == "unknown" else outcome
     logger.info(

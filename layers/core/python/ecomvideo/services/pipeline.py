@@ -1049,6 +1049,18 @@ def _store_provider_asset(video: Video, attempt: int, step: str, result: Any) ->
 RESUME_MESSAGE = "ResumeProviderTask"
 
 
+def record_task_progress(provider_task_id: str, progress: int) -> str:
+    """A provider's non-terminal webhook: raise the waiting step's provider progress (never
+    lowers it, see ``record_provider_progress``). Returns ``progress`` or ``unknown``."""
+    with transaction() as session:
+        row = for_task(session, provider_task_id)
+        if row is None:
+            return "unknown"
+        key = (row.video_id, row.attempt, row.step)
+    record_provider_progress(key, progress)
+    return "progress"
+
+
 def queue_provider_resume(provider_task_id: str) -> str:
     """The Freepik webhook's path: hand the poll and the asset download to the pipeline worker.
 
