@@ -138,9 +138,9 @@ def create_upload(body: schemas.UploadRequest) -> Response[schemas.UploadTicket]
 
 
 @app.get("/v1/credits")
-def get_credits(limit: Annotated[int, Query(ge=1, le=200)] = 50) -> schemas.CreditsOut:
+def get_credits(cursor: PageCursor = None, limit: PageLimit = None) -> schemas.CreditsOut:
     with transaction() as session:
-        return videos.credits_summary(session, current_principal(app).user_id, limit=limit)
+        return videos.credits_summary(session, current_principal(app).user_id, cursor, limit)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -377,6 +377,30 @@ def test_credits_show_balance_by_grant_and_movements(session, stack):
     assert [m["kind"] for m in body["movements"]] == ["Hold"]
 
 
+def test_credit_movements_page_by_cursor_without_gaps_or_repeats(session, stack):
+    user = make_user(session)
+    make_grant(session, user, 6)
+    for _ in range(3):
+        assert call("videos", "POST", "/v1/videos", user_id=user.id, body=TEXT)[0] == 202
+    everything = call("videos", "GET", "/v1/credits", user_id=user.id, query="limit=100")[1]
+
+    seen, cursor, pages = [], None, 0
+    while True:
+        query = "limit=2" + (f"&cursor={cursor}" if cursor else "")
+        status, body, headers = call("videos", "GET", "/v1/credits", user_id=user.id, query=query)
+        assert status == 200 and len(body["movements"]) <= 2
+        assert body["balance"] == everything["balance"]  # every page carries the summary
+        seen += [m["id"] for m in body["movements"]]
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+        assert 'rel="next"' in {k.lower(): v for k, v in headers.items()}["link"]
+
+    assert pages >= 2
+    assert seen == [m["id"] for m in everything["movements"]] and len(set(seen)) == len(seen)
+
+
 def test_unauthenticated_calls_are_401(stack):
     status, body, _ = call("videos", "GET", "/v1/videos", user_id=None)
     assert status == 401

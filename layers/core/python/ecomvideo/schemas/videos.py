@@ -397,3 +397,6 @@ class CreditsOut(BaseModel):
     balance: int
     grants: list[GrantOut]
     movements: list[MovementOut]
+    next_cursor: str | None = Field(
+        None, description="Continues `movements` (pass it as `cursor`); null on the last page."
+    )

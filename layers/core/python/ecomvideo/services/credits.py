@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, aliased
 from ecomvideo import clock
 from ecomvideo.enums import CreditSource, CreditType
 from ecomvideo.errors import InsufficientCredits
+from ecomvideo.http.pagination import Cursor, apply_keyset
 from ecomvideo.models import CreditMovement, MovementKind, UsageCredit
 from ecomvideo.services import system_settings
 
@@ -104,13 +105,12 @@ def grants(session: Session, user_id: uuid.UUID) -> list[UsageCredit]:
 
 
 def movements(
-    session: Session, user_id: uuid.UUID, *, limit: int = 50, before: datetime | None = None
+    session: Session, user_id: uuid.UUID, *, limit: int = 50, after: Cursor | None = None
 ) -> list[CreditMovement]:
+    """The user's ledger, newest first, continuing after ``after`` (keyset pagination)."""
     stmt = select(CreditMovement).where(CreditMovement.user_id == user_id)
-    if before is not None:
-        stmt = stmt.where(CreditMovement.created_at < before)
-    stmt = stmt.order_by(CreditMovement.created_at.desc(), CreditMovement.id.desc()).limit(limit)
-    return list(session.scalars(stmt))
+    stmt = apply_keyset(stmt, CreditMovement.created_at, CreditMovement.id, after)
+    return list(session.scalars(stmt.limit(limit)))
 
 
 def held_amount(session: Session, video_id: uuid.UUID) -> int:

@@ -973,8 +973,16 @@ def create_upload(user_id: uuid.UUID, request: schemas.UploadRequest) -> schemas
     )
 
 
-def credits_summary(session: Session, user_id: uuid.UUID, *, limit: int = 50) -> schemas.CreditsOut:
+def credits_summary(
+    session: Session, user_id: uuid.UUID, cursor: str | None = None, limit: int | None = None
+) -> schemas.CreditsOut:
+    """Balance and grants (bounded: one row per grant) and one page of the ledger's movements,
+    newest first (``next_cursor`` continues it)."""
     now = clock.utcnow()
+    size = clamp_limit(limit)
+    rows, next_cursor = page(
+        credits.movements(session, user_id, limit=size + 1, after=decode_cursor(cursor)), size
+    )
     grant_rows = credits.grants(session, user_id)
     return schemas.CreditsOut(
         balance=credits.balance(session, user_id),
@@ -1005,8 +1013,9 @@ def credits_summary(session: Session, user_id: uuid.UUID, *, limit: int = 50) ->
                 reference=m.reference,
                 created_at=m.created_at,
             )
-            for m in credits.movements(session, user_id, limit=max(1, min(limit, 200)))
+            for m in rows
         ],
+        next_cursor=next_cursor,
     )
 
 
