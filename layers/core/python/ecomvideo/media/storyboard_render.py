@@ -18,6 +18,7 @@ from __future__ import annotations
 import colorsys
 import math
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -246,7 +247,7 @@ def _scrim_for(background: Image.Image, region: Box) -> int:
 # ---------------------------------------------------------------------------- scenes
 
 
-class _SceneFrames:
+class _SceneFrames(ABC):
     """Frames of one scene; ``frame(i)`` returns the same object once nothing moves."""
 
     def __init__(self, n: int, fps: int) -> None:
@@ -257,8 +258,9 @@ class _SceneFrames:
         self._static: Image.Image | None = None
         self.moves = False
 
+    @abstractmethod
     def base(self, i: int) -> Image.Image:
-        raise NotImplementedError
+        """The scene's picture at frame ``i`` before its text (Ken Burns or still)."""
 
     def _text_at(self, step: int) -> Image.Image:
         assert self.text is not None
