@@ -163,9 +163,8 @@ def test_webhooks_log_under_the_correlation_id_of_the_creating_request(session, 
     assert after and all(r.get("correlation_id") != "req-origin-42" for r in after)
 
 
-def test_the_webhook_only_queues_the_resume_and_the_worker_copies_the_asset(
-    session, stack, freepik
-):
+def _video_with_image_task(session, stack, freepik) -> tuple[str, str]:
+    """A Freepik video whose worker has started its image task: (video id, task id)."""
     user = make_user(session)
     make_grant(session, user, 10)
     video_id = _create(user.id)
@@ -173,6 +172,13 @@ def test_the_webhook_only_queues_the_resume_and_the_worker_copies_the_asset(
     while not freepik.tasks and time.monotonic() < deadline:  # the worker starts the image task
         stack.deliver(stack.receive())
     (task_id,) = freepik.tasks
+    return video_id, task_id
+
+
+def test_the_webhook_only_queues_the_resume_and_the_worker_copies_the_asset(
+    session, stack, freepik
+):
+    video_id, task_id = _video_with_image_task(session, stack, freepik)
     freepik.complete(task_id)
     (delivery,) = freepik.pop_outbox()
     polls_before = len(freepik.calls)
@@ -202,13 +208,7 @@ def test_the_webhook_only_queues_the_resume_and_the_worker_copies_the_asset(
 def test_in_progress_webhooks_raise_the_progress_and_late_ones_never_lower_it(
     session, stack, freepik
 ):
-    user = make_user(session)
-    make_grant(session, user, 10)
-    video_id = _create(user.id)
-    deadline = time.monotonic() + 30
-    while not freepik.tasks and time.monotonic() < deadline:  # the worker starts the image task
-        stack.deliver(stack.receive())
-    (task_id,) = freepik.tasks
+    video_id, task_id = _video_with_image_task(session, stack, freepik)
 
     def provider_progress() -> int | None:
         session.expire_all()
