@@ -25,7 +25,7 @@ def test_committed_openapi_matches_the_handlers():
     for key in ("FREEPIK_API_KEY", "PUBLIC_API_URL", "DATABASE_URL"):
         env.pop(key, None)
     out = subprocess.run(
-        [sys.executable, "-m", "devserver.openapi"],
+        [sys.executable, "-m", "tools.openapi"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -34,7 +34,7 @@ def test_committed_openapi_matches_the_handlers():
     )
     generated = json.loads(out.stdout)
     committed = json.loads(COMMITTED.read_text())
-    assert generated == committed, "regenerate: python -m devserver.openapi > docs/openapi.json"
+    assert generated == committed, "regenerate: python -m tools.openapi > docs/openapi.json"
 
 
 def test_every_template_route_is_documented_with_problem_errors():
