@@ -92,8 +92,8 @@ checkov: $(VENV_CKV)/.synced $(VENV)/.synced ## IaC scan of template.yaml (SAM r
 	PYTHONPATH=. $(PY) -m tools.expand_template template.yaml -o $(CKV_TEMPLATE)
 	$(VENV_CKV)/bin/checkov --config-file .checkov.yaml -f $(CKV_TEMPLATE)
 
-bandit: $(VENV)/.synced ## no high-severity finding in the shipped code and the local stack
-	$(VENV)/bin/bandit -q -r layers functions devserver -lll
+bandit: $(VENV)/.synced ## no high-severity finding in the shipped code, the local stack and the tools
+	$(VENV)/bin/bandit -q -r layers functions devserver tools -lll
 
 # pip-audit on the Lambda locks. A vulnerable pin fails the build: upgrade it in the .in file and
 # `make lock`, or add `--ignore-vuln ID` to PIP_AUDIT_IGNORE with the reason beside it (the same
@@ -114,8 +114,8 @@ pip-audit: $(VENV)/.synced ## known-vulnerability audit of the Lambda locks (onl
 	    echo "WARNING: pip-audit could not reach the vulnerability service for $$lock" >&2; \
 	    if [ -n "$$PIP_AUDIT_REQUIRED" ]; then exit 1; fi; \
 	    echo "pip-audit offline: audited against the PyPA advisory snapshot of" \
-	      "$$($(PY) -m devserver.audit date) (requirements/advisories.json)"; \
-	    $(PY) -m devserver.audit check $$lock $(PIP_AUDIT_IGNORE) || exit 1; continue; \
+	      "$$($(PY) -m tools.audit date) (requirements/advisories.json)"; \
+	    $(PY) -m tools.audit check $$lock $(PIP_AUDIT_IGNORE) || exit 1; continue; \
 	  fi; \
 	  echo "$$out"; exit $$rc; \
 	done
@@ -124,15 +124,15 @@ pip-audit: $(VENV)/.synced ## known-vulnerability audit of the Lambda locks (onl
 # shallow clone will do), then `make advisories ADVISORY_DB=<path>` and commit the JSON.
 ADVISORY_DB ?= ../advisory-database
 advisories: $(VENV)/.synced ## rewrite requirements/advisories.json from ADVISORY_DB (pypa/advisory-database)
-	$(PY) -m devserver.audit refresh --db $(ADVISORY_DB)
-	$(PY) -m devserver.audit check $(addprefix requirements/,$(addsuffix .txt,$(LOCKS))) \
+	$(PY) -m tools.audit refresh --db $(ADVISORY_DB)
+	$(PY) -m tools.audit check $(addprefix requirements/,$(addsuffix .txt,$(LOCKS))) \
 	  $(PIP_AUDIT_IGNORE)
 
 # The venv's python3.12 and uv come first on PATH: SAM checks the runtime's interpreter and
 # the layer's Makefile installs the Lambda wheels with uv.
 build: $(VENV)/.synced $(VENV_SAM)/.synced layers/core/requirements.txt ## sam build (cached, parallel)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM) build --parallel --cached
-	$(VENV)/bin/python -m devserver.package_size .aws-sam/build
+	$(VENV)/bin/python -m tools.package_size .aws-sam/build
 
 PYTEST_ARGS ?= -n auto -q
 # devserver.pg run: starts the project's PostgreSQL unless DATABASE_URL is set, and stops it

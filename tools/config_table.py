@@ -1,6 +1,6 @@
 """Print README's configuration table from ``ecomvideo.settings.Settings``.
 
-``python -m devserver.config_table`` (with ``layers/core/python`` on PYTHONPATH) prints the
+``python -m tools.config_table`` (with ``layers/core/python`` on PYTHONPATH) prints the
 Markdown table; paste it into README.md. A unit test fails when a setting is missing there.
 """
 

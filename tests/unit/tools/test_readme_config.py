@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from devserver.config_table import env_name, rows
 from ecomvideo.settings import Settings
+from tools.config_table import env_name, rows
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -14,7 +14,7 @@ def test_every_setting_env_var_is_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     missing = [env_name(n, f) for n, f in Settings.model_fields.items()]
     missing = [name for name in missing if f"`{name}`" not in readme]
-    assert not missing, f"add to README (python -m devserver.config_table): {missing}"
+    assert not missing, f"add to README (python -m tools.config_table): {missing}"
 
 
 def test_table_has_one_row_per_field_with_alias_names():

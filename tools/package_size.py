@@ -5,7 +5,7 @@ bytes), or the deploy fails late, in CloudFormation. Every function uses the cor
 (template Globals), so each ``.aws-sam/build/*Function`` directory is measured together with
 ``CoreLayer``. Prints the sizes, warns above 245 MB, exits 1 above the limit.
 
-    python -m devserver.package_size [.aws-sam/build]
+    python -m tools.package_size [.aws-sam/build]
 """
 
 from __future__ import annotations

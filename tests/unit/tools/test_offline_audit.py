@@ -1,4 +1,4 @@
-"""The offline vulnerability audit (devserver.audit) and the committed advisory snapshot."""
+"""The offline vulnerability audit (tools.audit) and the committed advisory snapshot."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from devserver import audit
+from tools import audit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LAMBDA_LOCKS = [ROOT / "requirements" / "layer.txt", ROOT / "requirements" / "worker.txt"]
 
 

@@ -4,10 +4,10 @@ pip-audit needs the PyPI JSON API or OSV; where neither answers (CI that only re
 registries), ``make pip-audit`` falls back to this module and a snapshot committed in
 ``requirements/advisories.json``:
 
-``python -m devserver.audit refresh --db <checkout or bare clone of pypa/advisory-database>``
+``python -m tools.audit refresh --db <checkout or bare clone of pypa/advisory-database>``
     writes the snapshot: the advisories (OSV, ``vulns/<package>/*.yaml``) of every package pinned
     in ``requirements/*.txt`` (withdrawn ones skipped), plus the source commit and its date.
-``python -m devserver.audit check <lock> [<lock> ...] [--ignore ID ...]``
+``python -m tools.audit check <lock> [<lock> ...] [--ignore ID ...]``
     evaluates each ``name==version`` pin with OSV ECOSYSTEM range semantics (``packaging``
     versions) and exits 1 when a finding is not ignored. ``--ignore-vuln`` is an alias, so
     ``PIP_AUDIT_IGNORE`` serves pip-audit and this check alike.
@@ -311,7 +311,7 @@ def check(locks: Sequence[Path], ignore: Sequence[str], snapshot_path: Path = SN
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devserver.audit", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.audit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     refresh = sub.add_parser("refresh", help="rewrite the snapshot from an advisory-database")
     refresh.add_argument("--db", type=Path, required=True, help="checkout or bare clone")
