@@ -212,13 +212,11 @@ def _schema_ref(name: str) -> dict[str, str]:
 def _route_docstrings(app: Any) -> dict[tuple[str, str], str]:
     """(METHOD, normalised path) -> the route function's summary (docstring line or name)."""
     found: dict[tuple[str, str], str] = {}
-    for route in list(app._static_routes) + list(app._dynamic_routes):
-        func = getattr(route, "func", None)
-        if func is None:
-            continue
+    for route in getattr(app, "routes", ()):  # ecomvideo.http.app.Api's own route table
+        func = route.func
         doc = (func.__doc__ or "").strip().splitlines()
         summary = doc[0].strip().rstrip(".") if doc else func.__name__.replace("_", " ").strip()
-        found[(route.method, _norm(route.path))] = summary[:1].upper() + summary[1:]
+        found[(route.method, _norm(route.rule))] = summary[:1].upper() + summary[1:]
     return found
 
 
