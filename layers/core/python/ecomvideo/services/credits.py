@@ -104,6 +104,15 @@ def grants(session: Session, user_id: uuid.UUID) -> list[UsageCredit]:
     )
 
 
+def grants_page(
+    session: Session, user_id: uuid.UUID, *, limit: int = 50, after: Cursor | None = None
+) -> list[UsageCredit]:
+    """The user's grants, newest first, continuing after ``after`` (keyset pagination)."""
+    stmt = select(UsageCredit).where(UsageCredit.user_id == user_id)
+    stmt = apply_keyset(stmt, UsageCredit.created_at, UsageCredit.id, after)
+    return list(session.scalars(stmt.limit(limit)))
+
+
 def movements(
     session: Session, user_id: uuid.UUID, *, limit: int = 50, after: Cursor | None = None
 ) -> list[CreditMovement]:

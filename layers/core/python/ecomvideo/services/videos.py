@@ -976,33 +976,14 @@ def create_upload(user_id: uuid.UUID, request: schemas.UploadRequest) -> schemas
 def credits_summary(
     session: Session, user_id: uuid.UUID, cursor: str | None = None, limit: int | None = None
 ) -> schemas.CreditsOut:
-    """Balance and grants (bounded: one row per grant) and one page of the ledger's movements,
-    newest first (``next_cursor`` continues it)."""
-    now = clock.utcnow()
+    """Balance and one page of the ledger's movements, newest first (``next_cursor`` continues
+    it). The grants behind the balance page separately (``credit_grants``)."""
     size = clamp_limit(limit)
     rows, next_cursor = page(
         credits.movements(session, user_id, limit=size + 1, after=decode_cursor(cursor)), size
     )
-    grant_rows = credits.grants(session, user_id)
     return schemas.CreditsOut(
         balance=credits.balance(session, user_id),
-        grants=[
-            schemas.GrantOut(
-                id=g.id,
-                source=str(g.source),
-                amount=g.amount,
-                used_amount=g.used_amount,
-                remaining=(
-                    g.amount - g.used_amount
-                    if g.is_active and (g.expires_at is None or g.expires_at > now)
-                    else 0
-                ),
-                expires_at=g.expires_at,
-                is_active=bool(g.is_active),
-                created_at=g.created_at,
-            )
-            for g in grant_rows
-        ],
         movements=[
             schemas.MovementOut(
                 id=m.id,
@@ -1019,11 +1000,44 @@ def credits_summary(
     )
 
 
+def credit_grants(
+    session: Session, user_id: uuid.UUID, cursor: str | None = None, limit: int | None = None
+) -> schemas.GrantsPage:
+    """One page of the user's credit grants, newest first; ``remaining`` is 0 once a grant is
+    inactive or expired."""
+    now = clock.utcnow()
+    size = clamp_limit(limit)
+    rows, next_cursor = page(
+        credits.grants_page(session, user_id, limit=size + 1, after=decode_cursor(cursor)), size
+    )
+    return schemas.GrantsPage(
+        items=[
+            schemas.GrantOut(
+                id=g.id,
+                source=str(g.source),
+                amount=g.amount,
+                used_amount=g.used_amount,
+                remaining=(
+                    g.amount - g.used_amount
+                    if g.is_active and (g.expires_at is None or g.expires_at > now)
+                    else 0
+                ),
+                expires_at=g.expires_at,
+                is_active=bool(g.is_active),
+                created_at=g.created_at,
+            )
+            for g in rows
+        ],
+        next_cursor=next_cursor,
+    )
+
+
 __all__ = [
     "ListFilters",
     "Prepared",
     "cancel",
     "create_upload",
+    "credit_grants",
     "credits_summary",
     "delete",
     "detail",
