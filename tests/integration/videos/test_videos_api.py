@@ -386,7 +386,7 @@ def test_credit_grants_page_by_cursor_newest_first_without_gaps_or_repeats(sessi
 
     user, other = make_user(session), make_user(session)
     start = clock.utcnow() - timedelta(days=10)
-    made = [make_grant(session, user, n + 1, created_at=start + timedelta(days=n)) for n in range(5)]
+    made = [make_grant(session, user, n + 1, created_at=start + timedelta(n)) for n in range(5)]
     make_grant(session, other, 9)
     # Two grants in the same instant: the id breaks the tie, neither is skipped.
     made.append(make_grant(session, user, 7, created_at=made[-1].created_at))

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
@@ -978,10 +980,7 @@ def credits_summary(
 ) -> schemas.CreditsOut:
     """Balance and one page of the ledger's movements, newest first (``next_cursor`` continues
     it). The grants behind the balance page separately (``credit_grants``)."""
-    size = clamp_limit(limit)
-    rows, next_cursor = page(
-        credits.movements(session, user_id, limit=size + 1, after=decode_cursor(cursor)), size
-    )
+    rows, next_cursor = _page_of(partial(credits.movements, session, user_id), cursor, limit)
     return schemas.CreditsOut(
         balance=credits.balance(session, user_id),
         movements=[
@@ -1000,16 +999,21 @@ def credits_summary(
     )
 
 
+def _page_of[T](
+    fetch: Callable[..., list[T]], cursor: str | None, limit: int | None
+) -> tuple[list[T], str | None]:
+    """One page from ``fetch(limit=, after=)`` (a keyset query) and the next page's cursor."""
+    size = clamp_limit(limit)
+    return page(fetch(limit=size + 1, after=decode_cursor(cursor)), size)
+
+
 def credit_grants(
     session: Session, user_id: uuid.UUID, cursor: str | None = None, limit: int | None = None
 ) -> schemas.GrantsPage:
     """One page of the user's credit grants, newest first; ``remaining`` is 0 once a grant is
     inactive or expired."""
     now = clock.utcnow()
-    size = clamp_limit(limit)
-    rows, next_cursor = page(
-        credits.grants_page(session, user_id, limit=size + 1, after=decode_cursor(cursor)), size
-    )
+    rows, next_cursor = _page_of(partial(credits.grants_page, session, user_id), cursor, limit)
     return schemas.GrantsPage(
         items=[
             schemas.GrantOut(
