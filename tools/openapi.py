@@ -1,9 +1,11 @@
 """One OpenAPI 3.1 document for the whole API, merged from every function's resolver.
 
 Each HTTP function is a Powertools ``APIGatewayHttpResolver`` whose pydantic models already
-describe its routes; this merges their ``get_openapi_schema()`` output for exactly the routes
-``template.yaml`` declares, marks public routes (``Auth: {Authorizer: NONE}``) with
-``security: []`` and adds the problem+json error responses every route can give.
+describe its routes. Each function's ``get_openapi_schema()`` is cut to exactly the routes
+``template.yaml`` gives that function (public ones, ``Auth: {Authorizer: NONE}``, marked
+``security: []``) and decorated with the problem+json error responses every route can give;
+Powertools' ``OpenAPIMerge`` merges those documents (paths, components, info, security) and
+refuses two functions documenting one route.
 
     python -m devserver.openapi > docs/openapi.json     (a test checks the file is current)
 """
@@ -58,8 +60,6 @@ RATE_LIMIT_HEADERS = {
     "RateLimit-Reset": "Seconds until that window resets",
 }
 RETRY_AFTER = "Seconds to wait before retrying"
-# Component schema refs with a ``next_cursor`` property (filled in by build()).
-_PAGED_REFS: set[str] = set()
 
 
 def _norm(path: str) -> str:
@@ -77,73 +77,67 @@ def _load(function_file: Path, name: str) -> Any:
 def build() -> dict[str, Any]:
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "EcomVideo")
+    from aws_lambda_powertools.event_handler.openapi import OpenAPIMerge
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+
     model = build_model(ROOT / "template.yaml")
     routes: dict[str, list[Any]] = {}
     for route in model.routes:
         routes.setdefault(route.function, []).append(route)
-    document: dict[str, Any] = {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "EcomVideo AI API",
-            "version": "0.1.0",
-            "description": (
-                "Product URL, image or prompt in; short vertical marketing video out. Errors are "
-                "RFC 9457 problem+json. See docs/api.md."
-            ),
+    merge = OpenAPIMerge(
+        title="EcomVideo AI API",
+        version="0.1.0",
+        openapi_version="3.1.0",
+        description=(
+            "Product URL, image or prompt in; short vertical marketing video out. Errors are "
+            "RFC 9457 problem+json. See docs/api.md."
+        ),
+        servers=[Server(url="http://127.0.0.1:3000", description="make dev")],
+        security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
+        security=[{"bearerAuth": []}],
+        # Two functions documenting one route is a template error, not something to pick from.
+        on_conflict="error",
+    )
+    plain_routes: list[Any] = []
+    for function, function_routes in sorted(routes.items()):
+        module = _load(model.functions[function].module_file, function)
+        app = getattr(module, "app", None)
+        if app is None or not hasattr(app, "get_openapi_schema"):
+            plain_routes.extend(function_routes)
+            continue
+        merge.add_schema(_function_schema(app, function_routes))
+    document: dict[str, Any] = _json(merge.get_openapi_schema())
+    _add_plain_routes(document, plain_routes)
+    document["paths"] = dict(sorted(document["paths"].items()))
+    components = document["components"]
+    components["headers"] = {
+        **{
+            name: {"description": text, "schema": {"type": "integer", "minimum": 0}}
+            for name, text in RATE_LIMIT_HEADERS.items()
         },
-        "servers": [{"url": "http://127.0.0.1:3000", "description": "make dev"}],
-        "paths": {},
-        "components": {
-            "schemas": {},
-            "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-            },
-            "headers": {
-                **{
-                    name: {"description": text, "schema": {"type": "integer", "minimum": 0}}
-                    for name, text in RATE_LIMIT_HEADERS.items()
-                },
-                "Retry-After": {
-                    "description": RETRY_AFTER,
-                    "schema": {"type": "integer", "minimum": 0},
-                },
-            },
-            "responses": {
-                "Problem": {
-                    "description": "RFC 9457 problem details",
-                    "content": {
-                        "application/problem+json": {
-                            "schema": {"$ref": "#/components/schemas/Problem"}
-                        }
-                    },
-                },
-                # The same body, with the headers that tell the client when to come back.
-                "RateLimited": {
-                    "description": "Rate limited (problem details)",
-                    "headers": {
-                        "Retry-After": _header_ref("Retry-After"),
-                        **{name: _header_ref(name) for name in RATE_LIMIT_HEADERS},
-                    },
-                    "content": {
-                        "application/problem+json": {
-                            "schema": {"$ref": "#/components/schemas/Problem"}
-                        }
-                    },
-                },
-                "Unavailable": {
-                    "description": "Unavailable for now (problem details)",
-                    "headers": {"Retry-After": _header_ref("Retry-After")},
-                    "content": {
-                        "application/problem+json": {
-                            "schema": {"$ref": "#/components/schemas/Problem"}
-                        }
-                    },
-                },
-            },
-        },
-        "security": [{"bearerAuth": []}],
+        "Retry-After": {"description": RETRY_AFTER, "schema": {"type": "integer", "minimum": 0}},
     }
-    document["components"]["schemas"]["Problem"] = {
+    components["responses"] = {
+        "Problem": {
+            "description": "RFC 9457 problem details",
+            "content": {"application/problem+json": {"schema": _schema_ref("Problem")}},
+        },
+        # The same body, with the headers that tell the client when to come back.
+        "RateLimited": {
+            "description": "Rate limited (problem details)",
+            "headers": {
+                "Retry-After": _header_ref("Retry-After"),
+                **{name: _header_ref(name) for name in RATE_LIMIT_HEADERS},
+            },
+            "content": {"application/problem+json": {"schema": _schema_ref("Problem")}},
+        },
+        "Unavailable": {
+            "description": "Unavailable for now (problem details)",
+            "headers": {"Retry-After": _header_ref("Retry-After")},
+            "content": {"application/problem+json": {"schema": _schema_ref("Problem")}},
+        },
+    }
+    components["schemas"]["Problem"] = {
         "type": "object",
         "required": ["type", "title", "status", "detail"],
         "properties": {
@@ -152,10 +146,10 @@ def build() -> dict[str, Any]:
             "status": {"type": "integer"},
             "detail": {"type": "string"},
             "instance": {"type": "string"},
-            "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+            "errors": {"type": "array", "items": _schema_ref("FieldError")},
         },
     }
-    document["components"]["schemas"]["FieldError"] = {
+    components["schemas"]["FieldError"] = {
         "type": "object",
         "description": "One invalid field (ecomvideo.errors.field_error)",
         "required": ["pointer", "detail", "code"],
@@ -168,50 +162,61 @@ def build() -> dict[str, Any]:
             "code": {"type": "string"},
         },
     }
-    for function, function_routes in sorted(routes.items()):
-        spec = model.functions[function]
-        module = _load(spec.module_file, function)
-        app = getattr(module, "app", None)
-        if app is None or not hasattr(app, "get_openapi_schema"):
-            _add_plain_routes(document, function_routes)
-            continue
-        schema = app.get_openapi_schema().model_dump(by_alias=True, exclude_none=True, mode="json")
-        document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
-        _PAGED_REFS.update(
-            f"#/components/schemas/{name}"
-            for name, component in document["components"]["schemas"].items()
-            if "next_cursor" in (component.get("properties") or {})
-        )
-        generated = {_norm(p): item for p, item in schema.get("paths", {}).items()}
-        docstrings = _route_docstrings(app)
-        for route in function_routes:
-            item = generated.get(_norm(route.path), {})
-            operation = item.get(route.method.lower())
-            if operation is None:
-                operation = {"summary": f"{route.method} {route.path}", "responses": {}}
-            summary = docstrings.get((route.method, _norm(route.path)))
-            if summary:
-                operation["summary"] = summary
-            _rename_path_parameters(operation, route.path)
-            _decorate(operation, route)
-            document["paths"].setdefault(route.path, {})[route.method.lower()] = operation
-    document["paths"] = dict(sorted(document["paths"].items()))
     # Powertools' default 422 body ({loc, msg, type}) is never sent: every 4xx is a Problem.
     for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
-        document["components"]["schemas"].pop(unused, None)
+        components["schemas"].pop(unused, None)
     return document
+
+
+def _function_schema(app: Any, function_routes: list[Any]) -> dict[str, Any]:
+    """One function's own OpenAPI document, cut to the routes ``template.yaml`` gives it (under
+    the template's path and parameter names) and decorated with the shared error responses."""
+    schema = _json(app.get_openapi_schema())
+    components = schema.get("components", {}).get("schemas", {})
+    paged = {
+        f"#/components/schemas/{name}"
+        for name, component in components.items()
+        if "next_cursor" in (component.get("properties") or {})
+    }
+    generated = {_norm(p): item for p, item in schema.get("paths", {}).items()}
+    docstrings = _route_docstrings(app)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in function_routes:
+        item = generated.get(_norm(route.path), {})
+        operation = item.get(route.method.lower())
+        if operation is None:
+            operation = {"summary": f"{route.method} {route.path}", "responses": {}}
+        summary = docstrings.get((route.method, _norm(route.path)))
+        if summary:
+            operation["summary"] = summary
+        _rename_path_parameters(operation, route.path)
+        _decorate(operation, route, paged=paged)
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
+    return {**schema, "paths": paths}
+
+
+def _json(value: Any) -> Any:
+    """Plain JSON data (pydantic models, as OpenAPIMerge may hand back, dumped by alias)."""
+    return json.loads(
+        json.dumps(
+            value,
+            default=lambda v: v.model_dump(by_alias=True, exclude_none=True, mode="json"),
+        )
+    )
+
+
+def _schema_ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _route_docstrings(app: Any) -> dict[tuple[str, str], str]:
     """(METHOD, normalised path) -> the route function's summary (docstring line or name)."""
     found: dict[tuple[str, str], str] = {}
-    for route in list(app._static_routes) + list(app._dynamic_routes):
-        func = getattr(route, "func", None)
-        if func is None:
-            continue
+    for route in getattr(app, "routes", ()):  # ecomvideo.http.app.Api's own route table
+        func = route.func
         doc = (func.__doc__ or "").strip().splitlines()
         summary = doc[0].strip().rstrip(".") if doc else func.__name__.replace("_", " ").strip()
-        found[(route.method, _norm(route.path))] = summary[:1].upper() + summary[1:]
+        found[(route.method, _norm(route.rule))] = summary[:1].upper() + summary[1:]
     return found
 
 
@@ -256,8 +261,15 @@ def _add_plain_routes(document: dict[str, Any], routes: list[Any]) -> None:
         document["paths"].setdefault(route.path, {})[route.method.lower()] = operation
 
 
-def _decorate(operation: dict[str, Any], route: Any, *, limited: bool = True) -> None:
-    """``limited``: the route runs behind the resolver's rate limiter (RateLimit-* headers)."""
+def _decorate(
+    operation: dict[str, Any],
+    route: Any,
+    *,
+    limited: bool = True,
+    paged: frozenset[str] | set[str] = frozenset(),
+) -> None:
+    """``limited``: the route runs behind the resolver's rate limiter (RateLimit-* headers);
+    ``paged``: the component refs of cursor pages (a 200 with one declares ``Link``)."""
     operation["operationId"] = f"{route.function}.{route.method.lower()}.{_norm(route.path)}"
     operation.setdefault("summary", f"{route.method} {route.path}")
     responses = operation.setdefault("responses", {})
@@ -282,7 +294,7 @@ def _decorate(operation: dict[str, Any], route: Any, *, limited: bool = True) ->
             response.pop("content", None)  # 204 has no body (Powertools documents a JSON null)
         if code in ("201", "202") and not operation.get("x-no-location"):
             response.setdefault("headers", {})["Location"] = LOCATION
-        if code == "200" and _pages(response):
+        if code == "200" and _pages(response, paged):
             response.setdefault("headers", {})["Link"] = LINK_NEXT
     if _has_csv_format(operation) and "200" in responses:
         responses["200"].setdefault("content", {})["text/csv"] = {"schema": {"type": "string"}}
@@ -303,10 +315,10 @@ def _header_ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/headers/{name}"}
 
 
-def _pages(response: dict[str, Any]) -> bool:
+def _pages(response: dict[str, Any], paged: frozenset[str] | set[str]) -> bool:
     """A cursor page: the JSON body's schema has ``next_cursor`` (checked on the ref name)."""
     schema = response.get("content", {}).get("application/json", {}).get("schema", {})
-    return schema.get("$ref", "") in _PAGED_REFS
+    return schema.get("$ref", "") in paged
 
 
 def _has_csv_format(operation: dict[str, Any]) -> bool:

@@ -1,5 +1,4 @@
-"""Videos API (thin: parse, call ``services.videos``, return a schema): create/quote, library,
-cancel/retry/download, uploads, credits. Others' video ids are 404; staff may read every video."""
+"""Videos API (thin: parse, call a service, return a schema): videos, uploads, credits, grants."""
 
 from __future__ import annotations
 
@@ -17,16 +16,19 @@ from ecomvideo.enums import VideoStatus
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal
 from ecomvideo.http.contract import SPENDS_CREDITS as SPENDS
-from ecomvideo.http.contract import SPENDS_CREDITS_ONCE_PER_STATE, no_location
+from ecomvideo.http.contract import SPENDS_CREDITS_ONCE_PER_STATE as SPENDS_ONCE
+from ecomvideo.http.contract import no_location
 from ecomvideo.http.pagination import PageCursor, PageLimit
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.services import storyboards, videos
 
 app = create_app()
+ACCEPTED: dict[int, Any] = {202: {"description": "Accepted"}}
+TICKET = no_location("an upload ticket, not a resource to fetch")
 
 
-@app.post("/v1/videos", responses={202: {"description": "Accepted"}}, openapi_extensions=SPENDS)
+@app.post("/v1/videos", responses=ACCEPTED, openapi_extensions=SPENDS)
 def create_video(
     body: schemas.VideoCreate, idempotency_key: Annotated[str | None, Header()] = None
 ) -> Response[schemas.VideoAccepted]:
@@ -91,11 +93,7 @@ def cancel_video(video_id: uuid.UUID) -> dict[str, Any]:
     return {"id": str(video_id), "status": str(status)}
 
 
-@app.post(
-    "/v1/videos/<video_id>/retry",
-    responses={202: {"description": "Accepted"}},
-    openapi_extensions=SPENDS_CREDITS_ONCE_PER_STATE,
-)
+@app.post("/v1/videos/<video_id>/retry", responses=ACCEPTED, openapi_extensions=SPENDS_ONCE)
 def retry_video(video_id: uuid.UUID) -> Response[schemas.VideoAccepted]:
     accepted = videos.retry(current_principal(app), video_id)
     return Response(202, "application/json", accepted, videos.accepted_headers(accepted))
@@ -114,7 +112,7 @@ def edit_storyboard(video_id: uuid.UUID, body: schemas.StoryboardEdit) -> schema
         return storyboards.to_schema(board, video_id=video_id)
 
 
-@app.post("/v1/videos/<video_id>/render", responses={202: {"description": "Accepted"}})
+@app.post("/v1/videos/<video_id>/render", responses=ACCEPTED)
 def render_video(video_id: uuid.UUID) -> Response[schemas.VideoAccepted]:
     accepted = videos.render(current_principal(app), video_id)
     return Response(202, "application/json", accepted, videos.accepted_headers(accepted))
@@ -127,11 +125,7 @@ def download_video(video_id: uuid.UUID) -> Response[None]:
     return Response(302, body="", headers={"Location": url, "Cache-Control": "no-store"})
 
 
-@app.post(
-    "/v1/uploads",
-    responses={201: {"description": "Created"}},
-    openapi_extensions=no_location("an upload ticket, not a resource to fetch"),
-)
+@app.post("/v1/uploads", responses={201: {"description": "Created"}}, openapi_extensions=TICKET)
 def create_upload(body: schemas.UploadRequest) -> Response[schemas.UploadTicket]:
     ticket = videos.create_upload(current_principal(app).user_id, body)
     return Response(201, "application/json", ticket)
@@ -141,6 +135,12 @@ def create_upload(body: schemas.UploadRequest) -> Response[schemas.UploadTicket]
 def get_credits(cursor: PageCursor = None, limit: PageLimit = None) -> schemas.CreditsOut:
     with transaction() as session:
         return videos.credits_summary(session, current_principal(app).user_id, cursor, limit)
+
+
+@app.get("/v1/credits/grants")
+def list_credit_grants(cursor: PageCursor = None, limit: PageLimit = None) -> schemas.GrantsPage:
+    with transaction() as session:
+        return videos.credit_grants(session, current_principal(app).user_id, cursor, limit)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

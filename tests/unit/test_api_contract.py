@@ -58,16 +58,45 @@ def _timestamp_properties() -> list[tuple[str, str, dict[str, Any]]]:
     return found
 
 
+BOUNDED = "x-bounded-list"  # set in code on a route (every array) or a property (that array)
+
+
+def _bodies(op: dict[str, Any]) -> list[dict[str, Any]]:
+    """The 200 JSON body's schema(s), each alternative of an ``anyOf`` resolved."""
+    content = op["responses"].get("200", {}).get("content", {}).get("application/json")
+    return _variants(content.get("schema") or {}) if content else []
+
+
+def _growing_arrays(op: dict[str, Any], body: dict[str, Any]) -> list[str]:
+    """Top-level arrays of a body that nothing bounds: no ``maxItems``, no ``x-bounded-list``
+    on the property nor on the operation. ``""`` stands for a bare array body."""
+    if op.get(BOUNDED):
+        return []
+    if body.get("type") == "array":
+        return [] if "maxItems" in body else [""]
+    growing = []
+    for name, spec in (body.get("properties") or {}).items():
+        if spec.get(BOUNDED):
+            continue
+        arrays = [v for v in _variants(spec) if v.get("type") == "array"]
+        if any("maxItems" not in v and not v.get(BOUNDED) for v in arrays):
+            growing.append(name)
+    return growing
+
+
 def _list_operations() -> list[tuple[str, str, dict[str, Any]]]:
-    """GET operations answering ``{items: [...]}`` (or a bare array)."""
+    """GET operations whose 200 body has a top-level array (or is one): a list that may grow."""
     found = []
     for method, path, op in OPERATIONS:
-        content = op["responses"].get("200", {}).get("content", {}).get("application/json")
-        if method != "get" or not content:
+        if method != "get":
             continue
-        body = _resolve(content.get("schema") or {})
-        if body.get("type") == "array" or "items" in (body.get("properties") or {}):
-            found.append((path, body, op))
+        for body in _bodies(op):
+            if body.get("type") == "array" or any(
+                v.get("type") == "array"
+                for spec in (body.get("properties") or {}).values()
+                for v in _variants(spec)
+            ):
+                found.append((path, body, op))
     return found
 
 
@@ -91,13 +120,26 @@ def test_datetimes_serialise_as_utc_rfc3339_with_z():
 
 @pytest.mark.parametrize(("path", "body", "op"), _list_operations(), ids=_ids)
 def test_every_growing_list_pages_by_cursor(path, body, op):
-    if op.get("x-bounded-list"):
-        return  # a small reference list that returns everything, and the document says so
+    growing = _growing_arrays(op, body)
+    if not growing:
+        return  # every array is bounded (x-bounded-list or maxItems), and the document says so
+    # One page of one growing list per answer: a second one could not share the cursor.
+    assert len(growing) == 1, f"{path}: {growing} all grow; page one, bound the others"
     params = {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
-    assert {"limit", "cursor"} <= params, path
+    assert {"limit", "cursor"} <= params, f"{path}: {growing[0]} grows but has no cursor"
     assert "next_cursor" in body.get("properties", {}), path
     link = op["responses"]["200"].get("headers", {}).get("Link")
     assert link is not None, f"{path}: the Link rel=next header is not declared"
+
+
+def test_the_list_rule_sees_any_top_level_array_not_only_items():
+    page = {"properties": {"movements": {"type": "array"}, "next_cursor": {"type": "string"}}}
+    bounded = {"properties": {"roles": {"type": "array", BOUNDED: "a handful"}}}
+    capped = {"properties": {"top": {"anyOf": [{"type": "array", "maxItems": 5}]}}}
+    assert _growing_arrays({}, page) == ["movements"]
+    assert _growing_arrays({}, bounded) == _growing_arrays({}, capped) == []
+    assert _growing_arrays({BOUNDED: "reference list"}, page) == []
+    assert _growing_arrays({}, {"type": "array", "items": {}}) == [""]
 
 
 @pytest.mark.parametrize(("method", "path", "op"), OPERATIONS, ids=_ids)

@@ -86,3 +86,4 @@ def test_other_methods_on_health_are_405_problem_json(fresh_engine, event):
 
     assert response["statusCode"] == 405
     assert response["headers"]["Content-Type"] == "application/problem+json"
+    assert response["headers"]["Allow"] == "GET"

@@ -162,3 +162,16 @@ def test_requests_refused_before_any_route_runs_are_logged_and_count_toward_the_
         (422, "/v1/analytics/overview", False),
         (429, "/v1/analytics/overview", True),
     ]
+
+
+def test_a_request_refused_by_validation_is_logged_under_its_route_template(
+    session, jwt_env, analytics_fn
+):
+    user = make_user(session)
+    refused = call(
+        analytics_fn, "GET", "/v1/analytics/videos/not-a-uuid-4711", token=token_for(user.id)
+    )
+    assert refused.status == 422  # request validation: outside the middlewares
+    row = session.scalars(select(ApiUsage).where(ApiUsage.user_id == user.id)).one()
+    # The template, as for routed requests: rows group by endpoint and hold no ids.
+    assert (row.status_code, row.endpoint) == (422, "/v1/analytics/videos/{video_id}")

@@ -364,17 +364,48 @@ def test_tag_counts_follow_tagging_retagging_and_deletion(session, stack):
     assert tagged[1]["items"] == []
 
 
-def test_credits_show_balance_by_grant_and_movements(session, stack):
+def test_credits_show_the_balance_and_movements_and_the_grants_behind_them(session, stack):
     user = make_user(session)
     make_grant(session, user, 4)
     call("videos", "POST", "/v1/videos", user_id=user.id, body=TEXT)
 
     status, body, _ = call("videos", "GET", "/v1/credits", user_id=user.id)
+    listed, grants, _ = call("videos", "GET", "/v1/credits/grants", user_id=user.id)
 
-    assert status == 200
+    assert status == listed == 200
     assert body["balance"] == 3
-    assert [(g["amount"], g["used_amount"], g["remaining"]) for g in body["grants"]] == [(4, 1, 3)]
     assert [m["kind"] for m in body["movements"]] == ["Hold"]
+    assert [(g["amount"], g["used_amount"], g["remaining"]) for g in grants["items"]] == [(4, 1, 3)]
+    assert grants["next_cursor"] is None
+
+
+def test_credit_grants_page_by_cursor_newest_first_without_gaps_or_repeats(session, stack):
+    from datetime import timedelta
+
+    from ecomvideo import clock
+
+    user, other = make_user(session), make_user(session)
+    start = clock.utcnow() - timedelta(days=10)
+    made = [make_grant(session, user, n + 1, created_at=start + timedelta(n)) for n in range(5)]
+    make_grant(session, other, 9)
+    # Two grants in the same instant: the id breaks the tie, neither is skipped.
+    made.append(make_grant(session, user, 7, created_at=made[-1].created_at))
+
+    seen, cursor = [], None
+    while True:
+        query = "limit=2" + (f"&cursor={cursor}" if cursor else "")
+        status, body, headers = call(
+            "videos", "GET", "/v1/credits/grants", user_id=user.id, query=query
+        )
+        assert status == 200 and len(body["items"]) <= 2
+        seen += [g["id"] for g in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+        assert 'rel="next"' in {k.lower(): v for k, v in headers.items()}["link"]
+
+    newest_first = sorted(made, key=lambda g: (g.created_at, str(g.id)), reverse=True)
+    assert seen == [str(g.id) for g in newest_first]
 
 
 def test_credit_movements_page_by_cursor_without_gaps_or_repeats(session, stack):

@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -19,6 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.shared.json_encoder import Encoder
 
 from ecomvideo.errors import AppError, field_error
 from ecomvideo.http.problems import PROBLEM_CONTENT_TYPE, from_app_error, problem, validation_errors
@@ -38,8 +41,73 @@ EXPOSE_HEADERS = [
 ]
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+_RULE_PARAMETER = re.compile(r"<\w+>")
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    """One registered route, kept by ``Api`` itself (Powertools' route tables are private)."""
+
+    method: str
+    rule: str  # Powertools' form: /v1/videos/<video_id>
+    pattern: re.Pattern[str]
+    func: Callable[..., Any]
+
+    @property
+    def dynamic(self) -> bool:
+        return "<" in self.rule
+
+
+def _rule_pattern(rule: str) -> re.Pattern[str]:
+    """The rule as a regex: each ``<name>`` is one non-empty path segment."""
+    parts = _RULE_PARAMETER.split(rule)
+    return re.compile("^" + "[^/]+".join(re.escape(part) for part in parts) + "$")
+
+
 class Api(APIGatewayHttpResolver):
-    """Resolver that refuses oversized bodies before anything parses them."""
+    """Resolver that refuses oversized bodies before anything parses them, and keeps its own
+    table of the routes registered on it (``routes``, ``matched_route``, ``allowed_methods``)
+    and its response serializer (``response_serializer``)."""
+
+    def __init__(self, *args: Any, serializer: Callable[[Any], str] | None = None, **kwargs: Any):
+        self.response_serializer: Callable[[Any], str] = serializer or partial(
+            json.dumps, separators=(",", ":"), cls=Encoder
+        )
+        self.routes: list[RouteInfo] = []
+        super().__init__(*args, serializer=self.response_serializer, **kwargs)
+
+    def route(
+        self, rule: str, method: str | list[str] | tuple[str], *args: Any, **kwargs: Any
+    ) -> Callable[[F], F]:
+        register = super().route(rule, method, *args, **kwargs)
+        methods = (method,) if isinstance(method, str) else tuple(method)
+
+        def record(func: F) -> F:
+            pattern = _rule_pattern(rule)
+            self.routes.extend(RouteInfo(m.upper(), rule, pattern, func) for m in methods)
+            # Powertools tries static rules before dynamic ones, each in registration order.
+            self.routes.sort(key=lambda r: r.dynamic)
+            return register(func)
+
+        return record
+
+    def matched_route(self, method: str, path: str) -> RouteInfo | None:
+        """The route a request for ``method path`` runs (None: no route matches)."""
+        method = method.upper()
+        for route in self.routes:
+            if route.method == method and route.pattern.match(path):
+                return route
+        return None
+
+    def allowed_methods(self, path: str) -> list[str]:
+        """The methods some route accepts on ``path`` (the 405 answer's ``Allow``)."""
+        return sorted({route.method for route in self.routes if route.pattern.match(path)})
+
+    def current_route(self) -> RouteInfo | None:
+        """The route of the request being resolved."""
+        event = self.current_event
+        return self.matched_route(event.http_method, event.path)
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         refused = staff_gate(event)
@@ -230,7 +298,7 @@ def create_app(*, usage_and_limits: bool = True) -> Api:
     return app
 
 
-def register_error_handlers(app: APIGatewayHttpResolver) -> None:
+def register_error_handlers(app: Api) -> None:
     @app.exception_handler(AppError)
     def _app_error(exc: AppError) -> Response:
         if exc.status >= 500:
@@ -282,14 +350,9 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(NotFoundError)
     def _not_found(exc: NotFoundError) -> Response:
         path = app.current_event.path
-        allowed = sorted(
-            {
-                route.method
-                for route in app._static_routes + app._dynamic_routes
-                if route.rule.match(path)
-            }
-        )
-        if allowed:
+        allowed = app.allowed_methods(path)
+        # The request's own method among them: Powertools did not match the path after all.
+        if allowed and app.current_event.http_method.upper() not in allowed:
             return problem(
                 405,
                 "Method Not Allowed",

@@ -22,6 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from sqlalchemy import Select, and_, or_
 
 from ecomvideo.errors import BadRequest
+from ecomvideo.schemas.fields import bounded_list
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -134,4 +135,4 @@ def link_next_middleware(app: Any, next_middleware: Callable[[Any], Any]) -> Any
 
 # ``openapi_extensions`` of a small reference list (plans, packs, settings, categories, payment
 # methods, webhook endpoints): it returns every item, so it has no cursor (docs/api.md).
-BOUNDED_LIST = {"x-bounded-list": "A small reference list: every item at once, no cursor."}
+BOUNDED_LIST = bounded_list("A small reference list: every item at once, no cursor.")

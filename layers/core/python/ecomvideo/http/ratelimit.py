@@ -115,8 +115,9 @@ def headers_for(result: rate_limit.RateLimitResult) -> dict[str, str]:
 
 
 def route_template(app: Any) -> str | None:
-    route = app.context.get("_route")
-    return getattr(route, "path", None)
+    """The matched route's rule (``Api.current_route``), e.g. ``/v1/videos/<video_id>/retry``."""
+    route = app.current_route()
+    return route.rule if route else None
 
 
 def check(app: Any) -> rate_limit.RateLimitResult:

@@ -13,7 +13,9 @@ own transaction rolled back. Logging never fails a request: any error is swallow
 Not seen by a middleware (Powertools runs request validation outside user middlewares, and
 unmatched routes never reach them): 422/400/415 validation failures, 404/405 for unknown
 routes and 413 for oversized bodies. ``AccountedApi`` (the resolver ``create_app`` returns)
-logs and rate-limits those after the fact; a routed request costs nothing extra.
+logs and rate-limits those after the fact (endpoint: the route template when the path and
+method match a route, the raw path of an unknown route); a routed request costs nothing extra.
+The matched route comes from ``Api``'s own route table, never Powertools' private state.
 """
 
 from __future__ import annotations
@@ -141,7 +143,7 @@ def _event_problem_detail(body: Any) -> str | None:
     return None
 
 
-def usage_middleware(app: Any, next_middleware: Callable[[Any], Response]) -> Response:
+def usage_middleware(app: Api, next_middleware: Callable[[Any], Response]) -> Response:
     """Powertools middleware recording one api_usage row per routed request."""
     app.accounted = True  # AccountedApi: this request needs no after-the-fact row
     started = time.perf_counter()
@@ -160,13 +162,11 @@ def usage_middleware(app: Any, next_middleware: Callable[[Any], Response]) -> Re
         raise
     finally:
         try:
-            route = app.context.get("_route")
+            route = app.current_route()
             raw = app.current_event.raw_event
-            endpoint = template_of(route.path) if route else str(raw.get("rawPath", ""))[:200]
+            endpoint = template_of(route.rule) if route else str(raw.get("rawPath", ""))[:200]
             size = (
-                _body_size(response.body, getattr(app, "_serializer", None))
-                if response is not None
-                else None
+                _body_size(response.body, app.response_serializer) if response is not None else None
             )
             write(
                 row_for(
@@ -196,7 +196,8 @@ class AccountedApi(Api):
         method = ((event.get("requestContext") or {}).get("http") or {}).get("method")
         refused = int(result.get("statusCode") or 500) >= 400
         if not self.accounted and refused and method != "OPTIONS":
-            result = _account_unrouted(event, result, started)
+            route = self.matched_route(str(method or ""), str(event.get("rawPath") or ""))
+            result = _account_unrouted(event, result, started, route.rule if route else None)
         return result
 
 
@@ -206,16 +207,17 @@ class SecureAccountedApi(SecureApi, AccountedApi):
 
 
 def _account_unrouted(
-    event: Mapping[str, Any], result: dict[str, Any], started: float
+    event: Mapping[str, Any], result: dict[str, Any], started: float, rule: str | None
 ) -> dict[str, Any]:
     """Count the refused request toward the caller's limit (a 429 replaces the answer once the
-    limit is reached) and log it; never fails the request."""
+    limit is reached) and log it; never fails the request. ``rule``: the route the request
+    would have run (refused by validation), None for an unknown route."""
     from ecomvideo.errors import TooManyRequests
     from ecomvideo.http.ratelimit import check_event, headers_for
 
     limited = False
     try:
-        headers = headers_for(check_event(event, None))
+        headers = headers_for(check_event(event, rule))
     except TooManyRequests as exc:
         limited, headers = True, exc.headers
         result = problem_event_response(429, exc.title, exc.detail, slug=exc.slug)
@@ -223,7 +225,7 @@ def _account_unrouted(
         logger.warning("rate limiter unavailable; request allowed", exc_info=True)
         headers = {}
     result.setdefault("headers", {}).update(headers)
-    endpoint = str(event.get("rawPath") or "")[:200]
+    endpoint = template_of(rule) if rule else str(event.get("rawPath") or "")[:200]
     record_event(event, result, started, endpoint, rate_limited=limited)
     return result
 

@@ -19,6 +19,7 @@ from ecomvideo.schemas.fields import (
     Phone,
     Timezone,
     UtcDateTime,
+    bounded_list,
 )
 
 # Allowed values (one place; the web app reads them from the OpenAPI enums).
@@ -58,7 +59,7 @@ class ProfileOut(_Out):
     date_of_birth: date | None
     timezone: str
     locale: str
-    roles: list[str]
+    roles: list[str] = Field(json_schema_extra=bounded_list("one entry per role held"))
     created_at: UtcDateTime
     last_login_at: UtcDateTime | None
 
@@ -249,7 +250,9 @@ class InterestsUpdate(_Request):
 
 
 class InterestsOut(BaseModel):
-    interests: list[InterestOut]
+    interests: list[InterestOut] = Field(
+        json_schema_extra=bounded_list("at most 50, as PUT /v1/me/interests sets them")
+    )
 
 
 # ------------------------------------------------------------------------------ activity

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ecomvideo.schemas.fields import UtcDateTime
+from ecomvideo.schemas.fields import UtcDateTime, bounded_list
 
 Interval = Literal["day", "week"]
 
@@ -45,6 +45,9 @@ class TopVideo(BaseModel):
     views: int
 
 
+_TOP = bounded_list("the top N: the `top` parameter, at most 50")
+
+
 class Report(BaseModel):
     scope: Literal["video", "own", "all"]
     video_id: uuid.UUID | None = None
@@ -52,11 +55,13 @@ class Report(BaseModel):
     date_to: date
     interval: Interval
     totals: Totals
-    series: list[SeriesPoint]
-    top_platforms: list[TopItem]
-    top_countries: list[TopItem]
-    top_devices: list[TopItem]
-    top_videos: list[TopVideo] = Field(default_factory=list)
+    series: list[SeriesPoint] = Field(
+        json_schema_extra=bounded_list("one point per interval of a range of at most 731 days")
+    )
+    top_platforms: list[TopItem] = Field(json_schema_extra=_TOP)
+    top_countries: list[TopItem] = Field(json_schema_extra=_TOP)
+    top_devices: list[TopItem] = Field(json_schema_extra=_TOP)
+    top_videos: list[TopVideo] = Field(default_factory=list, json_schema_extra=_TOP)
 
 
 class EndpointUsage(BaseModel):
@@ -122,5 +127,7 @@ class UsageOut(BaseModel):
     requests: int
     errors: int
     rate_limited: int
-    endpoints: list[EndpointUsage]
-    limits: list[LimitState]
+    endpoints: list[EndpointUsage] = Field(
+        json_schema_extra=bounded_list("the 20 most used endpoints")
+    )
+    limits: list[LimitState] = Field(json_schema_extra=bounded_list("one per limit window"))

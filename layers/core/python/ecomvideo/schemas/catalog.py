@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ecomvideo.schemas.docs import examples as _examples
-from ecomvideo.schemas.fields import UtcDateTime
+from ecomvideo.schemas.fields import UtcDateTime, bounded_list
 from ecomvideo.schemas.videos import AspectRatio
 
 Hex = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
@@ -92,7 +92,9 @@ class TemplateOut(_Out):
     thumbnail_url: str | None = None
     preview_url: str | None = None
     prompt_template: str
-    variables: list[str] = Field(default_factory=list)
+    variables: list[str] = Field(
+        default_factory=list, json_schema_extra=bounded_list("the prompt template's placeholders")
+    )
     style_settings: dict[str, Any] | None = None
     default_duration: int | None = 5
     aspect_ratio: str | None = "9:16"

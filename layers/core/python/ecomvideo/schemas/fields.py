@@ -97,3 +97,15 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 # Bounded so that hashing a huge password cannot be used for denial of service.
 Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 Token = Annotated[str, StringConstraints(min_length=20, max_length=200)]
+
+
+# An array a response holds in full because it cannot grow past a small bound by construction
+# (a resource's tags, a report's top N): the OpenAPI extension tells clients, and the contract
+# test (tests/unit/test_api_contract.py), that it needs no cursor. Routes returning a small
+# reference list set it on the operation (``http.pagination.BOUNDED_LIST``).
+BOUNDED_LIST_EXTENSION = "x-bounded-list"
+
+
+def bounded_list(reason: str) -> dict[str, str]:
+    """``json_schema_extra`` of such an array, with why it is bounded."""
+    return {BOUNDED_LIST_EXTENSION: reason}

@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from ecomvideo.enums import ScrapingStatus
-from ecomvideo.schemas.fields import UtcDateTime
+from ecomvideo.schemas.fields import UtcDateTime, bounded_list
 
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
 # Headers that carry the fetcher's SSRF/size guarantees or would impersonate a user session.
@@ -119,9 +119,15 @@ class ProductDetail(ProductSummary):
     rating: Decimal | None = None
     review_count: int | None = None
     category: CategoryRef | None = None
-    categories: list[str] = Field(default_factory=list, description="Breadcrumb, root first.")
+    categories: list[str] = Field(
+        default_factory=list,
+        description="Breadcrumb, root first.",
+        json_schema_extra=bounded_list("a breadcrumb: at most 6 levels"),
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
-    images: list[ProductImageOut] = Field(default_factory=list)
+    images: list[ProductImageOut] = Field(
+        default_factory=list, json_schema_extra=bounded_list("at most 20 images per product")
+    )
     updated_at: UtcDateTime | None = None
 
 

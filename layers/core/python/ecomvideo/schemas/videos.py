@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from ecomvideo.enums import VideoInputType, VideoStatus
 from ecomvideo.media.formats import RenderedVideoMetadata
 from ecomvideo.schemas.docs import examples as _examples
-from ecomvideo.schemas.fields import HttpsUrl, UtcDateTime
+from ecomvideo.schemas.fields import HttpsUrl, UtcDateTime, bounded_list
 
 AspectRatio = Literal["9:16", "1:1", "16:9", "4:5"]
 Provider = Literal["Local", "Freepik"]
@@ -167,8 +167,10 @@ class StoryboardOut(BaseModel):
     video_id: uuid.UUID | None = None
     duration_seconds: float
     edited: bool = False
-    images: list[str] = Field(default_factory=list)
-    scenes: list[SceneOut]
+    images: list[str] = Field(
+        default_factory=list, json_schema_extra=bounded_list("the product's and uploaded photos")
+    )
+    scenes: list[SceneOut] = Field(json_schema_extra=bounded_list("at most 12 scenes"))
 
 
 class SceneEdit(_Request):
@@ -225,7 +227,9 @@ class VideoSummary(BaseModel):
     duration_seconds: int
     category_id: uuid.UUID | None = None
     template_id: uuid.UUID | None = None
-    tags: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(
+        default_factory=list, json_schema_extra=bounded_list("at most 20 tags per video")
+    )
     is_public: bool = False
     ai_provider: str | None = None
     thumbnail_url: str | None = None
@@ -359,18 +363,6 @@ class CreditsOut(BaseModel):
     model_config = _examples(
         {
             "balance": 99,
-            "grants": [
-                {
-                    "id": "c3a9e1f0-6b2d-4e8a-8f7c-2d1b0a9e8f7c",
-                    "source": "Subscription",
-                    "amount": 100,
-                    "used_amount": 1,
-                    "remaining": 99,
-                    "expires_at": "2026-12-20T00:00:00Z",
-                    "is_active": True,
-                    "created_at": "2026-11-20T09:12:44Z",
-                }
-            ],
             "movements": [
                 {
                     "id": "e8d7c6b5-a4f3-4e2d-9c1b-0a9f8e7d6c5b",
@@ -391,12 +383,37 @@ class CreditsOut(BaseModel):
                     "created_at": "2026-11-20T09:12:44Z",
                 },
             ],
+            "next_cursor": None,
         }
     )
 
     balance: int
-    grants: list[GrantOut]
     movements: list[MovementOut]
     next_cursor: str | None = Field(
         None, description="Continues `movements` (pass it as `cursor`); null on the last page."
     )
+
+
+class GrantsPage(BaseModel):
+    """``GET /v1/credits/grants``: the grants behind the balance, newest first."""
+
+    model_config = _examples(
+        {
+            "items": [
+                {
+                    "id": "c3a9e1f0-6b2d-4e8a-8f7c-2d1b0a9e8f7c",
+                    "source": "Subscription",
+                    "amount": 100,
+                    "used_amount": 1,
+                    "remaining": 99,
+                    "expires_at": "2026-12-20T00:00:00Z",
+                    "is_active": True,
+                    "created_at": "2026-11-20T09:12:44Z",
+                }
+            ],
+            "next_cursor": None,
+        }
+    )
+
+    items: list[GrantOut]
+    next_cursor: str | None = Field(None, description="Pass as `cursor`; null on the last page.")

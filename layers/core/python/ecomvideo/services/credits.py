@@ -104,13 +104,25 @@ def grants(session: Session, user_id: uuid.UUID) -> list[UsageCredit]:
     )
 
 
+def grants_page(
+    session: Session, user_id: uuid.UUID, *, limit: int = 50, after: Cursor | None = None
+) -> list[UsageCredit]:
+    """The user's grants, newest first, continuing after ``after`` (keyset pagination)."""
+    return _newest_first(session, UsageCredit, user_id, limit, after)
+
+
 def movements(
     session: Session, user_id: uuid.UUID, *, limit: int = 50, after: Cursor | None = None
 ) -> list[CreditMovement]:
     """The user's ledger, newest first, continuing after ``after`` (keyset pagination)."""
-    stmt = select(CreditMovement).where(CreditMovement.user_id == user_id)
-    stmt = apply_keyset(stmt, CreditMovement.created_at, CreditMovement.id, after)
-    return list(session.scalars(stmt.limit(limit)))
+    return _newest_first(session, CreditMovement, user_id, limit, after)
+
+
+def _newest_first[M: (UsageCredit, CreditMovement)](
+    session: Session, model: type[M], user_id: uuid.UUID, limit: int, after: Cursor | None
+) -> list[M]:
+    stmt = select(model).where(model.user_id == user_id)
+    return list(session.scalars(apply_keyset(stmt, model.created_at, model.id, after).limit(limit)))
 
 
 def held_amount(session: Session, video_id: uuid.UUID) -> int:

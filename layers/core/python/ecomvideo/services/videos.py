@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
@@ -976,33 +978,11 @@ def create_upload(user_id: uuid.UUID, request: schemas.UploadRequest) -> schemas
 def credits_summary(
     session: Session, user_id: uuid.UUID, cursor: str | None = None, limit: int | None = None
 ) -> schemas.CreditsOut:
-    """Balance and grants (bounded: one row per grant) and one page of the ledger's movements,
-    newest first (``next_cursor`` continues it)."""
-    now = clock.utcnow()
-    size = clamp_limit(limit)
-    rows, next_cursor = page(
-        credits.movements(session, user_id, limit=size + 1, after=decode_cursor(cursor)), size
-    )
-    grant_rows = credits.grants(session, user_id)
+    """Balance and one page of the ledger's movements, newest first (``next_cursor`` continues
+    it). The grants behind the balance page separately (``credit_grants``)."""
+    rows, next_cursor = _page_of(partial(credits.movements, session, user_id), cursor, limit)
     return schemas.CreditsOut(
         balance=credits.balance(session, user_id),
-        grants=[
-            schemas.GrantOut(
-                id=g.id,
-                source=str(g.source),
-                amount=g.amount,
-                used_amount=g.used_amount,
-                remaining=(
-                    g.amount - g.used_amount
-                    if g.is_active and (g.expires_at is None or g.expires_at > now)
-                    else 0
-                ),
-                expires_at=g.expires_at,
-                is_active=bool(g.is_active),
-                created_at=g.created_at,
-            )
-            for g in grant_rows
-        ],
         movements=[
             schemas.MovementOut(
                 id=m.id,
@@ -1019,11 +999,49 @@ def credits_summary(
     )
 
 
+def _page_of[T](
+    fetch: Callable[..., list[T]], cursor: str | None, limit: int | None
+) -> tuple[list[T], str | None]:
+    """One page from ``fetch(limit=, after=)`` (a keyset query) and the next page's cursor."""
+    size = clamp_limit(limit)
+    return page(fetch(limit=size + 1, after=decode_cursor(cursor)), size)
+
+
+def credit_grants(
+    session: Session, user_id: uuid.UUID, cursor: str | None = None, limit: int | None = None
+) -> schemas.GrantsPage:
+    """One page of the user's credit grants, newest first; ``remaining`` is 0 once a grant is
+    inactive or expired."""
+    now = clock.utcnow()
+    rows, next_cursor = _page_of(partial(credits.grants_page, session, user_id), cursor, limit)
+    return schemas.GrantsPage(
+        items=[
+            schemas.GrantOut(
+                id=g.id,
+                source=str(g.source),
+                amount=g.amount,
+                used_amount=g.used_amount,
+                remaining=(
+                    g.amount - g.used_amount
+                    if g.is_active and (g.expires_at is None or g.expires_at > now)
+                    else 0
+                ),
+                expires_at=g.expires_at,
+                is_active=bool(g.is_active),
+                created_at=g.created_at,
+            )
+            for g in rows
+        ],
+        next_cursor=next_cursor,
+    )
+
+
 __all__ = [
     "ListFilters",
     "Prepared",
     "cancel",
     "create_upload",
+    "credit_grants",
     "credits_summary",
     "delete",
     "detail",
