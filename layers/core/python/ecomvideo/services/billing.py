@@ -1,15 +1,14 @@
-"""Billing for the API: plans, Stripe Checkout / Portal, the caller's subscription, payments,
-invoices and payment methods, plus hooks other services call.
+"""Billing for the API: Stripe Checkout / Portal, the caller's subscription and its changes,
+payments, invoices and payment methods.
 
 State changes that Stripe confirms (paid, cancelled, past due...) are applied by the webhook
 (``ecomvideo.services.stripe_events``); the calls here ask Stripe for the change and mirror
 the object Stripe answers with (same version rule as webhooks), so the API reflects the change
 at once and a later, older webhook cannot undo it.
 
-Hooks for other services:
-
-* ``cancel_customer_subscriptions(session, user)``: called from the account deletion hook.
-* ``grant_monthly_credits_for_yearly_plans(session)``: the scheduled job of yearly plans.
+Elsewhere: the plans and packs on sale in ``plan_catalog``, the monthly credits of yearly plans
+in ``subscription_credits``, billing emails in ``billing_mail``. Hook for other services:
+``cancel_customer_subscriptions(session, user)``, called from the account deletion hook.
 """
 
 from __future__ import annotations
@@ -29,15 +28,12 @@ from ecomvideo.clients.stripe_client import get_stripe_client
 from ecomvideo.enums import (
     ACTIVE_SUBSCRIPTION_STATUSES,
     BillingCycle,
-    CreditSource,
     SubscriptionStatus,
 )
 from ecomvideo.errors import Conflict, NotFound, ProviderError, ValidationFailed, field_error
 from ecomvideo.http.pagination import apply_keyset, clamp_limit, decode_cursor, page
 from ecomvideo.models import (
-    CreditMovement,
     Invoice,
-    MovementKind,
     Payment,
     PaymentMethod,
     SubscriptionPlan,
@@ -46,23 +42,14 @@ from ecomvideo.models import (
 )
 from ecomvideo.models.stripe import BillingCustomer, CreditPack, StripePrice
 from ecomvideo.observability import logger
-from ecomvideo.services import credits, plans
+from ecomvideo.services.plan_catalog import get_plan
 from ecomvideo.services.stripe_customers import set_default_payment_method
 from ecomvideo.services.stripe_objects import (
     KIND_CREDIT_PACK,
     KIND_SUBSCRIPTION,
-    add_months,
-    as_uuid,
-    ts,
     unix_now,
 )
 from ecomvideo.services.stripe_subscriptions import upsert_subscription
-
-PLAN_FIELDS = (
-    "name", "description", "price_monthly", "price_yearly", "currency", "video_credits_monthly",
-    "max_video_duration", "max_resolution", "ai_providers", "features", "is_popular",
-    "is_active", "trial_days", "sort_order",
-)  # fmt: skip
 
 
 @contextmanager
@@ -83,84 +70,6 @@ def _stripe_errors(action: str) -> Iterator[None]:
 def _call[T](action: str, fn: Callable[[], T]) -> T:
     with _stripe_errors(action):
         return fn()
-
-
-# ------------------------------------------------------------------------------ plans
-
-
-def list_plans(session: Session, *, include_inactive: bool = False) -> list[SubscriptionPlan]:
-    """Plans in display order (active only unless asked)."""
-    stmt = select(SubscriptionPlan).order_by(SubscriptionPlan.sort_order, SubscriptionPlan.name)
-    if not include_inactive:
-        stmt = stmt.where(SubscriptionPlan.is_active.is_(True))
-    return list(session.scalars(stmt))
-
-
-def get_plan(session: Session, ref: str | uuid.UUID) -> SubscriptionPlan:
-    """A plan by id or by (case-insensitive) name."""
-    plan = None
-    if isinstance(ref, uuid.UUID) or as_uuid(ref) is not None:
-        plan = session.get(SubscriptionPlan, as_uuid(ref))
-    if plan is None:
-        plan = session.scalars(
-            select(SubscriptionPlan).where(SubscriptionPlan.name.ilike(str(ref)))
-        ).first()
-    if plan is None:
-        raise NotFound("No such plan.")
-    return plan
-
-
-def create_plan(session: Session, data: dict[str, Any], *, actor: str) -> SubscriptionPlan:
-    """Admin: add a plan (names are unique). Run the Stripe sync to sell it."""
-    if session.scalar(select(SubscriptionPlan.id).where(SubscriptionPlan.name == data["name"])):
-        raise Conflict("A plan with this name exists.")
-    plan = SubscriptionPlan(**{k: v for k, v in data.items() if k in PLAN_FIELDS})
-    plan.created_by = actor
-    session.add(plan)
-    session.flush()
-    return plan
-
-
-def update_plan(
-    session: Session, plan_id: uuid.UUID, changes: dict[str, Any], *, actor: str
-) -> SubscriptionPlan:
-    """Admin: change some fields. Price changes take effect in Stripe after the sync."""
-    plan = session.get(SubscriptionPlan, plan_id, with_for_update=True)
-    if plan is None:
-        raise NotFound("No such plan.")
-    if (
-        "name" in changes
-        and changes["name"] != plan.name
-        and session.scalar(
-            select(SubscriptionPlan.id).where(SubscriptionPlan.name == changes["name"])
-        )
-    ):
-        raise Conflict("A plan with this name exists.")
-    for key, value in changes.items():
-        if key in PLAN_FIELDS:
-            setattr(plan, key, value)
-    plan.updated_by = actor
-    session.flush()
-    return plan
-
-
-def deactivate_plan(session: Session, plan_id: uuid.UUID, *, actor: str) -> None:
-    """Admin 'delete': plans are referenced by subscriptions, so they are retired, not removed."""
-    update_plan(session, plan_id, {"is_active": False}, actor=actor)
-    for price in session.scalars(
-        select(StripePrice).where(StripePrice.subscription_plan_id == plan_id)
-    ):
-        price.is_active = False
-
-
-def list_credit_packs(session: Session) -> list[CreditPack]:
-    return list(
-        session.scalars(
-            select(CreditPack)
-            .where(CreditPack.is_active.is_(True))
-            .order_by(CreditPack.sort_order, CreditPack.credits)
-        )
-    )
 
 
 # ------------------------------------------------------------------------------ customer
@@ -521,57 +430,3 @@ def cancel_customer_subscriptions(session: Session, user: User) -> int:
         sub.auto_renew = False
     session.flush()
     return len(subs)
-
-
-def grant_monthly_credits_for_yearly_plans(session: Session, *, limit: int = 1000) -> int:
-    """Scheduled (daily): each active yearly subscription gets its plan's monthly credits at
-    the start of every month of its paid year (month 0 comes with the invoice). Idempotent per
-    (subscription, period, month) through the grant reference. Returns grants made."""
-    now = clock.utcnow()
-    made = 0
-    subs = session.scalars(
-        select(UserSubscription)
-        .where(
-            UserSubscription.billing_cycle == BillingCycle.YEARLY,
-            UserSubscription.status.in_(plans.MONTHLY_CREDIT_STATUSES),
-            UserSubscription.stripe_subscription_id.is_not(None),
-        )
-        .order_by(UserSubscription.id)
-        .limit(limit)
-    ).all()
-    for sub in subs:
-        meta = sub.meta or {}
-        start, end = (
-            ts(meta.get("period_start")),
-            ts(meta.get("period_end")),
-        )
-        if start is None or end is None or not sub.plan.video_credits_monthly:
-            continue
-        month = 0
-        while add_months(start, month + 1) <= now:
-            month += 1
-        begins = add_months(start, month)
-        if month == 0 or begins >= end:
-            continue
-        reference = (
-            f"stripe:subscription:{sub.stripe_subscription_id}:{meta['period_start']}:m{month}"
-        )
-        if session.scalar(
-            select(CreditMovement.id).where(
-                CreditMovement.kind == MovementKind.GRANT, CreditMovement.reference == reference
-            )
-        ):
-            continue
-        credits.grant(
-            session,
-            sub.user_id,
-            sub.plan.video_credits_monthly,
-            CreditSource.SUBSCRIPTION,
-            reference=reference,
-            expires_at=min(add_months(start, month + 1), end),
-            user_subscription_id=sub.id,
-            metadata={"plan": sub.plan.name, "yearly_month": month},
-            created_by="scheduler",
-        )
-        made += 1
-    return made
