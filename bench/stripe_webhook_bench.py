@@ -61,7 +61,7 @@ def _setup(n: int) -> list[Any]:
     from ecomvideo.enums import BillingCycle
     from ecomvideo.models import SubscriptionPlan, User
     from ecomvideo.models.stripe import CreditPack, StripePrice
-    from ecomvideo.services.stripe_events import link_customer
+    from ecomvideo.services.stripe_customers import link_customer
     from tests.fakes.stripe_fake import TEMPLATE_PRICES, StripeFake
 
     fake = StripeFake()

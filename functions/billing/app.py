@@ -19,7 +19,7 @@ from ecomvideo.http.auth import current_principal
 from ecomvideo.http.pagination import BOUNDED_LIST, PageCursor, PageLimit
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import billing as s
-from ecomvideo.services import billing
+from ecomvideo.services import billing, plan_catalog
 
 app = create_app()
 
@@ -32,14 +32,16 @@ def _uid() -> uuid.UUID:
 def list_plans() -> s.PlanList:
     """Active plans in display order (public)."""
     with transaction() as session:
-        return s.PlanList(items=[s.PlanOut.model_validate(p) for p in billing.list_plans(session)])
+        return s.PlanList(
+            items=[s.PlanOut.model_validate(p) for p in plan_catalog.list_plans(session)]
+        )
 
 
 @app.get("/v1/billing/credit-packs", openapi_extensions=BOUNDED_LIST)
 def list_credit_packs() -> s.CreditPackList:
     """One-off credit packs for sale."""
     with transaction() as session:
-        packs = billing.list_credit_packs(session)
+        packs = plan_catalog.list_credit_packs(session)
         return s.CreditPackList(items=[s.CreditPackOut.model_validate(p) for p in packs])
 
 

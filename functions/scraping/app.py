@@ -28,7 +28,7 @@ from ecomvideo.http.auth import current_principal, require_roles
 from ecomvideo.http.pagination import PageCursor, PageLimit
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import products as schemas
-from ecomvideo.services import products
+from ecomvideo.services import products, scrape_jobs, scraping_rules
 
 app = create_app()
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -89,7 +89,7 @@ def list_rules(
 ) -> schemas.ScrapingRulePage:
     require_roles(current_principal(app), *RULE_ROLES)
     with transaction() as session:
-        return products.list_rules(session, domain=domain, cursor=cursor, limit=limit)
+        return scraping_rules.list_rules(session, domain=domain, cursor=cursor, limit=limit)
 
 
 @app.post("/v1/admin/scraping-rules", responses={201: {"description": "Created"}})
@@ -97,7 +97,7 @@ def create_rule(body: schemas.ScrapingRuleIn) -> Response[schemas.ScrapingRuleOu
     principal = current_principal(app)
     require_roles(principal, *RULE_ROLES)
     with transaction() as session:
-        rule = products.create_rule(session, principal, body)
+        rule = scraping_rules.create_rule(session, principal, body)
     headers = {"Location": f"/v1/admin/scraping-rules/{rule.id}"}
     return Response(201, "application/json", rule, headers)
 
@@ -106,7 +106,7 @@ def create_rule(body: schemas.ScrapingRuleIn) -> Response[schemas.ScrapingRuleOu
 def get_rule(rule_id: uuid.UUID) -> schemas.ScrapingRuleOut:
     require_roles(current_principal(app), *RULE_ROLES)
     with transaction() as session:
-        return products.get_rule(session, rule_id)
+        return scraping_rules.get_rule(session, rule_id)
 
 
 @app.put("/v1/admin/scraping-rules/<rule_id>")
@@ -114,27 +114,27 @@ def replace_rule(rule_id: uuid.UUID, body: schemas.ScrapingRuleIn) -> schemas.Sc
     principal = current_principal(app)
     require_roles(principal, *RULE_ROLES)
     with transaction() as session:
-        return products.replace_rule(session, principal, rule_id, body)
+        return scraping_rules.replace_rule(session, principal, rule_id, body)
 
 
 @app.delete("/v1/admin/scraping-rules/<rule_id>")
 def delete_rule(rule_id: uuid.UUID) -> Response[None]:
     require_roles(current_principal(app), *RULE_ROLES)
     with transaction() as session:
-        products.delete_rule(session, rule_id)
+        scraping_rules.delete_rule(session, rule_id)
     return Response(status_code=204, body="")
 
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> str:
     try:
-        product_id, attempt = products.parse_message(record.body)
+        product_id, attempt = scrape_jobs.parse_message(record.body)
     except (ValueError, KeyError, TypeError) as exc:
         # A malformed message can never succeed: log it and drop it instead of looping.
         logger.error("dropping malformed scrape message", extra={"reason": str(exc)})
         return "dropped"
     logger.append_keys(product_id=str(product_id))
-    outcome = products.scrape_product(product_id, attempt=attempt)
+    outcome = scrape_jobs.scrape_product(product_id, attempt=attempt)
     logger.info("scrape handled", extra={"outcome": outcome})
     return outcome
 

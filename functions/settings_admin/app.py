@@ -24,7 +24,7 @@ from ecomvideo.models import SystemSetting
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import billing as billing_schemas
 from ecomvideo.schemas import system as s
-from ecomvideo.services import billing, system_settings
+from ecomvideo.services import plan_catalog, system_settings
 
 app = create_app()
 PUBLIC_CACHE = "public, max-age=30"
@@ -89,7 +89,7 @@ def admin_plans() -> list[billing_schemas.AdminPlanOut]:
     """Admin: every plan, active or not."""
     _admin()
     with transaction() as session:
-        plans = billing.list_plans(session, include_inactive=True)
+        plans = plan_catalog.list_plans(session, include_inactive=True)
         return [billing_schemas.AdminPlanOut.model_validate(p) for p in plans]
 
 
@@ -98,7 +98,7 @@ def admin_create_plan(body: billing_schemas.PlanCreate) -> Response[billing_sche
     """Admin: add a plan (then run the Stripe sync to sell it)."""
     actor = _admin()
     with transaction() as session:
-        plan = billing.create_plan(session, body.model_dump(), actor=actor)
+        plan = plan_catalog.create_plan(session, body.model_dump(), actor=actor)
         out = billing_schemas.AdminPlanOut.model_validate(plan)
     return created(out, f"/v1/admin/plans/{out.id}")
 
@@ -110,7 +110,7 @@ def admin_update_plan(
     """Admin: change a plan."""
     actor = _admin()
     with transaction() as session:
-        plan = billing.update_plan(
+        plan = plan_catalog.update_plan(
             session, plan_id, body.model_dump(exclude_unset=True), actor=actor
         )
         return billing_schemas.AdminPlanOut.model_validate(plan)
@@ -121,7 +121,7 @@ def admin_retire_plan(plan_id: uuid.UUID) -> Response[None]:
     """Admin: retire a plan (kept for existing subscriptions, no longer sold)."""
     actor = _admin()
     with transaction() as session:
-        billing.deactivate_plan(session, plan_id, actor=actor)
+        plan_catalog.deactivate_plan(session, plan_id, actor=actor)
     return Response(status_code=204, body="")
 
 

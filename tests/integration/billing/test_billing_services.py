@@ -13,7 +13,7 @@ from ecomvideo import clock
 from ecomvideo.clients.stripe_client import from_minor_units, to_minor_units
 from ecomvideo.enums import BillingCycle, SubscriptionStatus
 from ecomvideo.models.stripe import StripePrice
-from ecomvideo.services import billing, credits, plans, stripe_sync
+from ecomvideo.services import billing, credits, plans, stripe_sync, subscription_credits
 from tests.integration.billing.conftest import call_api, credit_total
 from tests.support.factories import make_subscription, plan_named
 
@@ -63,15 +63,17 @@ def test_yearly_plans_get_monthly_grants_from_the_job(session, buyer):
     )
     try:
         clock.freeze(datetime(2026, 2, 10))  # still month 0: that grant came with the invoice
-        assert billing.grant_monthly_credits_for_yearly_plans(session) == 0
+        assert subscription_credits.grant_monthly_credits_for_yearly_plans(session) == 0
         clock.freeze(datetime(2026, 3, 1))  # Feb 28 + 1 day: month 1
-        assert billing.grant_monthly_credits_for_yearly_plans(session) == 1
-        assert billing.grant_monthly_credits_for_yearly_plans(session) == 0  # idempotent
+        assert subscription_credits.grant_monthly_credits_for_yearly_plans(session) == 1
+        assert (
+            subscription_credits.grant_monthly_credits_for_yearly_plans(session) == 0
+        )  # idempotent
         [grant] = credits.grants(session, buyer.id)
         assert grant.amount == sub.plan.video_credits_monthly
         assert grant.expires_at == datetime(2026, 3, 31, 12, 0)
         clock.freeze(datetime(2026, 4, 2))
-        assert billing.grant_monthly_credits_for_yearly_plans(session) == 1
+        assert subscription_credits.grant_monthly_credits_for_yearly_plans(session) == 1
         assert credit_total(session, buyer.id) == 2 * sub.plan.video_credits_monthly
     finally:
         clock.unfreeze()

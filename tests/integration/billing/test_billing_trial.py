@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ecomvideo.enums import CreditSource, SubscriptionStatus
 from ecomvideo.models import UsageCredit, UserSubscription
-from ecomvideo.services.stripe_events import ts
+from ecomvideo.services.stripe_objects import ts
 from tests.integration.billing.conftest import credit_total, deliver, scenario_for
 
 DAY = 86400

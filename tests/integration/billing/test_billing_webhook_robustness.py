@@ -29,7 +29,7 @@ ALL_EVENTS = sorted(p.stem for p in Path(EVENTS_DIR).glob("*.json"))
 
 @pytest.fixture
 def scenario(fake, catalog, buyer, session):
-    from ecomvideo.services.stripe_events import link_customer
+    from ecomvideo.services.stripe_customers import link_customer
 
     link_customer(session, buyer.id, "cus_robust_" + buyer.id.hex[:12])
     session.commit()
@@ -204,7 +204,7 @@ def test_a_forged_event_is_rejected_before_the_orm_is_imported():
 def test_same_event_ten_times_in_parallel_grants_once(fresh_db, fake):
     """Real commits on separate connections: the event id row serialises the deliveries."""
     from ecomvideo.db import transaction
-    from ecomvideo.services.stripe_events import link_customer
+    from ecomvideo.services.stripe_customers import link_customer
 
     with transaction() as session:
         catalog = sync_catalog(session)

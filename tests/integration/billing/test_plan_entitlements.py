@@ -20,7 +20,7 @@ from ecomvideo import clock
 from ecomvideo.enums import BillingCycle, SubscriptionStatus
 from ecomvideo.http.ratelimit import DEFAULT_PLAN_LIMITS
 from ecomvideo.models import UsageCredit
-from ecomvideo.services import billing, plans, system_settings
+from ecomvideo.services import plans, subscription_credits, system_settings
 from tests.support.engagement import call, fresh_handler, jwt_env, jwt_keys, token_for  # noqa: F401
 from tests.support.factories import make_subscription, make_user, plan_named
 from tests.support.pipeline_stack import call as call_function
@@ -182,7 +182,7 @@ def test_every_consumer_gives_the_same_answer(row, session, analytics_fn, with_s
     assert usage.headers["RateLimit-Limit"] == str(expected_rpm)
 
     # Credits: the yearly plan's monthly grant goes to paid-up (Active/Trial) subscriptions only.
-    billing.grant_monthly_credits_for_yearly_plans(session)
+    subscription_credits.grant_monthly_credits_for_yearly_plans(session)
     granted = session.scalar(
         select(func.count()).select_from(UsageCredit).where(UsageCredit.user_id == user.id)
     )

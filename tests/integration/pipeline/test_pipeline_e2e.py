@@ -287,15 +287,15 @@ def _shop_fetcher(png: bytes):
 def shop_fetcher():
     from PIL import Image
 
-    from ecomvideo.services import products
+    from ecomvideo.services import product_scraper
 
     buffer = io.BytesIO()
     Image.new("RGB", (640, 640), (200, 90, 40)).save(buffer, format="PNG")
-    products.set_fetcher(_shop_fetcher(buffer.getvalue()))
+    product_scraper.set_fetcher(_shop_fetcher(buffer.getvalue()))
     try:
         yield
     finally:
-        products.set_fetcher(None)
+        product_scraper.set_fetcher(None)
 
 
 def test_url_input_scrapes_the_product_and_renders_its_image(

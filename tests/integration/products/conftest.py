@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ecomvideo.scraping import FetchConfig, SafeFetcher, is_public_address
-from ecomvideo.services import products
+from ecomvideo.services import product_scraper
 
 PAGES = Path(__file__).resolve().parents[2] / "unit" / "scraping" / "pages"
 SHOP_IP = "127.0.0.2"
@@ -144,13 +144,13 @@ def scraper(shop: LocalServer, canary: LocalServer, waits: list[float]) -> Itera
         max_bytes=256 * 1024,
     )
     fetcher = SafeFetcher(config, policy=ShopOnlyPolicy(), resolver=shop_resolver)
-    products.set_fetcher(fetcher)
-    products.set_options(products.ScrapeOptions(default_delay_ms=0))
-    products.set_sleep(waits.append)
+    product_scraper.set_fetcher(fetcher)
+    product_scraper.set_options(product_scraper.ScrapeOptions(default_delay_ms=0))
+    product_scraper.set_sleep(waits.append)
     try:
         yield fetcher
     finally:
         fetcher.close()
-        products.set_fetcher(None)
-        products.set_options(None)
-        products.set_sleep(None)
+        product_scraper.set_fetcher(None)
+        product_scraper.set_options(None)
+        product_scraper.set_sleep(None)

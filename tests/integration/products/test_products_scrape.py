@@ -16,7 +16,7 @@ from ecomvideo import clock
 from ecomvideo.enums import ScrapingStatus
 from ecomvideo.models import ProductCategory, ProductData, ProductImage, ScrapingRule
 from ecomvideo.scraping import PUBLIC_ONLY, FetchConfig, SafeFetcher
-from ecomvideo.services import products
+from ecomvideo.services import product_categories, product_scraper
 from tests.support.factories import make_user
 from tests.support.pipeline_stack import call, context, load_function
 
@@ -58,7 +58,7 @@ def queue(aws, scraper):
     from ecomvideo.clients import aws as aws_clients
 
     aws_clients.reset_clients()
-    products.set_options(products.ScrapeOptions(queue_url=url, default_delay_ms=0))
+    product_scraper.set_options(product_scraper.ScrapeOptions(queue_url=url, default_delay_ms=0))
     yield sqs, url, arn
     aws_clients.reset_clients()
 
@@ -312,14 +312,16 @@ def test_a_redirect_to_a_private_address_is_refused(session, shop, scraper, cana
 
 def test_the_production_policy_refuses_loopback_too(session, canary):
     config = FetchConfig(allowed_ports=frozenset({80, 443, canary.port}))
-    products.set_fetcher(SafeFetcher(config, policy=PUBLIC_ONLY, resolver=lambda h, p: ["1.1.1.1"]))
-    products.set_options(products.ScrapeOptions(default_delay_ms=0))
+    product_scraper.set_fetcher(
+        SafeFetcher(config, policy=PUBLIC_ONLY, resolver=lambda h, p: ["1.1.1.1"])
+    )
+    product_scraper.set_options(product_scraper.ScrapeOptions(default_delay_ms=0))
     try:
         user = make_user(session)
         _, body, _ = _scrape(user.id, canary.url("/"))
     finally:
-        products.set_fetcher(None)
-        products.set_options(None)
+        product_scraper.set_fetcher(None)
+        product_scraper.set_options(None)
 
     assert PRIVATE_MESSAGE in _row(session, body["id"]).error_message
     assert canary.hits == []
@@ -335,7 +337,9 @@ def test_robots_txt_is_respected_by_default(session, shop, scraper):
     url = shop.url("/private/p", host="a.shop.test")
 
     _, refused, _ = _scrape(user.id, url)
-    products.set_options(products.ScrapeOptions(default_delay_ms=0, respect_robots=False))
+    product_scraper.set_options(
+        product_scraper.ScrapeOptions(default_delay_ms=0, respect_robots=False)
+    )
     _, allowed, _ = _scrape(user.id, url, force=True)
 
     assert refused["status"] == "Failed" and "robots.txt" in refused["error_message"]
@@ -373,10 +377,12 @@ def test_domain_rule_headers_selectors_and_delay_are_used(session, shop, scraper
 def test_the_politeness_gate_spaces_claims_and_refuses_slots_too_far_away(session):
     try:
         clock.freeze(datetime(2026, 3, 1, 9, 0))
-        waits = [products.claim_slot(session, "gate.test", 1000, max_wait_s=2.5) for _ in range(3)]
-        with pytest.raises(products.DomainBusy) as busy:
-            products.claim_slot(session, "gate.test", 1000, max_wait_s=2.5)
-        other = products.claim_slot(session, "other.test", 1000, max_wait_s=2.5)
+        waits = [
+            product_scraper.claim_slot(session, "gate.test", 1000, max_wait_s=2.5) for _ in range(3)
+        ]
+        with pytest.raises(product_scraper.DomainBusy) as busy:
+            product_scraper.claim_slot(session, "gate.test", 1000, max_wait_s=2.5)
+        other = product_scraper.claim_slot(session, "other.test", 1000, max_wait_s=2.5)
     finally:
         clock.unfreeze()
 
@@ -387,8 +393,10 @@ def test_the_politeness_gate_spaces_claims_and_refuses_slots_too_far_away(sessio
 
 def test_a_busy_domain_requeues_with_a_delay_instead_of_waiting(session, shop, queue):
     sqs, queue_url, arn = queue
-    products.set_options(
-        products.ScrapeOptions(queue_url=queue_url, default_delay_ms=60_000, max_gate_wait_s=5)
+    product_scraper.set_options(
+        product_scraper.ScrapeOptions(
+            queue_url=queue_url, default_delay_ms=60_000, max_gate_wait_s=5
+        )
     )
     user = make_user(session)
     shop.corpus("/p", "jsonld_simple.html")
@@ -414,10 +422,10 @@ def test_breadcrumbs_reuse_the_tree_and_qualify_names_taken_in_other_branches(se
         select(ProductCategory).where(ProductCategory.name == "Accessories")
     )
 
-    same = products.map_categories(session, ["Fashion", "Accessories"])
-    men = products.map_categories(session, ["Men", "Accessories"])
-    again = products.map_categories(session, ["men", "ACCESSORIES"])
-    kitchen = products.map_categories(session, ["Kitchen", "Coffee Makers"])
+    same = product_categories.map_categories(session, ["Fashion", "Accessories"])
+    men = product_categories.map_categories(session, ["Men", "Accessories"])
+    again = product_categories.map_categories(session, ["men", "ACCESSORIES"])
+    kitchen = product_categories.map_categories(session, ["Kitchen", "Coffee Makers"])
 
     assert same == fashion_accessories.id
     men_node = session.get(ProductCategory, men)
@@ -427,4 +435,4 @@ def test_breadcrumbs_reuse_the_tree_and_qualify_names_taken_in_other_branches(se
     makers = session.get(ProductCategory, kitchen)
     assert makers.name == "Coffee Makers" and makers.level == 2
     assert session.get(ProductCategory, makers.parent_id).name == "Kitchen"
-    assert products.map_categories(session, []) is None
+    assert product_categories.map_categories(session, []) is None

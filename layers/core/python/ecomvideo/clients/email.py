@@ -124,7 +124,8 @@ def frontend_link(path: str, **params: str) -> str:
     return f"{base}{path}?{urlencode(params)}" if params else f"{base}{path}"
 
 
-def _html_page(title: str, paragraphs: list[str], link: str, button: str) -> str:
+def html_page(title: str, paragraphs: list[str], link: str, button: str) -> str:
+    """A minimal HTML mail: the title, escaped paragraphs and one button to ``link``."""
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     safe_link = html.escape(link, quote=True)
     return (
@@ -153,7 +154,7 @@ def verification_email(to: str, first_name: str | None, token: str) -> EmailMess
         to=to,
         subject="Confirm your EcomVideo AI email address",
         text=text,
-        html=_html_page("Confirm your email", lines, link, "Confirm email"),
+        html=html_page("Confirm your email", lines, link, "Confirm email"),
         tag="verify-email",
     )
 
@@ -194,7 +195,7 @@ def _link_email(
         to=to,
         subject=subject,
         text="\n\n".join([*lines, link]),
-        html=_html_page(heading[0], lines, link, heading[1]),
+        html=html_page(heading[0], lines, link, heading[1]),
         tag=tag,
     )
 

@@ -308,6 +308,19 @@ class SafeFetcher:
         """
         return self._fetch(url, headers=headers, kinds=HTML_TYPES | JSON_TYPES)
 
+    def fetch_media(
+        self, url: str, *, kinds: frozenset[str], max_bytes: int | None = None
+    ) -> FetchResult:
+        """Download ``url`` accepting only the media types ``kinds`` (e.g. images), at most
+        ``max_bytes`` (default: the configured limit). Raises a ``FetchError`` subclass."""
+        return self._fetch(url, headers=None, kinds=kinds, max_bytes=max_bytes)
+
+    def check_address(self, url: str) -> None:
+        """Raise a ``FetchError`` (``InvalidUrl``, ``BlockedAddress``, ``FetchFailed`` for an
+        unknown host) before any request when ``url`` is not an http(s) URL whose host resolves
+        to addresses the policy allows."""
+        self._resolve(self._parse_url(url))
+
     def robots_allowed(self, url: str) -> bool:
         """Whether the site's robots.txt allows our bot token to fetch ``url``.
 

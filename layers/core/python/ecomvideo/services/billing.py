@@ -1,16 +1,14 @@
-"""Billing for the API: plans, Stripe Checkout / Portal, the caller's subscription, payments,
-invoices and payment methods, plus hooks other services call.
+"""Billing for the API: Stripe Checkout / Portal, the caller's subscription and its changes,
+payments, invoices and payment methods.
 
 State changes that Stripe confirms (paid, cancelled, past due...) are applied by the webhook
 (``ecomvideo.services.stripe_events``); the calls here ask Stripe for the change and mirror
 the object Stripe answers with (same version rule as webhooks), so the API reflects the change
 at once and a later, older webhook cannot undo it.
 
-Hooks for other services:
-
-* ``cancel_customer_subscriptions(session, user)``: called from the account deletion hook.
-* ``grant_monthly_credits_for_yearly_plans(session)``: the scheduled job of yearly plans.
-* ``notify_payment_failed`` / ``notify_trial_ending``: emails, respecting notification settings.
+Elsewhere: the plans and packs on sale in ``plan_catalog``, the monthly credits of yearly plans
+in ``subscription_credits``, billing emails in ``billing_mail``. Hook for other services:
+``cancel_customer_subscriptions(session, user)``, called from the account deletion hook.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC
 from typing import Any
 
 from sqlalchemy import select
@@ -26,20 +23,17 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
+from ecomvideo.clients.email import frontend_link
 from ecomvideo.clients.stripe_client import get_stripe_client
 from ecomvideo.enums import (
     ACTIVE_SUBSCRIPTION_STATUSES,
     BillingCycle,
-    CreditSource,
     SubscriptionStatus,
 )
 from ecomvideo.errors import Conflict, NotFound, ProviderError, ValidationFailed, field_error
 from ecomvideo.http.pagination import apply_keyset, clamp_limit, decode_cursor, page
 from ecomvideo.models import (
-    CreditMovement,
     Invoice,
-    MovementKind,
-    NotificationSettings,
     Payment,
     PaymentMethod,
     SubscriptionPlan,
@@ -48,19 +42,20 @@ from ecomvideo.models import (
 )
 from ecomvideo.models.stripe import BillingCustomer, CreditPack, StripePrice
 from ecomvideo.observability import logger
-from ecomvideo.services import credits, plans, stripe_events
-
-PLAN_FIELDS = (
-    "name", "description", "price_monthly", "price_yearly", "currency", "video_credits_monthly",
-    "max_video_duration", "max_resolution", "ai_providers", "features", "is_popular",
-    "is_active", "trial_days", "sort_order",
-)  # fmt: skip
+from ecomvideo.services.plan_catalog import get_plan
+from ecomvideo.services.stripe_customers import set_default_payment_method
+from ecomvideo.services.stripe_objects import (
+    KIND_CREDIT_PACK,
+    KIND_SUBSCRIPTION,
+    unix_now,
+)
+from ecomvideo.services.stripe_subscriptions import upsert_subscription
 
 
 @contextmanager
 def _stripe_errors(action: str) -> Iterator[None]:
     """Stripe failures become a 502 with a safe message (details only in the log)."""
-    import stripe
+    import stripe  # lazy: the SDK takes ~1 s to import; only paths that call Stripe load it
 
     try:
         yield
@@ -75,88 +70,6 @@ def _stripe_errors(action: str) -> Iterator[None]:
 def _call[T](action: str, fn: Callable[[], T]) -> T:
     with _stripe_errors(action):
         return fn()
-
-
-def _now_version() -> int:
-    return int(clock.utcnow().replace(tzinfo=UTC).timestamp())
-
-
-# ------------------------------------------------------------------------------ plans
-
-
-def list_plans(session: Session, *, include_inactive: bool = False) -> list[SubscriptionPlan]:
-    """Plans in display order (active only unless asked)."""
-    stmt = select(SubscriptionPlan).order_by(SubscriptionPlan.sort_order, SubscriptionPlan.name)
-    if not include_inactive:
-        stmt = stmt.where(SubscriptionPlan.is_active.is_(True))
-    return list(session.scalars(stmt))
-
-
-def get_plan(session: Session, ref: str | uuid.UUID) -> SubscriptionPlan:
-    """A plan by id or by (case-insensitive) name."""
-    plan = None
-    if isinstance(ref, uuid.UUID) or stripe_events._uuid(ref) is not None:
-        plan = session.get(SubscriptionPlan, stripe_events._uuid(ref))
-    if plan is None:
-        plan = session.scalars(
-            select(SubscriptionPlan).where(SubscriptionPlan.name.ilike(str(ref)))
-        ).first()
-    if plan is None:
-        raise NotFound("No such plan.")
-    return plan
-
-
-def create_plan(session: Session, data: dict[str, Any], *, actor: str) -> SubscriptionPlan:
-    """Admin: add a plan (names are unique). Run the Stripe sync to sell it."""
-    if session.scalar(select(SubscriptionPlan.id).where(SubscriptionPlan.name == data["name"])):
-        raise Conflict("A plan with this name exists.")
-    plan = SubscriptionPlan(**{k: v for k, v in data.items() if k in PLAN_FIELDS})
-    plan.created_by = actor
-    session.add(plan)
-    session.flush()
-    return plan
-
-
-def update_plan(
-    session: Session, plan_id: uuid.UUID, changes: dict[str, Any], *, actor: str
-) -> SubscriptionPlan:
-    """Admin: change some fields. Price changes take effect in Stripe after the sync."""
-    plan = session.get(SubscriptionPlan, plan_id, with_for_update=True)
-    if plan is None:
-        raise NotFound("No such plan.")
-    if (
-        "name" in changes
-        and changes["name"] != plan.name
-        and session.scalar(
-            select(SubscriptionPlan.id).where(SubscriptionPlan.name == changes["name"])
-        )
-    ):
-        raise Conflict("A plan with this name exists.")
-    for key, value in changes.items():
-        if key in PLAN_FIELDS:
-            setattr(plan, key, value)
-    plan.updated_by = actor
-    session.flush()
-    return plan
-
-
-def deactivate_plan(session: Session, plan_id: uuid.UUID, *, actor: str) -> None:
-    """Admin 'delete': plans are referenced by subscriptions, so they are retired, not removed."""
-    update_plan(session, plan_id, {"is_active": False}, actor=actor)
-    for price in session.scalars(
-        select(StripePrice).where(StripePrice.subscription_plan_id == plan_id)
-    ):
-        price.is_active = False
-
-
-def list_credit_packs(session: Session) -> list[CreditPack]:
-    return list(
-        session.scalars(
-            select(CreditPack)
-            .where(CreditPack.is_active.is_(True))
-            .order_by(CreditPack.sort_order, CreditPack.credits)
-        )
-    )
 
 
 # ------------------------------------------------------------------------------ customer
@@ -195,12 +108,6 @@ def ensure_customer(session: Session, user_id: uuid.UUID) -> str:
         .on_conflict_do_nothing()
     )
     return customer_id_for(session, user_id) or customer.id
-
-
-def _frontend(path: str) -> str:
-    from ecomvideo.settings import get_settings
-
-    return get_settings().frontend_url.rstrip("/") + path
 
 
 # ------------------------------------------------------------------------------ checkout
@@ -250,7 +157,7 @@ def create_subscription_checkout(
     )
     metadata = {
         "user_id": str(user_id),
-        "kind": stripe_events.KIND_SUBSCRIPTION,
+        "kind": KIND_SUBSCRIPTION,
         "plan_id": str(plan.id),
         "billing_cycle": cycle.value,
     }
@@ -267,8 +174,8 @@ def create_subscription_checkout(
                 "line_items": [{"price": price.stripe_price_id, "quantity": 1}],
                 "subscription_data": subscription_data,
                 "metadata": metadata,
-                "success_url": _frontend("/billing/success?session_id={CHECKOUT_SESSION_ID}"),
-                "cancel_url": _frontend("/billing"),
+                "success_url": frontend_link("/billing/success?session_id={CHECKOUT_SESSION_ID}"),
+                "cancel_url": frontend_link("/billing"),
             }
         ),
     )
@@ -297,7 +204,7 @@ def create_credit_pack_checkout(
     customer = ensure_customer(session, user_id)
     metadata = {
         "user_id": str(user_id),
-        "kind": stripe_events.KIND_CREDIT_PACK,
+        "kind": KIND_CREDIT_PACK,
         "credit_pack_id": str(pack.id),
         "pack_code": pack.code,
     }
@@ -311,8 +218,8 @@ def create_credit_pack_checkout(
                 "line_items": [{"price": price.stripe_price_id, "quantity": 1}],
                 "payment_intent_data": {"metadata": metadata},
                 "metadata": metadata,
-                "success_url": _frontend("/billing/success?session_id={CHECKOUT_SESSION_ID}"),
-                "cancel_url": _frontend("/billing"),
+                "success_url": frontend_link("/billing/success?session_id={CHECKOUT_SESSION_ID}"),
+                "cancel_url": frontend_link("/billing"),
             }
         ),
     )
@@ -325,7 +232,7 @@ def create_portal_session(session: Session, user_id: uuid.UUID) -> dict[str, str
     portal = _call(
         "billing_portal.sessions.create",
         lambda: get_stripe_client().v1.billing_portal.sessions.create(
-            params={"customer": customer, "return_url": _frontend("/billing")}
+            params={"customer": customer, "return_url": frontend_link("/billing")}
         ),
     )
     return {"url": portal.url}
@@ -357,9 +264,7 @@ def _mirror(session: Session, stripe_obj: Any, sub: UserSubscription) -> UserSub
     """Apply the object Stripe answered our change with. It is the current state, so it wins
     over anything stored (even a version a few seconds ahead of our clock)."""
     stored = int((sub.meta or {}).get("stripe_state_at", 0))
-    row = stripe_events.upsert_subscription(
-        session, stripe_obj.to_dict(), version=max(_now_version(), stored)
-    )
+    row = upsert_subscription(session, stripe_obj.to_dict(), version=max(unix_now(), stored))
     assert row is not None
     return row
 
@@ -477,9 +382,7 @@ def make_default_payment_method(
             customer, params={"invoice_settings": {"default_payment_method": row.external_id}}
         ),
     )
-    stripe_events.set_default_payment_method(
-        session, user_id, row.external_id, version=_now_version()
-    )
+    set_default_payment_method(session, user_id, row.external_id, version=unix_now())
     session.flush()
     return row
 
@@ -503,7 +406,7 @@ def cancel_customer_subscriptions(session: Session, user: User) -> int:
     """Account deletion: cancel the user's Stripe subscriptions now (no proration), before the
     rows go. Raises ProviderError (aborting the deletion) if Stripe cannot be reached, so
     nobody keeps being billed for a deleted account. Returns how many were cancelled."""
-    import stripe
+    import stripe  # lazy: the SDK takes ~1 s to import; only paths that call Stripe load it
 
     subs = session.scalars(
         select(UserSubscription).where(
@@ -527,113 +430,3 @@ def cancel_customer_subscriptions(session: Session, user: User) -> int:
         sub.auto_renew = False
     session.flush()
     return len(subs)
-
-
-def grant_monthly_credits_for_yearly_plans(session: Session, *, limit: int = 1000) -> int:
-    """Scheduled (daily): each active yearly subscription gets its plan's monthly credits at
-    the start of every month of its paid year (month 0 comes with the invoice). Idempotent per
-    (subscription, period, month) through the grant reference. Returns grants made."""
-    now = clock.utcnow()
-    made = 0
-    subs = session.scalars(
-        select(UserSubscription)
-        .where(
-            UserSubscription.billing_cycle == BillingCycle.YEARLY,
-            UserSubscription.status.in_(plans.MONTHLY_CREDIT_STATUSES),
-            UserSubscription.stripe_subscription_id.is_not(None),
-        )
-        .order_by(UserSubscription.id)
-        .limit(limit)
-    ).all()
-    for sub in subs:
-        meta = sub.meta or {}
-        start, end = (
-            stripe_events.ts(meta.get("period_start")),
-            stripe_events.ts(meta.get("period_end")),
-        )
-        if start is None or end is None or not sub.plan.video_credits_monthly:
-            continue
-        month = 0
-        while stripe_events.add_months(start, month + 1) <= now:
-            month += 1
-        begins = stripe_events.add_months(start, month)
-        if month == 0 or begins >= end:
-            continue
-        reference = (
-            f"stripe:subscription:{sub.stripe_subscription_id}:{meta['period_start']}:m{month}"
-        )
-        if session.scalar(
-            select(CreditMovement.id).where(
-                CreditMovement.kind == MovementKind.GRANT, CreditMovement.reference == reference
-            )
-        ):
-            continue
-        credits.grant(
-            session,
-            sub.user_id,
-            sub.plan.video_credits_monthly,
-            CreditSource.SUBSCRIPTION,
-            reference=reference,
-            expires_at=min(stripe_events.add_months(start, month + 1), end),
-            user_subscription_id=sub.id,
-            metadata={"plan": sub.plan.name, "yearly_month": month},
-            created_by="scheduler",
-        )
-        made += 1
-    return made
-
-
-def _wants(session: Session, user_id: uuid.UUID, flag: str) -> bool:
-    row = session.scalars(
-        select(NotificationSettings).where(NotificationSettings.user_id == user_id)
-    ).first()
-    if row is None:
-        return True  # the defaults of notification_settings are on for billing mail
-    return bool(row.email_enabled) and bool(getattr(row, flag))
-
-
-def _send(user: User, subject: str, lines: list[str], tag: str) -> None:
-    """Send a billing email; a mail failure never fails the Stripe event."""
-    try:
-        from ecomvideo.clients.email import EmailMessage, _html_page, get_email_client
-
-        link = _frontend("/billing")
-        text = "\n\n".join([*lines, link])
-        html = _html_page(subject, lines, link, "Open billing")
-        get_email_client().send(
-            EmailMessage(to=user.email, subject=subject, text=text, html=html, tag=tag)
-        )
-    except Exception:
-        logger.exception("billing email failed", extra={"email_kind": tag})
-
-
-def notify_payment_failed(session: Session, sub: UserSubscription, invoice: dict) -> None:
-    """Tell the user a renewal failed (if their notification settings allow it)."""
-    if not _wants(session, sub.user_id, "payment_failed"):
-        return
-    user = _user(session, sub.user_id)
-    hello = f"Hi {user.first_name}," if user.first_name else "Hi,"
-    _send(
-        user,
-        "Your EcomVideo AI payment failed",
-        [
-            hello,
-            f"We could not charge your payment method for your {sub.plan.name} plan.",
-            "Please update your card to keep your subscription; we will retry automatically.",
-        ],
-        "payment-failed",
-    )
-
-
-def notify_trial_ending(session: Session, sub: UserSubscription) -> None:
-    """Three days before a trial ends (Stripe's trial_will_end)."""
-    if not _wants(session, sub.user_id, "subscription_renewal"):
-        return
-    user = _user(session, sub.user_id)
-    when = sub.trial_ends_at.strftime("%B %d, %Y") if sub.trial_ends_at else "soon"
-    _send(
-        user,
-        "Your EcomVideo AI trial ends soon",
-        [f"Your {sub.plan.name} trial ends on {when}.", "Your subscription then starts."],
-        "trial-ending",
-    )

@@ -40,7 +40,7 @@ from ecomvideo.models import (
     Video,
 )
 from ecomvideo.observability import logger
-from ecomvideo.services import credits, system_settings
+from ecomvideo.services import credits, notifications, subscription_credits, system_settings
 
 USED_TOKEN_GRACE = timedelta(days=1)
 DEFAULT_STUCK_MINUTES = 60
@@ -91,8 +91,6 @@ def expire_subscriptions(
     session: Session, *, now: datetime | None = None, limit: int = 500
 ) -> list[uuid.UUID]:
     """Mark subscriptions past their end Expired; returns their ids (a notification each)."""
-    from ecomvideo.services import notifications
-
     moment = now or clock.utcnow()
     grace = timedelta(
         hours=int(
@@ -143,17 +141,9 @@ def expire_grants(session: Session, *, limit: int = 1000) -> int:
     return credits.expire_grants(session, limit=limit)
 
 
-def monthly_grants_for_yearly_plans(session: Session) -> int | None:
-    """Delegate to billing (``grant_monthly_credits_for_yearly_plans``) when it exists."""
-    try:
-        from ecomvideo.services import billing
-    except ImportError:
-        return None
-    grant = getattr(billing, "grant_monthly_credits_for_yearly_plans", None)
-    if grant is None:
-        return None
-    result = grant(session)
-    return int(result) if isinstance(result, int) else len(result or [])
+def monthly_grants_for_yearly_plans(session: Session) -> int:
+    """The monthly credits of yearly plans (``subscription_credits``); returns grants made."""
+    return subscription_credits.grant_monthly_credits_for_yearly_plans(session)
 
 
 # ---------------------------------------------------------------------------- stuck videos
@@ -235,8 +225,6 @@ def reap_stuck_videos(
         result.videos.append(StuckVideo(video.id, video.user_id, released, _attempt(video)))
         session.flush()
         try:
-            from ecomvideo.services import notifications
-
             notifications.on_video_finished(session, video)
         except Exception:  # a notification must never keep a video stuck
             logger.exception("could not enqueue stuck-video notifications")

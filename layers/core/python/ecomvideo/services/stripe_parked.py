@@ -1,8 +1,8 @@
 """Parked Stripe events: acknowledged, stored, and applied once what they wait for exists.
 
-``stripe_events.process_event`` parks an event whose handler raised ``Park`` (an unknown
-payment, invoice, subscription or customer, or a price mapped to no plan/pack). They are
-re-applied:
+``stripe_events.process_event`` parks (``park_event``) an event whose handler raised ``Park``
+(an unknown payment, invoice, subscription or customer, or a price mapped to no plan/pack).
+They are re-applied:
 
 * after every applied event of the same Stripe customer (the purchase that a refund waited
   for, the checkout that taught us the customer...), repeatedly while that makes progress;
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
@@ -30,6 +31,8 @@ from ecomvideo.db import transaction
 from ecomvideo.http.pagination import apply_keyset, clamp_limit, decode_cursor, page
 from ecomvideo.models.stripe import StripeParkedEvent
 from ecomvideo.observability import logger
+from ecomvideo.services.stripe_handlers import apply_event
+from ecomvideo.services.stripe_objects import Obj, Park, event_customer, ts
 
 PARKED = "parked"
 APPLIED = "applied"
@@ -43,6 +46,29 @@ class SweepReport:
     failed: int = 0
     overdue: int = 0  # parked for longer than the alarm threshold
     overdue_ids: list[str] = field(default_factory=list)
+
+
+def park_event(session: Session, event: Obj, park: Park) -> None:
+    """Store an event whose handler raised ``Park`` (in the delivery's transaction); a
+    redelivery of a parked event is already deduplicated by ``stripe_events``."""
+    logger.info(
+        "stripe event parked", extra={"waiting_for": park.waiting_for, "reason": park.reason}
+    )
+    session.execute(
+        insert(StripeParkedEvent)
+        .values(
+            event_id=event["id"],
+            type=event["type"],
+            event_created=ts(event.get("created")) or clock.utcnow(),
+            stripe_customer_id=park.customer or event_customer(event),
+            waiting_for=park.waiting_for,
+            reason=park.reason,
+            payload=event,
+            state=PARKED,
+            created_at=clock.utcnow(),
+        )
+        .on_conflict_do_nothing()
+    )
 
 
 def _candidates(session: Session, *conditions: object, limit: int = 200) -> list[uuid.UUID]:
@@ -59,8 +85,6 @@ def _candidates(session: Session, *conditions: object, limit: int = 200) -> list
 def reapply(parked_id: uuid.UUID) -> str:
     """Try one parked event again: "applied", "parked" (still waiting), "failed" (an error,
     kept for the next try) or "skipped" (already applied, or another worker holds it)."""
-    from ecomvideo.services import stripe_events
-
     with transaction() as session:
         row = session.scalars(
             select(StripeParkedEvent)
@@ -72,7 +96,7 @@ def reapply(parked_id: uuid.UUID) -> str:
         row.attempts += 1
         row.last_attempt_at = clock.utcnow()
         try:
-            park = stripe_events._apply(session, row.payload)
+            park = apply_event(session, row.payload)
         except Exception as exc:  # the savepoint is rolled back; keep the event for later
             logger.exception("re-applying a parked stripe event failed")
             row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
