@@ -8,6 +8,7 @@ built-in font, so rendering never fails for lack of a font.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -170,27 +171,26 @@ def text_width(draw: ImageDraw.ImageDraw, text: str, font: Font) -> float:
     return draw.textlength(text, font=font)
 
 
-def wrap_text(
-    draw: ImageDraw.ImageDraw, text: str, font: Font, max_width: float, max_lines: int
-) -> list[str]:
+def wrap(text: str, measure: Callable[[str], float], max_width: float, max_lines: int) -> list[str]:
     """Greedy word wrap into at most ``max_lines``; the last line is ellipsised if needed.
 
-    Words longer than a line are cut by characters, so nothing ever overflows ``max_width``.
+    Words longer than a line (and scripts written without spaces, like Chinese or Japanese)
+    are cut by characters, so nothing ever overflows ``max_width``.
     """
     words = text.split()
     lines: list[str] = []
     current = ""
     for word in words:
         candidate = f"{current} {word}".strip()
-        if text_width(draw, candidate, font) <= max_width:
+        if measure(candidate) <= max_width:
             current = candidate
             continue
         if current:
             lines.append(current)
         current = word
-        while text_width(draw, current, font) > max_width and len(current) > 1:
+        while measure(current) > max_width and len(current) > 1:
             cut = len(current) - 1
-            while cut > 1 and text_width(draw, current[:cut], font) > max_width:
+            while cut > 1 and measure(current[:cut]) > max_width:
                 cut -= 1
             lines.append(current[:cut])
             current = current[cut:]
@@ -199,11 +199,42 @@ def wrap_text(
     if len(lines) > max_lines:
         kept = lines[:max_lines]
         last = kept[-1]
-        while last and text_width(draw, last + "…", font) > max_width:
+        while last and measure(last + "…") > max_width:
             last = last[:-1].rstrip()
         kept[-1] = last + "…"
         return kept
     return lines
+
+
+def wrap_text(
+    draw: ImageDraw.ImageDraw, text: str, font: Font, max_width: float, max_lines: int
+) -> list[str]:
+    """``wrap`` measured with one Pillow font."""
+    return wrap(text, lambda s: draw.textlength(s, font=font), max_width, max_lines)
+
+
+def fit[F](
+    text: str,
+    load: Callable[[int], F],
+    measure: Callable[[F, str], float],
+    *,
+    max_width: float,
+    max_lines: int,
+    start_size: int,
+    min_size: int,
+) -> tuple[F, list[str]]:
+    """Largest size (from ``start_size`` down to ``min_size``, ``load(size)`` gives the font)
+    at which ``text`` wraps into ``max_lines`` without ellipsis; at ``min_size`` the text is
+    ellipsised instead."""
+    size = start_size
+    while size > min_size:
+        font = load(size)
+        lines = wrap(text, lambda s, f=font: measure(f, s), max_width, max_lines + 1)
+        if len(lines) <= max_lines:
+            return font, lines
+        size = int(size * 0.9)
+    font = load(min_size)
+    return font, wrap(text, lambda s: measure(font, s), max_width, max_lines)
 
 
 def fit_text(
@@ -216,17 +247,16 @@ def fit_text(
     min_size: int,
     bold: bool = True,
 ) -> tuple[Font, list[str]]:
-    """Largest font size (from ``start_size`` down to ``min_size``) at which ``text`` wraps into
-    ``max_lines`` without ellipsis; at ``min_size`` the text is ellipsised instead."""
-    size = start_size
-    while size > min_size:
-        font = load_font(size, bold)
-        lines = wrap_text(draw, text, font, max_width, max_lines + 1)
-        if len(lines) <= max_lines:
-            return font, lines
-        size = int(size * 0.9)
-    font = load_font(min_size, bold)
-    return font, wrap_text(draw, text, font, max_width, max_lines)
+    """``fit`` with DejaVu Sans (``load_font``)."""
+    return fit(
+        text,
+        lambda size: load_font(size, bold),
+        lambda font, s: draw.textlength(s, font=font),
+        max_width=max_width,
+        max_lines=max_lines,
+        start_size=start_size,
+        min_size=min_size,
+    )
 
 
 def line_height(font: Font) -> int:
