@@ -1,25 +1,15 @@
-"""Shared drawing pieces: palettes, fonts, text fitting, gradients (Pillow only, no numpy).
-
-Fonts: DejaVu Sans (Bitstream Vera licence, copied from Debian's fonts-dejavu-core; see
-``fonts/LICENSE-DejaVu.txt``). If the files are missing we fall back to Pillow's scalable
-built-in font, so rendering never fails for lack of a font.
-"""
+"""Shared drawing pieces: palettes, text wrapping and fitting, gradients (Pillow only, no
+numpy). Fonts and drawing text in every script: ``media.text``."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
-
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
-_FONT_FILES = {True: "DejaVuSans-Bold.ttf", False: "DejaVuSans.ttf"}
+from PIL import Image, ImageDraw
 
 RGB = tuple[int, int, int]
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,20 +147,6 @@ def pick_palette(style: str | None, seed_text: str | None = None) -> Palette:
     return PALETTES[names[stable_hash(seed_text, style) % len(names)]]
 
 
-@lru_cache(maxsize=64)
-def load_font(size: int, bold: bool = True) -> Font:
-    """DejaVu Sans at ``size`` px (cached per size), or Pillow's built-in scalable font."""
-    size = max(6, int(size))
-    try:
-        return ImageFont.truetype(str(FONT_DIR / _FONT_FILES[bold]), size)
-    except OSError:
-        return ImageFont.load_default(size=size)
-
-
-def text_width(draw: ImageDraw.ImageDraw, text: str, font: Font) -> float:
-    return draw.textlength(text, font=font)
-
-
 def wrap(text: str, measure: Callable[[str], float], max_width: float, max_lines: int) -> list[str]:
     """Greedy word wrap into at most ``max_lines``; the last line is ellipsised if needed.
 
@@ -206,13 +182,6 @@ def wrap(text: str, measure: Callable[[str], float], max_width: float, max_lines
     return lines
 
 
-def wrap_text(
-    draw: ImageDraw.ImageDraw, text: str, font: Font, max_width: float, max_lines: int
-) -> list[str]:
-    """``wrap`` measured with one Pillow font."""
-    return wrap(text, lambda s: draw.textlength(s, font=font), max_width, max_lines)
-
-
 def fit[F](
     text: str,
     load: Callable[[int], F],
@@ -235,37 +204,6 @@ def fit[F](
         size = int(size * 0.9)
     font = load(min_size)
     return font, wrap(text, lambda s: measure(font, s), max_width, max_lines)
-
-
-def fit_text(
-    draw: ImageDraw.ImageDraw,
-    text: str,
-    *,
-    max_width: float,
-    max_lines: int,
-    start_size: int,
-    min_size: int,
-    bold: bool = True,
-) -> tuple[Font, list[str]]:
-    """``fit`` with DejaVu Sans (``load_font``)."""
-    return fit(
-        text,
-        lambda size: load_font(size, bold),
-        lambda font, s: draw.textlength(s, font=font),
-        max_width=max_width,
-        max_lines=max_lines,
-        start_size=start_size,
-        min_size=min_size,
-    )
-
-
-def line_height(font: Font) -> int:
-    """Height of one text line (ascent + descent) for ``font``."""
-    if isinstance(font, ImageFont.FreeTypeFont):
-        ascent, descent = font.getmetrics()
-        return ascent + descent
-    box = font.getbbox("Ag")
-    return int(box[3] - box[1])
 
 
 def vertical_gradient(size: tuple[int, int], top: RGB, bottom: RGB) -> Image.Image:

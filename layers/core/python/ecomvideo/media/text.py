@@ -171,10 +171,13 @@ class Face:
         xy: tuple[float, float],
         text: str,
         fill: tuple[int, ...],
+        anchor: str = "la",
     ) -> Box:
-        """Draw ``text`` with its top-left at ``xy`` (the line box: ascent above the baseline);
-        returns the bounding box of what was drawn."""
-        x, y = xy
+        """Draw ``text`` at ``xy``; returns the bounding box of what was drawn. ``anchor`` as
+        in Pillow, for the line box: ``l``/``m``/``r`` (left, middle, right) then ``a``/``m``
+        (``xy`` is the top or the vertical middle of the line)."""
+        x = xy[0] - {"l": 0.0, "m": 0.5, "r": 1.0}[anchor[0]] * self.length(text)
+        y = xy[1] - {"a": 0.0, "m": 0.5}[anchor[1]] * self.line_height
         baseline = y + self.ascent
         box: Box | None = None
         for run in self.runs(text):
@@ -184,7 +187,7 @@ class Face:
             if bb[2] > bb[0]:
                 edges = (int(bb[0]), int(bb[1]), int(bb[2]), int(bb[3]))
                 box = edges if box is None else _union(box, edges)
-        return box or (int(xy[0]), int(y), int(xy[0]), int(y))
+        return box or (int(x), int(y), int(x), int(y))
 
 
 def _union(a: Box, b: Box) -> Box:
