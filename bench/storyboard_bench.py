@@ -23,37 +23,17 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "layers" / "core" / "python"))
 
 import av
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from ecomvideo.media import storyboard as sb
 from ecomvideo.media.design import pick_palette
 from ecomvideo.media.render import RenderSpec
 from ecomvideo.media.storyboard_render import _Composer, _frame_counts, render_storyboard
-
-STORY = sb.StoryInput(
-    title="Aurora Smart Lamp",
-    brand="Lumen",
-    price="$49.99",
-    original_price="$69.99",
-    rating=4.6,
-    review_count=1284,
-    description="Warm dimmable light\n20 hours of battery life\nUSB-C charging\nWorks with the app",
-    images=("1", "2", "3", "4"),
-)
-
-
-def photo(size: tuple[int, int], seed: int) -> Image.Image:
-    """A busy synthetic product photo (busy pictures cost the encoder more than flat ones)."""
-    w, h = size
-    img = Image.radial_gradient("L").resize(size).convert("RGB")
-    draw = ImageDraw.Draw(img)
-    for i in range(0, w, max(8, w // 40)):
-        draw.line([(i, 0), (w - i, h)], fill=(40 + (i + seed * 50) % 200, 90, 160), width=3)
-    draw.ellipse((w * 0.2, h * 0.25, w * 0.8, h * 0.7), fill=(210, 50 + seed * 40, 60))
-    return img
+from tests.unit.media.fixtures_storyboard import STORY, busy_photo
 
 
 def bare_encode(board: sb.Storyboard, pictures, spec: RenderSpec) -> tuple[float, int]:
@@ -98,7 +78,7 @@ def main() -> None:
         os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[: args.cores]))
     w, h = (int(v) for v in args.size.split("x"))
     board = sb.build(STORY, args.seconds)
-    pictures = {i: photo((1200 + 100 * i, 1200), i) for i in range(4)}
+    pictures = {i: busy_photo((1200 + 100 * i, 1200), i) for i in range(4)}
     print(
         f"PyAV {av.__version__}, Pillow {Image.__version__}, "
         f"cores={len(os.sched_getaffinity(0))}, load={os.getloadavg()[0]:.2f}, "

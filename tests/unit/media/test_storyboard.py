@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from ecomvideo.media import storyboard as sb
+from tests.unit.media.fixtures_storyboard import STORY
 
-RICH = sb.StoryInput(
-    title="Aurora Smart Lamp",
-    brand="Lumen",
-    price="$49.99",
-    original_price="$69.99",
-    rating=4.6,
-    review_count=1284,
+RICH = replace(
+    STORY,
     description=(
         "Warm dimmable light for any room.\n• 20 hours of battery life\n• Works with the app\n"
         "• USB-C charging"

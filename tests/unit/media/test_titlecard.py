@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from PIL import ImageChops, ImageStat
 
+from ecomvideo.media.design import pick_palette
 from ecomvideo.media.formats import frame_size
+from ecomvideo.media.overlay import render_overlay
 from ecomvideo.media.titlecard import (
     CardText,
     price_from_prompt,
@@ -63,3 +65,22 @@ def test_card_is_deterministic_and_fits_every_aspect():
             ImageChops.difference(card, render_title_card(size, text, style="luxury")).getbbox()
             is None
         )
+
+
+@pytest.mark.parametrize("words", ["调光台灯", "스마트 램프", "مصباح ذكي"])
+def test_card_and_overlay_draw_cjk_and_arabic_glyphs_not_missing_glyph_boxes(words):
+    # U+10FFFF has a glyph in no font: every font draws its .notdef box for it (tofu).
+    tofu = "".join(c if c == " " else "\U0010ffff" for c in words)
+
+    def card(tagline: str):
+        return render_title_card((360, 640), CardText(title="Lamp", tagline=tagline), style="ocean")
+
+    def overlay(title: str):
+        band = render_overlay(
+            (360, 640), title=title, price=None, call_to_action=None, palette=pick_palette("ocean")
+        )
+        assert band is not None
+        return band.image
+
+    assert ImageChops.difference(card(words), card(tofu)).getbbox() is not None
+    assert ImageChops.difference(overlay(words), overlay(tofu)).getbbox() is not None

@@ -1,24 +1,15 @@
-"""Shared drawing pieces: palettes, fonts, text fitting, gradients (Pillow only, no numpy).
-
-Fonts: DejaVu Sans (Bitstream Vera licence, copied from Debian's fonts-dejavu-core; see
-``fonts/LICENSE-DejaVu.txt``). If the files are missing we fall back to Pillow's scalable
-built-in font, so rendering never fails for lack of a font.
-"""
+"""Shared drawing pieces: palettes, text wrapping and fitting, gradients (Pillow only, no
+numpy). Fonts and drawing text in every script: ``media.text``."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
-
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
-_FONT_FILES = {True: "DejaVuSans-Bold.ttf", False: "DejaVuSans.ttf"}
+from PIL import Image, ImageDraw
 
 RGB = tuple[int, int, int]
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,41 +147,26 @@ def pick_palette(style: str | None, seed_text: str | None = None) -> Palette:
     return PALETTES[names[stable_hash(seed_text, style) % len(names)]]
 
 
-@lru_cache(maxsize=64)
-def load_font(size: int, bold: bool = True) -> Font:
-    """DejaVu Sans at ``size`` px (cached per size), or Pillow's built-in scalable font."""
-    size = max(6, int(size))
-    try:
-        return ImageFont.truetype(str(FONT_DIR / _FONT_FILES[bold]), size)
-    except OSError:
-        return ImageFont.load_default(size=size)
-
-
-def text_width(draw: ImageDraw.ImageDraw, text: str, font: Font) -> float:
-    return draw.textlength(text, font=font)
-
-
-def wrap_text(
-    draw: ImageDraw.ImageDraw, text: str, font: Font, max_width: float, max_lines: int
-) -> list[str]:
+def wrap(text: str, measure: Callable[[str], float], max_width: float, max_lines: int) -> list[str]:
     """Greedy word wrap into at most ``max_lines``; the last line is ellipsised if needed.
 
-    Words longer than a line are cut by characters, so nothing ever overflows ``max_width``.
+    Words longer than a line (and scripts written without spaces, like Chinese or Japanese)
+    are cut by characters, so nothing ever overflows ``max_width``.
     """
     words = text.split()
     lines: list[str] = []
     current = ""
     for word in words:
         candidate = f"{current} {word}".strip()
-        if text_width(draw, candidate, font) <= max_width:
+        if measure(candidate) <= max_width:
             current = candidate
             continue
         if current:
             lines.append(current)
         current = word
-        while text_width(draw, current, font) > max_width and len(current) > 1:
+        while measure(current) > max_width and len(current) > 1:
             cut = len(current) - 1
-            while cut > 1 and text_width(draw, current[:cut], font) > max_width:
+            while cut > 1 and measure(current[:cut]) > max_width:
                 cut -= 1
             lines.append(current[:cut])
             current = current[cut:]
@@ -199,43 +175,35 @@ def wrap_text(
     if len(lines) > max_lines:
         kept = lines[:max_lines]
         last = kept[-1]
-        while last and text_width(draw, last + "…", font) > max_width:
+        while last and measure(last + "…") > max_width:
             last = last[:-1].rstrip()
         kept[-1] = last + "…"
         return kept
     return lines
 
 
-def fit_text(
-    draw: ImageDraw.ImageDraw,
+def fit[F](
     text: str,
+    load: Callable[[int], F],
+    measure: Callable[[F, str], float],
     *,
     max_width: float,
     max_lines: int,
     start_size: int,
     min_size: int,
-    bold: bool = True,
-) -> tuple[Font, list[str]]:
-    """Largest font size (from ``start_size`` down to ``min_size``) at which ``text`` wraps into
-    ``max_lines`` without ellipsis; at ``min_size`` the text is ellipsised instead."""
+) -> tuple[F, list[str]]:
+    """Largest size (from ``start_size`` down to ``min_size``, ``load(size)`` gives the font)
+    at which ``text`` wraps into ``max_lines`` without ellipsis; at ``min_size`` the text is
+    ellipsised instead."""
     size = start_size
     while size > min_size:
-        font = load_font(size, bold)
-        lines = wrap_text(draw, text, font, max_width, max_lines + 1)
+        font = load(size)
+        lines = wrap(text, lambda s, f=font: measure(f, s), max_width, max_lines + 1)
         if len(lines) <= max_lines:
             return font, lines
         size = int(size * 0.9)
-    font = load_font(min_size, bold)
-    return font, wrap_text(draw, text, font, max_width, max_lines)
-
-
-def line_height(font: Font) -> int:
-    """Height of one text line (ascent + descent) for ``font``."""
-    if isinstance(font, ImageFont.FreeTypeFont):
-        ascent, descent = font.getmetrics()
-        return ascent + descent
-    box = font.getbbox("Ag")
-    return int(box[3] - box[1])
+    font = load(min_size)
+    return font, wrap(text, lambda s: measure(font, s), max_width, max_lines)
 
 
 def vertical_gradient(size: tuple[int, int], top: RGB, bottom: RGB) -> Image.Image:

@@ -11,13 +11,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
-from ecomvideo.media.design import (
-    Palette,
-    fit_text,
-    line_height,
-    load_font,
-    rounded_box,
-)
+from ecomvideo.media.design import Palette, rounded_box
+from ecomvideo.media.text import fit_face, load_face
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,23 +47,21 @@ def render_overlay(
     unit = min(w, h) / 1080
     portrait = h >= w
     margin = w * 0.07
-    probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
 
     title_font, title_lines = (None, [])
     if title:
-        title_font, title_lines = fit_text(
-            probe,
+        title_font, title_lines = fit_face(
             title,
             max_width=w - 2 * margin,
             max_lines=2,
             start_size=int((78 if portrait else 64) * unit),
             min_size=int(40 * unit),
         )
-    title_lh = int(line_height(title_font) * 1.08) if title_font else 0
-    price_font = load_font(int(60 * unit))
-    badge_h = int(line_height(price_font) * 1.4) if price else 0
-    cta_font = load_font(int(38 * unit))
-    cta_h = int(line_height(cta_font) * 1.8) if call_to_action else 0
+    title_lh = int(title_font.line_height * 1.08) if title_font else 0
+    price_font = load_face(int(60 * unit))
+    badge_h = int(price_font.line_height * 1.4) if price else 0
+    cta_font = load_face(int(38 * unit))
+    cta_h = int(cta_font.line_height * 1.8) if call_to_action else 0
     row_h = max(badge_h, cta_h)
     gap = int(28 * unit)
     content = len(title_lines) * title_lh + (gap + row_h if row_h else 0)
@@ -84,37 +77,30 @@ def render_overlay(
     draw = ImageDraw.Draw(band)
     y = band_h - bottom_pad - content
     for line in title_lines:
-        draw.text((margin + 3 * unit, y + 3 * unit), line, font=title_font, fill=(0, 0, 0, 140))
-        draw.text((margin, y), line, font=title_font, fill=(255, 255, 255, 255))
+        assert title_font is not None
+        title_font.draw(draw, (margin + 3 * unit, y + 3 * unit), line, (0, 0, 0, 140))
+        title_font.draw(draw, (margin, y), line, (255, 255, 255, 255))
         y += title_lh
     if row_h:
         y += gap
         x = margin
         if price:
-            tw = draw.textlength(price, font=price_font)
+            tw = price_font.length(price)
             pad = badge_h * 0.5
             by = y + (row_h - badge_h) / 2
             rounded_box(draw, (x, by, x + tw + 2 * pad, by + badge_h), (*palette.accent, 255))
-            draw.text(
-                (x + pad + tw / 2, by + badge_h / 2),
-                price,
-                font=price_font,
-                fill=(*palette.accent_text, 255),
-                anchor="mm",
+            price_font.draw(
+                draw, (x + pad + tw / 2, by + badge_h / 2), price, (*palette.accent_text, 255), "mm"
             )
             x += tw + 2 * pad + gap
         if call_to_action:
             label = f"{call_to_action}  →"
-            tw = draw.textlength(label, font=cta_font)
+            tw = cta_font.length(label)
             pad = cta_h * 0.6
             cy = y + (row_h - cta_h) / 2
             if x + tw + 2 * pad <= w - margin:
                 rounded_box(draw, (x, cy, x + tw + 2 * pad, cy + cta_h), (255, 255, 255, 235))
-                draw.text(
-                    (x + pad + tw / 2, cy + cta_h / 2),
-                    label,
-                    font=cta_font,
-                    fill=(17, 24, 39, 255),
-                    anchor="mm",
+                cta_font.draw(
+                    draw, (x + pad + tw / 2, cy + cta_h / 2), label, (17, 24, 39, 255), "mm"
                 )
     return Overlay(image=band, top=top)

@@ -24,19 +24,12 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
-from ecomvideo.media.design import (
-    Palette,
-    fit_text,
-    line_height,
-    load_font,
-    pick_palette,
-    rounded_box,
-    vertical_gradient,
-)
+from ecomvideo.media.design import Palette, pick_palette, rounded_box, vertical_gradient
 from ecomvideo.media.formats import safe_zone
 from ecomvideo.media.images import encode_jpeg
 from ecomvideo.media.render import MAX_ZOOM, RenderedVideo, RenderSpec, encode_mp4
 from ecomvideo.media.storyboard import Scene, Storyboard
+from ecomvideo.media.text import Face, fit_face, load_face
 
 RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]
@@ -149,7 +142,8 @@ def _flat(img: Image.Image) -> Image.Image:
 class _TextLayer:
     image: Image.Image  # RGBA, the size of ``box``
     box: Box
-    boxes: list[Box]
+    boxes: list[Box]  # every drawn line's glyph box (frame coordinates)
+    region: Box  # where the text was laid out: a line box outside it would be clipped
 
 
 def _text_layer(
@@ -168,56 +162,60 @@ def _text_layer(
     bounding box of every drawn line (frame coordinates) for the checks."""
     left, top, right, bottom = region
     width, height = right - left, bottom - top
-    probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
     for scale in (1.0, 0.85, 0.72, 0.6, 0.5, 0.42, 0.35, 0.3, 0.25):
         u = unit * scale
         pad = int(28 * u) if pill else 0
-        font, lines = fit_text(
-            probe,
+        face, lines = fit_face(
             text,
             max_width=width - 2 * pad,
             max_lines=3,
             start_size=int((120 if big else 86) * u),
             min_size=max(8, int(34 * u)),
         )
-        lh = int(line_height(font) * 1.08)
-        sub_font = load_font(max(8, int(46 * u)), bold=False)
-        sub_lines = []
+        lh = int(face.line_height * 1.08)
+        sub_face = load_face(max(8, int(46 * u)), bold=False)
+        sub_lines: list[str] = []
         if subtext:
-            _f, sub_lines = fit_text(
-                probe,
+            _f, sub_lines = fit_face(
                 subtext,
                 max_width=width,
                 max_lines=2,
-                start_size=max(8, int(46 * u)),
-                min_size=max(8, int(46 * u)),
+                start_size=sub_face.size,
+                min_size=sub_face.size,
                 bold=False,
             )
-        sub_lh = int(line_height(sub_font) * 1.1)
+        sub_lh = int(sub_face.line_height * 1.1)
         gap = int(18 * u)
         block = len(lines) * lh + 2 * pad + (gap + len(sub_lines) * sub_lh if sub_lines else 0)
-        if block <= height:
+        # Glyphs reaching above the first line box or below the last one need room too.
+        drawn = [(face, line) for line in lines] + [(sub_face, line) for line in sub_lines]
+        above = below = 0
+        if drawn:
+            above = max(0, -drawn[0][0].ink(drawn[0][1])[0] - pad)
+            end_face, end_line = drawn[-1]
+            below = end_face.ink(end_line)[1] - end_face.line_height
+            below = max(0, below - (0 if sub_lines else pad))
+        if block + above + below <= height:
             break
     layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
-    y = (height - block) / 2
+    y = (height - block - above - below) / 2 + above
     boxes: list[Box] = []
 
-    def put(line: str, font: object, fill: tuple[int, ...], y0: float) -> None:
-        tw = draw.textlength(line, font=font)  # type: ignore[arg-type]
+    def put(line: str, face: Face, fill: tuple[int, ...], y0: float) -> None:
+        tw = face.length(line)
         x = (width - tw) / 2 if align == "center" else 0
-        draw.text((x, y0), line, font=font, fill=fill)  # type: ignore[arg-type]
-        bb = draw.textbbox((x, y0), line, font=font)  # type: ignore[arg-type]
-        boxes.append((int(bb[0]) + left, int(bb[1]) + top, int(bb[2]) + left, int(bb[3]) + top))
+        bb = face.draw(draw, (x, y0), line, fill)
+        boxes.append((bb[0] + left, bb[1] + top, bb[2] + left, bb[3] + top))
 
     if pill is not None:
-        widest = max(draw.textlength(line, font=font) for line in lines)
+        widest = max(face.length(line) for line in lines)
         bw = min(width, widest + 2 * pad)
         x0 = (width - bw) / 2 if align == "center" else 0
         rounded_box(draw, (x0, y, x0 + bw, y + len(lines) * lh + 2 * pad), (*pill, 255))
         y += pad
     for line in lines:
-        put(line, font, (*colour, 255), y)
+        put(line, face, (*colour, 255), y)
         y += lh
     if pill is not None:
         y += pad
@@ -225,12 +223,15 @@ def _text_layer(
         y += gap
         sub_colour = colour if pill is None else WHITE
         for line in sub_lines:
-            put(line, sub_font, (*sub_colour, 235), y)
+            put(line, sub_face, (*sub_colour, 235), y)
             y += sub_lh
     # Keep only the drawn part: every frame pastes this layer, and a smaller paste is cheaper.
     used = layer.getchannel("A").getbbox() or (0, 0, 1, 1)
     return _TextLayer(
-        layer.crop(used), (left + used[0], top + used[1], left + used[2], top + used[3]), boxes
+        layer.crop(used),
+        (left + used[0], top + used[1], left + used[2], top + used[3]),
+        boxes,
+        region,
     )
 
 

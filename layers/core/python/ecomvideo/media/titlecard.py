@@ -14,15 +14,13 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from ecomvideo.media.design import (
     Palette,
-    fit_text,
-    line_height,
-    load_font,
     pick_palette,
     rounded_box,
     stable_hash,
     vertical_gradient,
-    wrap_text,
+    wrap,
 )
+from ecomvideo.media.text import Face, fit_face, load_face
 
 # "$49.99", "49,99 €", "EUR 12", "£1,299.00", "¥3000"
 _PRICE_RE = re.compile(
@@ -120,22 +118,21 @@ def render_title_card(
     base_unit = unit
     for scale in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.42):
         unit = base_unit * scale
-        title_font, title_lines = fit_text(
-            draw,
+        title_font, title_lines = fit_face(
             text.title,
             max_width=content_w,
             max_lines=4 if portrait else 3,
             start_size=int(130 * unit),
             min_size=int(48 * unit),
         )
-        title_lh = int(line_height(title_font) * 1.05)
-        tag_font = load_font(int(44 * unit), bold=False)
-        tag_lines = wrap_text(draw, text.tagline, tag_font, content_w, 2) if text.tagline else []
-        tag_lh = int(line_height(tag_font) * 1.15)
-        price_font = load_font(int(84 * unit))
-        badge_h = int(line_height(price_font) * 1.45) if text.price else 0
-        cta_font = load_font(int(46 * unit))
-        cta_h = int(line_height(cta_font) * 1.9) if text.call_to_action else 0
+        title_lh = int(title_font.line_height * 1.05)
+        tag_font = load_face(int(44 * unit), bold=False)
+        tag_lines = wrap(text.tagline, tag_font.length, content_w, 2) if text.tagline else []
+        tag_lh = int(tag_font.line_height * 1.15)
+        price_font = load_face(int(84 * unit))
+        badge_h = int(price_font.line_height * 1.45) if text.price else 0
+        cta_font = load_face(int(46 * unit))
+        cta_h = int(cta_font.line_height * 1.9) if text.call_to_action else 0
         gap = int(56 * unit)
         blocks = [len(title_lines) * title_lh, len(tag_lines) * tag_lh, badge_h, cta_h]
         stack = sum(blocks) + gap * (sum(1 for b in blocks if b) - 1)
@@ -144,20 +141,20 @@ def render_title_card(
     y = top_band + max(0.0, (available - stack) / 2)
 
     if text.brand:
-        brand_font = load_font(int(38 * base_unit))
+        brand_font = load_face(int(38 * base_unit))
         brand = " ".join(text.brand.upper())[:60]
-        draw.text((w / 2, top_band * 0.55), brand, font=brand_font, fill=palette.text, anchor="mm")
+        brand_font.draw(draw, (w / 2, top_band * 0.55), brand, palette.text, anchor="mm")
 
     shadow = (0, 0, 0, 90) if palette.name != "minimal" else (255, 255, 255, 0)
     offset = max(2, int(4 * unit))
     for line in title_lines:
-        draw.text((w / 2 + offset, y + offset), line, font=title_font, fill=shadow, anchor="ma")
-        draw.text((w / 2, y), line, font=title_font, fill=palette.text, anchor="ma")
+        title_font.draw(draw, (w / 2 + offset, y + offset), line, shadow, anchor="ma")
+        title_font.draw(draw, (w / 2, y), line, palette.text, anchor="ma")
         y += title_lh
     if tag_lines:
         y += gap
         for line in tag_lines:
-            draw.text((w / 2, y), line, font=tag_font, fill=palette.text, anchor="ma")
+            tag_font.draw(draw, (w / 2, y), line, palette.text, anchor="ma")
             y += tag_lh
     if text.price:
         y += gap
@@ -168,13 +165,13 @@ def render_title_card(
     if text.call_to_action:
         y += gap
         label = f"{text.call_to_action}  →"
-        tw = draw.textlength(label, font=cta_font)
+        tw = cta_font.length(label)
         pad = cta_h * 0.7
         box = (w / 2 - tw / 2 - pad, y, w / 2 + tw / 2 + pad, y + cta_h)
         draw.rounded_rectangle(
             box, radius=cta_h / 2, outline=palette.text, width=max(2, int(4 * unit))
         )
-        draw.text((w / 2, y + cta_h / 2), label, font=cta_font, fill=palette.text, anchor="mm")
+        cta_font.draw(draw, (w / 2, y + cta_h / 2), label, palette.text, anchor="mm")
     return card.convert("RGB")
 
 
@@ -183,31 +180,25 @@ def _price_badge(
     top_center: tuple[float, float],
     price: str,
     original: str | None,
-    font: object,
+    font: Face,
     palette: Palette,
     badge_h: int,
 ) -> None:
     cx, y = top_center
-    tw = draw.textlength(price, font=font)  # type: ignore[arg-type]
+    tw = font.length(price)
     pad = badge_h * 0.6
     old_w = 0.0
     old_font = None
     if original:
-        old_font = load_font(int(badge_h * 0.38), bold=False)
-        old_w = draw.textlength(original, font=old_font) + badge_h * 0.35
+        old_font = load_face(int(badge_h * 0.38), bold=False)
+        old_w = old_font.length(original) + badge_h * 0.35
     total = tw + 2 * pad + old_w
     left = cx - total / 2
     if original and old_font is not None:
         oy = y + badge_h / 2
-        draw.text((left, oy), original, font=old_font, fill=palette.text, anchor="lm")
-        ow = draw.textlength(original, font=old_font)
+        old_font.draw(draw, (left, oy), original, palette.text, anchor="lm")
+        ow = old_font.length(original)
         draw.line((left, oy, left + ow, oy), fill=palette.text, width=max(2, badge_h // 24))
         left += old_w
     rounded_box(draw, (left, y, left + tw + 2 * pad, y + badge_h), palette.accent)
-    draw.text(
-        (left + pad + tw / 2, y + badge_h / 2),
-        price,
-        font=font,  # type: ignore[arg-type]
-        fill=palette.accent_text,
-        anchor="mm",
-    )
+    font.draw(draw, (left + pad + tw / 2, y + badge_h / 2), price, palette.accent_text, anchor="mm")
