@@ -52,7 +52,7 @@ from ecomvideo.models import (
 from ecomvideo.models.pipeline import PipelineStep
 from ecomvideo.observability import logger
 from ecomvideo.schemas import videos as schemas
-from ecomvideo.services import catalog, credits, idempotency, plans, system_settings
+from ecomvideo.services import catalog, credits, idempotency, media_store, plans, system_settings
 from ecomvideo.services.pipeline import (
     POLL_AFTER_SECONDS,
     StepState,
@@ -875,7 +875,9 @@ def cancel(principal: Principal, video_id: uuid.UUID) -> VideoStatus:
         credits.release(session, video.user_id, video.id)
         close_open_steps(session, video.id, "The video was cancelled.")
         attempt = current_attempt(video)
+        user_id = video.user_id
     _stop_execution(video_id, attempt, "cancelled by the user")
+    media_store.discard_unfinished(user_id, video_id)  # a late step writes nothing (pipeline)
     return VideoStatus.CANCELLED
 
 
@@ -922,30 +924,13 @@ def delete(principal: Principal, video_id: uuid.UUID) -> None:
         attempt = current_attempt(video)
         if running:
             credits.release(session, video.user_id, video.id)
-        prefix = media_prefix(video.user_id, video.id)
+        prefix = media_store.media_prefix(video.user_id, video.id)
         catalog.untag_video(session, video.id)
         session.delete(video)
         session.flush()
     if running:
         _stop_execution(video_id, attempt, "deleted by the user")
-    delete_prefix(get_settings().videos_bucket, prefix)
-
-
-def media_prefix(user_id: uuid.UUID, video_id: uuid.UUID) -> str:
-    return f"users/{user_id}/videos/{video_id}/"
-
-
-def delete_prefix(bucket: str, prefix: str) -> None:
-    s3 = aws.s3()
-    try:
-        paginator = s3.get_paginator("list_objects_v2")
-        for listing in paginator.paginate(Bucket=bucket, Prefix=prefix):
-            keys = [{"Key": o["Key"]} for o in listing.get("Contents", [])]
-            if keys:
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
-    except Exception:
-        # The row is gone; leftovers are swept by the bucket's lifecycle rule.
-        logger.warning("deleting video objects failed", extra={"prefix": prefix})
+    media_store.delete_prefix(get_settings().videos_bucket, prefix)
 
 
 # ---------------------------------------------------------------------------- uploads / credits
