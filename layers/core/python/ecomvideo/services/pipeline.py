@@ -638,8 +638,6 @@ def _scrape_step(ctx: StepContext) -> StepResult:
 
 
 def _finalize_step(ctx: StepContext) -> StepResult:
-    from ecomvideo.media.probe import probe
-
     message = ctx.message
     rendered = _step_output(message.video_id, message.attempt, VIDEO) or {}
     render_key = rendered.get("videoKey")
@@ -651,19 +649,9 @@ def _finalize_step(ctx: StepContext) -> StepResult:
     thumb_key = _key(video, media_store.THUMBNAIL_FILE)
     ensure_active(message.video_id, message.attempt)
     with tempfile.TemporaryDirectory(prefix="finalize-") as tmp:
-        path = Path(tmp) / "video.mp4"
+        path = Path(tmp) / "render.mp4"
         path.write_bytes(_get(bucket, render_key))
-        try:
-            metadata = dict(probe(path))
-            if rendered.get("thumbnailKey"):
-                thumb = _get(bucket, rendered["thumbnailKey"])
-            else:
-                thumb = _thumbnail(path)
-        except Exception as exc:
-            logger.exception("probing the rendered video failed")
-            raise StepFailed(
-                "The generated video is not a valid MP4.", error="InvalidVideo"
-            ) from exc
+        path, metadata, thumb = _final_file(video, path, rendered)
         ensure_active(message.video_id, message.attempt)
         aws.s3().upload_file(str(path), bucket, video_key, ExtraArgs={"ContentType": "video/mp4"})
     _put(message.video_id, message.attempt, thumb_key, thumb, "image/jpeg")
@@ -688,6 +676,49 @@ def _finalize_step(ctx: StepContext) -> StepResult:
     )
     metrics.add_metric(name="VideosCompleted", unit="Count", value=1)
     return Recorded(output)
+
+
+def _final_file(
+    video: Video, render: Path, rendered: dict[str, Any]
+) -> tuple[Path, dict[str, Any], bytes]:
+    """The file to store, its metadata and thumbnail: the render conformed to the plan (its
+    resolution cap, its watermark; ``media.conform``), probed as written."""
+    from ecomvideo.media.conform import conform
+    from ecomvideo.media.probe import probe
+
+    try:
+        final = render.with_name("video.mp4")
+        conformed = conform(render, final, output_limits(video))
+        path = final if conformed else render
+        metadata = dict(probe(path))
+        if rendered.get("thumbnailKey") and not conformed:
+            thumb = _get(get_settings().videos_bucket, rendered["thumbnailKey"])
+        else:
+            thumb = _thumbnail(path)
+    except Exception as exc:
+        logger.exception("conforming or probing the rendered video failed")
+        raise StepFailed("The generated video is not a valid MP4.", error="InvalidVideo") from exc
+    return path, metadata, thumb
+
+
+def output_limits(video: Video) -> Any:
+    """The plan's limits on the stored file (``media.conform.OutputLimits``): the long side of
+    the smaller of the plan's ``max_resolution`` and the class the video was quoted for (a
+    provider rendering more is scaled down), and the watermark when the plan carries one."""
+    from ecomvideo.media.conform import WATERMARK_TEXT, OutputLimits
+    from ecomvideo.media.formats import CLASS_LONG_SIDE
+    from ecomvideo.services import credits, plans
+
+    with transaction() as session:
+        plan = plans.entitlement(session, video.user_id).plan
+        plan_class = str(plan.max_resolution or "1080p").lower()
+        watermark = plans.watermarks_output(plan)
+    quoted = credits.resolution_class(video.resolution or "")
+    sides = [CLASS_LONG_SIDE.get(plan_class), CLASS_LONG_SIDE.get(quoted)]
+    return OutputLimits(
+        max_long_side=min((side for side in sides if side), default=None),
+        watermark=WATERMARK_TEXT if watermark else None,
+    )
 
 
 def _thumbnail(path: Path) -> bytes:

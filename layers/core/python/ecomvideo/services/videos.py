@@ -41,6 +41,7 @@ from ecomvideo.errors import (
 )
 from ecomvideo.http.auth import Principal
 from ecomvideo.http.pagination import apply_keyset, clamp_limit, decode_cursor, page
+from ecomvideo.media.formats import CLASS_LONG_SIDE
 from ecomvideo.models import (
     SubscriptionPlan,
     UserPreferences,
@@ -68,8 +69,6 @@ from ecomvideo.settings import get_settings
 IDEMPOTENCY_SCOPE = "POST /v1/videos"
 READ_ALL_ROLES = (UserRole.ADMIN, UserRole.MODERATOR, UserRole.SUPPORT)
 RESOLUTION_RANK = {"720p": 1, "1080p": 2, "4k": 3}
-# Long side of each class; the short side follows from the aspect ratio.
-CLASS_LONG_SIDE = {"720p": 1280, "1080p": 1920, "4k": 3840}
 RATIOS = {"9:16": (9, 16), "1:1": (1, 1), "16:9": (16, 9), "4:5": (4, 5)}
 MIN_SIDE, MAX_SIDE = 64, 3840
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
