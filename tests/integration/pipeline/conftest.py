@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.fakes.freepik_fake import FreepikFakeState, freepik_configured
 from tests.support.pipeline_stack import PipelineStack
 
 
@@ -16,3 +17,10 @@ def stack(aws) -> Iterator[PipelineStack]:
         yield pipeline
     finally:
         pipeline.close()
+
+
+@pytest.fixture
+def freepik(monkeypatch, stack: PipelineStack) -> Iterator[FreepikFakeState]:
+    """The fake Freepik at the HTTP layer, configured as the provider (after ``stack``)."""
+    with freepik_configured(monkeypatch) as state:
+        yield state

@@ -45,12 +45,6 @@ BODY = {
 }
 
 
-@pytest.fixture
-def freepik(monkeypatch, stack: PipelineStack):
-    with freepik_configured(monkeypatch) as state:
-        yield state
-
-
 def webhook(delivery: WebhookDelivery, *, base64_body: bool = False, **header_overrides: str):
     headers = {**delivery.headers, **header_overrides}
     request = HttpRequest(

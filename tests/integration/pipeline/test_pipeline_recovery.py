@@ -105,47 +105,6 @@ def test_a_429_burst_resumes_after_retry_after_not_the_visibility_timeout(sessio
     assert all(1.9 <= gap <= 3.5 for gap in gaps), gaps
 
 
-def test_no_provider_request_after_a_cancel(session, slow_queue):
-    stack, freepik = slow_queue
-    user = make_user(session)
-    make_grant(session, user, 10)
-    video_id = _create(user.id)
-    deadline = time.monotonic() + 30
-    while not any(t.kind == "video" for t in freepik.tasks.values()):
-        assert time.monotonic() < deadline
-        messages = stack.receive()
-        if messages:
-            stack.deliver(messages)
-        for task_id, task in list(freepik.tasks.items()):
-            if task.status == "CREATED" and task.kind == "image":
-                freepik.complete(task_id)
-        for delivery in freepik.pop_outbox():
-            webhook(delivery)
-        time.sleep(0.05)
-
-    status, body, _ = call("videos", "POST", f"/v1/videos/{video_id}/cancel", user_id=user.id)
-    assert status == 200, body
-    calls_at_cancel = len(freepik.calls)
-    for task_id, task in list(freepik.tasks.items()):
-        if task.status != "COMPLETED":
-            freepik.complete(task_id)  # the late webhook of the cancelled video's task
-    for delivery in freepik.pop_outbox():
-        assert webhook(delivery)[0] == 200
-    until = time.monotonic() + 3 * INTERVAL + 1  # several poll intervals
-    while time.monotonic() < until:
-        messages = stack.receive()
-        if messages:
-            stack.deliver(messages)
-        time.sleep(0.05)
-
-    assert freepik.calls[calls_at_cancel:] == []  # no poll, no download
-    assert _video(session, video_id).status is VideoStatus.CANCELLED
-    waiting = _steps(session, video_id)["GenerateVideo"]
-    assert waiting.state == "Failed" and waiting.next_poll_at is None
-    keys = stack.s3.list_objects_v2(Bucket=stack.videos_bucket).get("Contents", [])
-    assert not [k["Key"] for k in keys if k["Key"].endswith("-render.mp4")]
-
-
 def test_a_redelivered_step_does_not_regress_the_task_token(session, stack, monkeypatch):
     with freepik_configured(monkeypatch) as freepik:
         user = make_user(session)

@@ -21,6 +21,8 @@ ASPECT_RATIOS: dict[str, tuple[int, int]] = {
 
 # Tier -> length of the SHORT side (1080p 9:16 is 1080x1920, 1080p 16:9 is 1920x1080).
 RESOLUTION_TIERS: dict[str, int] = {"480p": 480, "720p": 720, "1080p": 1080, "1440p": 1440}
+# The plans' resolution classes (``max_resolution``, the credit price) -> their LONG side.
+CLASS_LONG_SIDE: dict[str, int] = {"720p": 1280, "1080p": 1920, "4k": 3840}
 
 
 # The one definition of ``videos.metadata`` once a video is Completed: ``media.probe`` reads

@@ -47,6 +47,7 @@ from ecomvideo.media.formats import VIDEO_METADATA_KEYS
 from ecomvideo.models import ProductData, Video
 from ecomvideo.models.pipeline import PipelineStep
 from ecomvideo.observability import logger, metrics
+from ecomvideo.services import media_store
 from ecomvideo.settings import get_settings
 
 SCRAPE, IMAGE, VIDEO, FINALIZE, MARK_FAILED, POLL = (
@@ -149,6 +150,13 @@ class StepFailed(Exception):
         super().__init__(message)
         self.message = message[:2000]
         self.error = error
+
+
+class VideoNotActive(StepFailed):
+    """The video was cancelled, failed, deleted or superseded by a newer attempt."""
+
+    def __init__(self) -> None:
+        super().__init__("The video is no longer active.", error="VideoNotActive")
 
 
 # ---------------------------------------------------------------------------- lifecycle
@@ -322,10 +330,21 @@ StepResult = Output | Started | Recorded
 
 
 def _key(video: Video, name: str) -> str:
-    return f"users/{video.user_id}/videos/{video.id}/{name}"
+    return media_store.media_key(video.user_id, video.id, name)
 
 
-def _put(key: str, body: bytes, content_type: str) -> None:
+def ensure_active(video_id: uuid.UUID, attempt: int) -> None:
+    """Raise ``VideoNotActive`` unless the video exists, is not terminal and runs ``attempt``:
+    checked before every provider download and every S3 write, so a cancelled or failed video
+    is never written to again (what a write in flight still leaves, its completion removes)."""
+    with transaction() as session:
+        video = session.get(Video, video_id)
+        if video is None or video.status.is_terminal or _attempt_of(video) != attempt:
+            raise VideoNotActive()
+
+
+def _put(video_id: uuid.UUID, attempt: int, key: str, body: bytes, content_type: str) -> None:
+    ensure_active(video_id, attempt)
     aws.s3().put_object(
         Bucket=get_settings().videos_bucket, Key=key, Body=body, ContentType=content_type
     )
@@ -513,7 +532,13 @@ def _video_step(ctx: StepContext) -> StepResult:
         output["scenes"] = result.metadata["scenes"]
     if result.thumbnail:
         output["thumbnailKey"] = _key(video, f"work/a{ctx.message.attempt}-thumb.jpg")
-        _put(output["thumbnailKey"], bytes(result.thumbnail), "image/jpeg")
+        _put(
+            video.id,
+            ctx.message.attempt,
+            output["thumbnailKey"],
+            bytes(result.thumbnail),
+            "image/jpeg",
+        )
     return Output(output)
 
 
@@ -530,7 +555,7 @@ def _storyboard(ctx: StepContext, provider: Any) -> tuple[dict[str, Any] | None,
     with transaction() as session:
         video = session.get(Video, ctx.video.id)
         if video is None:
-            raise StepFailed("The video is no longer active.", error="VideoNotActive")
+            raise VideoNotActive()
         board = storyboards.for_video(session, video)
     images: list[bytes] = []
     for ref in board.images:
@@ -599,7 +624,7 @@ def _scrape_step(ctx: StepContext) -> StepResult:
     with transaction() as session:
         video = session.get(Video, ctx.video.id)
         if video is None:
-            raise StepFailed("The video is no longer active.", error="VideoNotActive")
+            raise VideoNotActive()
         try:
             product = products.scrape_for_video(session, video)
         except ScrapeError as exc:
@@ -613,8 +638,6 @@ def _scrape_step(ctx: StepContext) -> StepResult:
 
 
 def _finalize_step(ctx: StepContext) -> StepResult:
-    from ecomvideo.media.probe import probe
-
     message = ctx.message
     rendered = _step_output(message.video_id, message.attempt, VIDEO) or {}
     render_key = rendered.get("videoKey")
@@ -622,39 +645,80 @@ def _finalize_step(ctx: StepContext) -> StepResult:
         raise StepFailed("The generated video is missing.", error="RenderMissing")
     bucket = get_settings().videos_bucket
     video = ctx.video
-    video_key = _key(video, "video.mp4")
-    thumb_key = _key(video, "thumbnail.jpg")
+    video_key = _key(video, media_store.VIDEO_FILE)
+    thumb_key = _key(video, media_store.THUMBNAIL_FILE)
+    ensure_active(message.video_id, message.attempt)
     with tempfile.TemporaryDirectory(prefix="finalize-") as tmp:
-        path = Path(tmp) / "video.mp4"
+        path = Path(tmp) / "render.mp4"
         path.write_bytes(_get(bucket, render_key))
-        try:
-            metadata = dict(probe(path))
-            if rendered.get("thumbnailKey"):
-                thumb = _get(bucket, rendered["thumbnailKey"])
-            else:
-                thumb = _thumbnail(path)
-        except Exception as exc:
-            logger.exception("probing the rendered video failed")
-            raise StepFailed(
-                "The generated video is not a valid MP4.", error="InvalidVideo"
-            ) from exc
+        path, metadata, thumb = _final_file(video, path, rendered)
+        ensure_active(message.video_id, message.attempt)
         aws.s3().upload_file(str(path), bucket, video_key, ExtraArgs={"ContentType": "video/mp4"})
-    _put(thumb_key, thumb, "image/jpeg")
+    _put(message.video_id, message.attempt, thumb_key, thumb, "image/jpeg")
     output = {"videoKey": video_key, "thumbnailKey": thumb_key}
     with transaction() as session:
         row, video_row = _lock(session, message)
         if video_row is None or video_row.status.is_terminal:
-            # Cancelled/deleted while we rendered: leave it alone, end the execution.
-            raise StepFailed("The video is no longer active.", error="VideoNotActive")
-        if row.state == StepState.DONE:
-            return Recorded(dict(row.output or {}))
-        _complete_video(session, video_row, metadata, video_key, thumb_key, rendered.get("scenes"))
-        _mark_done(row, output)
-    _delete_quietly(
+            active = False  # cancelled/deleted while we wrote: remove what we wrote, end it
+        else:
+            active = True
+            if row.state == StepState.DONE:
+                return Recorded(dict(row.output or {}))
+            _complete_video(
+                session, video_row, metadata, video_key, thumb_key, rendered.get("scenes")
+            )
+            _mark_done(row, output)
+    if not active:
+        media_store.delete_keys(bucket, [video_key, thumb_key])
+        raise VideoNotActive()
+    media_store.delete_keys(
         bucket, [render_key, *_work_keys(message), *filter(None, [rendered.get("thumbnailKey")])]
     )
     metrics.add_metric(name="VideosCompleted", unit="Count", value=1)
     return Recorded(output)
+
+
+def _final_file(
+    video: Video, render: Path, rendered: dict[str, Any]
+) -> tuple[Path, dict[str, Any], bytes]:
+    """The file to store, its metadata and thumbnail: the render conformed to the plan (its
+    resolution cap, its watermark; ``media.conform``), probed as written."""
+    from ecomvideo.media.conform import conform
+    from ecomvideo.media.probe import probe
+
+    try:
+        final = render.with_name("video.mp4")
+        conformed = conform(render, final, output_limits(video))
+        path = final if conformed else render
+        metadata = dict(probe(path))
+        if rendered.get("thumbnailKey") and not conformed:
+            thumb = _get(get_settings().videos_bucket, rendered["thumbnailKey"])
+        else:
+            thumb = _thumbnail(path)
+    except Exception as exc:
+        logger.exception("conforming or probing the rendered video failed")
+        raise StepFailed("The generated video is not a valid MP4.", error="InvalidVideo") from exc
+    return path, metadata, thumb
+
+
+def output_limits(video: Video) -> Any:
+    """The plan's limits on the stored file (``media.conform.OutputLimits``): the long side of
+    the smaller of the plan's ``max_resolution`` and the class the video was quoted for (a
+    provider rendering more is scaled down), and the watermark when the plan carries one."""
+    from ecomvideo.media.conform import WATERMARK_TEXT, OutputLimits
+    from ecomvideo.media.formats import CLASS_LONG_SIDE
+    from ecomvideo.services import credits, plans
+
+    with transaction() as session:
+        plan = plans.entitlement(session, video.user_id).plan
+        plan_class = str(plan.max_resolution or "1080p").lower()
+        watermark = plans.watermarks_output(plan)
+    quoted = credits.resolution_class(video.resolution or "")
+    sides = [CLASS_LONG_SIDE.get(plan_class), CLASS_LONG_SIDE.get(quoted)]
+    return OutputLimits(
+        max_long_side=min((side for side in sides if side), default=None),
+        watermark=WATERMARK_TEXT if watermark else None,
+    )
 
 
 def _thumbnail(path: Path) -> bytes:
@@ -702,16 +766,6 @@ def _notify_finished(session: Session, video: Video) -> None:
 def _work_keys(message: StepMessage) -> list[str]:
     image = _step_output(message.video_id, message.attempt, IMAGE) or {}
     return [image["imageKey"]] if image.get("imageKey") else []
-
-
-def _delete_quietly(bucket: str, keys: list[str]) -> None:
-    try:
-        if keys:
-            aws.s3().delete_objects(
-                Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True}
-            )
-    except Exception:
-        logger.warning("could not delete work objects", extra={"keys": keys})
 
 
 HANDLERS: dict[str, Callable[[StepContext], StepResult]] = {
@@ -963,12 +1017,17 @@ def complete_step(video_id: uuid.UUID, attempt: int, step: str, output: dict[str
         if video is None or video.status.is_terminal:
             cause = "The video is no longer active."
             active = False
+            if row.state != StepState.DONE:
+                _close(row, cause)
         else:
             active = True
             if row.state != StepState.DONE:
                 _mark_done(row, output)
             output = dict(row.output or output)
     if not active:
+        # What this step wrote while the video was cancelled/failed: work files only.
+        written = [v for k, v in output.items() if k.endswith("Key") and isinstance(v, str)]
+        media_store.delete_keys(get_settings().videos_bucket, [k for k in written if "/work/" in k])
         send_failure(token, "VideoNotActive", cause)
         return "skipped"
     send_success(token, output)
@@ -995,16 +1054,29 @@ def _mark_failed(message: StepMessage) -> str:
     """Catch-all of the state machine: Failed + error_message + credits released."""
     from ecomvideo.services import credits
 
+    discard: dict[str, Any] | None = None
     with transaction() as session:
         video = session.get(Video, message.video_id, with_for_update=True)
         if video is not None:
-            if _attempt_of(video) == message.attempt and not video.status.is_terminal:
+            current = _attempt_of(video) == message.attempt
+            if current and not video.status.is_terminal:
                 transition(video, VideoStatus.FAILED)
                 video.error_message = video.error_message or _describe(message.error)
                 _notify_finished(session, video)
                 metrics.add_metric(name="VideosFailed", unit="Count", value=1)
             if video.status is not VideoStatus.COMPLETED:
                 credits.release(session, video.user_id, video.id)
+                close_open_steps(session, video.id, "The video failed.", attempt=message.attempt)
+                discard = {
+                    "user_id": video.user_id,
+                    "video_id": video.id,
+                    # Cancelled: everything; else this attempt's files (a retry may be next),
+                    # and the final names only while no newer attempt runs.
+                    "attempt": None if video.status is VideoStatus.CANCELLED else message.attempt,
+                    "final": current,
+                }
+    if discard is not None:
+        media_store.discard_unfinished(**discard)
     send_success(message.task_token, {"markedFailed": True})
     return "marked-failed"
 
@@ -1033,15 +1105,20 @@ def for_task(session: Session, provider_task_id: str) -> PipelineStep | None:
 
 
 def _store_provider_asset(video: Video, attempt: int, step: str, result: Any) -> dict[str, Any]:
-    """Copy a finished provider asset into our bucket (its URLs expire); the step's output."""
+    """Copy a finished provider asset into our bucket (its URLs expire); the step's output.
+
+    Nothing is downloaded or written for a video that is no longer active (``ensure_active``).
+    """
+    ensure_active(video.id, attempt)
+    content = _asset_bytes(result)
     if step == IMAGE:
         content_type = result.content_type or "image/png"
         extension = _IMAGE_EXTENSIONS.get(content_type, "bin")
         key = _key(video, f"work/a{attempt}-image.{extension}")
-        _put(key, _asset_bytes(result), content_type)
+        _put(video.id, attempt, key, content, content_type)
         return {"imageKey": key}
     key = _key(video, f"work/a{attempt}-render.mp4")
-    _put(key, _asset_bytes(result), "video/mp4")
+    _put(video.id, attempt, key, content, "video/mp4")
     return {"videoKey": key}
 
 
@@ -1150,7 +1227,11 @@ def _resume(
         # No heartbeat: the waits have plain timeouts, and on one the PollProvider state polls.
         record_provider_progress(key, result.progress)
         return "pending"
-    output = _store_provider_asset(video, attempt, step, result)
+    try:
+        output = _store_provider_asset(video, attempt, step, result)
+    except VideoNotActive as exc:
+        close_step(key, exc.message)
+        return "closed"
     return complete_step(video_id, attempt, step, output)
 
 
@@ -1183,17 +1264,26 @@ def _close(row: PipelineStep, reason: str) -> None:
     row.next_poll_at = None
 
 
-def close_open_steps(session: Session, video_id: uuid.UUID, reason: str) -> None:
-    """Cancel/delete: the video's waiting steps are closed in the caller's transaction."""
-    rows = session.scalars(
-        select(PipelineStep)
-        .where(
-            PipelineStep.video_id == video_id,
-            PipelineStep.state.in_((StepState.QUEUED, StepState.STARTING, StepState.STARTED)),
-        )
-        .with_for_update()
+def close_step(key: tuple[uuid.UUID, int, str], reason: str) -> None:
+    """Close one step (its own transaction) unless it is already Done."""
+    with transaction() as session:
+        row = session.get(PipelineStep, key, with_for_update=True)
+        if row is not None and row.state != StepState.DONE:
+            _close(row, reason)
+
+
+def close_open_steps(
+    session: Session, video_id: uuid.UUID, reason: str, *, attempt: int | None = None
+) -> None:
+    """Cancel/delete/failure: the video's waiting steps (of ``attempt``, or all) are closed in
+    the caller's transaction: no poll, webhook or redelivery runs them again."""
+    query = select(PipelineStep).where(
+        PipelineStep.video_id == video_id,
+        PipelineStep.state.in_((StepState.QUEUED, StepState.STARTING, StepState.STARTED)),
     )
-    for row in rows:
+    if attempt is not None:
+        query = query.where(PipelineStep.attempt == attempt)
+    for row in session.scalars(query.with_for_update()):
         _close(row, reason)
 
 

@@ -121,6 +121,25 @@ def entitlement(session: Session, user_id: uuid.UUID) -> Entitlement:
     )
 
 
+def watermarks_output(plan: SubscriptionPlan) -> bool:
+    """Whether the plan's videos carry the watermark: its ``features`` list a ``Watermark``
+    entry (the Free plan's; "No Watermark" is a paid plan's selling point, not the rule), or
+    an object/``key=value`` entry ``watermark`` set to true."""
+    features = plan.features
+    if isinstance(features, dict):
+        return str(features.get("watermark", "")).lower() in {"true", "1", "yes"}
+    if not isinstance(features, list):
+        return False
+    for entry in features:
+        text = str(entry).strip().lower()
+        if text == "watermark":
+            return True
+        name, sep, value = text.partition("=")
+        if sep and name.strip() == "watermark":
+            return value.strip() in {"true", "1", "yes"}
+    return False
+
+
 def _grace_ends(session: Session, sub: UserSubscription) -> datetime | None:
     """End of a past-due subscription's grace period (None: no grace)."""
     meta = sub.meta or {}

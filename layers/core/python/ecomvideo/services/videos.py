@@ -43,6 +43,7 @@ from ecomvideo.errors import (
 )
 from ecomvideo.http.auth import Principal
 from ecomvideo.http.pagination import apply_keyset, clamp_limit, decode_cursor, page
+from ecomvideo.media.formats import CLASS_LONG_SIDE
 from ecomvideo.models import (
     SubscriptionPlan,
     UserPreferences,
@@ -54,7 +55,7 @@ from ecomvideo.models import (
 from ecomvideo.models.pipeline import PipelineStep
 from ecomvideo.observability import logger
 from ecomvideo.schemas import videos as schemas
-from ecomvideo.services import catalog, credits, idempotency, plans, system_settings
+from ecomvideo.services import catalog, credits, idempotency, media_store, plans, system_settings
 from ecomvideo.services.pipeline import (
     POLL_AFTER_SECONDS,
     StepState,
@@ -70,8 +71,6 @@ from ecomvideo.settings import get_settings
 IDEMPOTENCY_SCOPE = "POST /v1/videos"
 READ_ALL_ROLES = (UserRole.ADMIN, UserRole.MODERATOR, UserRole.SUPPORT)
 RESOLUTION_RANK = {"720p": 1, "1080p": 2, "4k": 3}
-# Long side of each class; the short side follows from the aspect ratio.
-CLASS_LONG_SIDE = {"720p": 1280, "1080p": 1920, "4k": 3840}
 RATIOS = {"9:16": (9, 16), "1:1": (1, 1), "16:9": (16, 9), "4:5": (4, 5)}
 MIN_SIDE, MAX_SIDE = 64, 3840
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
@@ -877,7 +876,9 @@ def cancel(principal: Principal, video_id: uuid.UUID) -> VideoStatus:
         credits.release(session, video.user_id, video.id)
         close_open_steps(session, video.id, "The video was cancelled.")
         attempt = current_attempt(video)
+        user_id = video.user_id
     _stop_execution(video_id, attempt, "cancelled by the user")
+    media_store.discard_unfinished(user_id, video_id)  # a late step writes nothing (pipeline)
     return VideoStatus.CANCELLED
 
 
@@ -924,30 +925,13 @@ def delete(principal: Principal, video_id: uuid.UUID) -> None:
         attempt = current_attempt(video)
         if running:
             credits.release(session, video.user_id, video.id)
-        prefix = media_prefix(video.user_id, video.id)
+        prefix = media_store.media_prefix(video.user_id, video.id)
         catalog.untag_video(session, video.id)
         session.delete(video)
         session.flush()
     if running:
         _stop_execution(video_id, attempt, "deleted by the user")
-    delete_prefix(get_settings().videos_bucket, prefix)
-
-
-def media_prefix(user_id: uuid.UUID, video_id: uuid.UUID) -> str:
-    return f"users/{user_id}/videos/{video_id}/"
-
-
-def delete_prefix(bucket: str, prefix: str) -> None:
-    s3 = aws.s3()
-    try:
-        paginator = s3.get_paginator("list_objects_v2")
-        for listing in paginator.paginate(Bucket=bucket, Prefix=prefix):
-            keys = [{"Key": o["Key"]} for o in listing.get("Contents", [])]
-            if keys:
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
-    except Exception:
-        # The row is gone; leftovers are swept by the bucket's lifecycle rule.
-        logger.warning("deleting video objects failed", extra={"prefix": prefix})
+    media_store.delete_prefix(get_settings().videos_bucket, prefix)
 
 
 # ---------------------------------------------------------------------------- uploads / credits
