@@ -20,6 +20,9 @@ from devserver.runner import FunctionRunner, InvocationError
 
 log = logging.getLogger("devserver.worker")
 
+# Schedules run locally without --schedules, every DRAIN_SECONDS: the job queue's worker.
+ALWAYS_DRAINED = frozenset({"JobsWorkerFunction"})
+DRAIN_SECONDS = 2.0
 _RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
@@ -73,18 +76,25 @@ class EventSources:
     def start(self) -> None:
         for source in self.model.sqs_sources:
             self._spawn(f"sqs-{source.function}-{source.queue}", self._poll_loop, source)
-        if self.schedules_enabled:
-            for schedule in self.model.schedules:
-                if schedule.enabled:
-                    self._spawn(f"schedule-{schedule.function}", self._schedule_loop, schedule)
+        for schedule in self.model.schedules:
+            if not schedule.enabled:
+                continue
+            if self.schedules_enabled:
+                self._spawn(f"schedule-{schedule.function}", self._schedule_loop, schedule)
+            elif schedule.function in ALWAYS_DRAINED:
+                # Account mails (verify, reset, unlock) leave through the job queue: the
+                # local stack drains it every few seconds even without --schedules.
+                self._spawn(
+                    f"drain-{schedule.function}", self._schedule_loop, schedule, DRAIN_SECONDS
+                )
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout)
 
-    def _spawn(self, name: str, target: Any, arg: Any) -> None:
-        thread = threading.Thread(target=target, args=(arg,), name=name, daemon=True)
+    def _spawn(self, name: str, target: Any, *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
         thread.start()
         self._threads.append(thread)
 
@@ -141,8 +151,8 @@ class EventSources:
                 self._stop.wait(2)
 
     # -- schedules -------------------------------------------------------------------------
-    def _schedule_loop(self, schedule: ScheduleSource) -> None:
-        interval = self.schedule_interval or rate_seconds(schedule.expression)
+    def _schedule_loop(self, schedule: ScheduleSource, every: float | None = None) -> None:
+        interval = every or self.schedule_interval or rate_seconds(schedule.expression)
         if interval is None:
             log.warning(
                 "%s: %s runs only with --schedule-interval locally",

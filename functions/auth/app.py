@@ -23,13 +23,13 @@ from ecomvideo.schemas.auth import (
     LogoutRequest,
     MessageResponse,
     RefreshRequest,
-    RegisteredResponse,
     RegisterRequest,
     ResetPasswordRequest,
     TokenResponse,
+    UnlockRequest,
     VerifyEmailRequest,
 )
-from ecomvideo.services import auth
+from ecomvideo.services import auth, auth_sessions
 from ecomvideo.services.activity import RequestMeta
 from ecomvideo.settings import get_settings
 
@@ -46,21 +46,21 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
     return Response(status, content_type="application/json", body=body, headers=headers)
 
 
-def _tokens(pair: auth.TokenPair) -> Response[TokenResponse]:
+def _tokens(pair: auth_sessions.TokenPair) -> Response[TokenResponse]:
     # Token responses must never be cached by a browser or proxy.
     return _json(200, TokenResponse(**asdict(pair)), NO_STORE)
 
 
 @app.post(
     "/v1/auth/register",
-    responses={201: {"description": "Account created"}},
-    openapi_extensions=no_location("the account is read at /v1/me after login"),
+    responses={202: {"description": "Accepted (the same answer for a new or a known email)"}},
+    openapi_extensions=no_location("a mail is sent; the account is read at /v1/me after login"),
 )
-def register(body: RegisterRequest) -> Response[RegisteredResponse]:
-    """Create an account and send the verification email."""
-    user = auth.register(**body.model_dump(), request=_meta())
-    out = RegisteredResponse(id=str(user.id), email=user.email, email_verified=user.email_verified)
-    return _json(201, out)
+def register(body: RegisterRequest) -> Response[MessageResponse]:
+    """Create an account and send the verification email; an address that already has an
+    account gets the same answer and its owner a "you already have an account" mail."""
+    message = auth.register(**body.model_dump(), request=_meta())
+    return _json(202, MessageResponse(message=message))
 
 
 @app.post("/v1/auth/verify-email")
@@ -99,6 +99,13 @@ def reset_password(body: ResetPasswordRequest) -> MessageResponse:
     return MessageResponse(message="Your password has been changed. Please sign in.")
 
 
+@app.post("/v1/auth/unlock")
+def unlock(body: UnlockRequest) -> MessageResponse:
+    """Lift an account lock with the one-click link from the "account locked" mail (once)."""
+    auth.unlock_account(body.token, request=_meta())
+    return MessageResponse(message="Your account is unlocked. You can sign in again.")
+
+
 @app.post("/v1/auth/login")
 def login(body: LoginRequest) -> Response[TokenResponse]:
     """Exchange email and password for an access token and a refresh token."""
@@ -108,20 +115,20 @@ def login(body: LoginRequest) -> Response[TokenResponse]:
 @app.post("/v1/auth/refresh")
 def refresh(body: RefreshRequest) -> Response[TokenResponse]:
     """Rotate the refresh token and get a new access token."""
-    return _tokens(auth.refresh(body.refresh_token, request=_meta()))
+    return _tokens(auth_sessions.refresh(body.refresh_token, request=_meta()))
 
 
 @app.post("/v1/auth/logout", responses={204: {"description": "Signed out"}})
 def logout(body: LogoutRequest) -> Response[None]:
     """Revoke this session's refresh token."""
-    auth.logout(body.refresh_token, request=_meta())
+    auth_sessions.logout(body.refresh_token, request=_meta())
     return Response(status_code=204, body="")
 
 
 @app.post("/v1/auth/logout-all", responses={204: {"description": "Signed out everywhere"}})
 def logout_all() -> Response[None]:
     """Revoke every refresh token of the caller (requires the access token)."""
-    auth.logout_all(current_principal(app).user_id, request=_meta())
+    auth_sessions.logout_all(current_principal(app).user_id, request=_meta())
     return Response(status_code=204, body="")
 
 

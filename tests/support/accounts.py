@@ -12,9 +12,10 @@ PASSWORD = "correct horse battery staple"
 
 
 def link_token(message: Any) -> str:
-    """The ``token`` query parameter of the link in a sent message's text body."""
+    """The ``token`` query parameter of the link in a sent message's text body (an opaque
+    secret, or a signed JWT with dots)."""
     text = message.body if isinstance(message.body, str) else str(message.body)
-    match = re.search(r"token=([A-Za-z0-9_\-]+)", text)
+    match = re.search(r"token=([A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*)", text)
     assert match, "no link with a token in the message"
     return match.group(1)
 

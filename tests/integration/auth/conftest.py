@@ -40,7 +40,8 @@ def auth_env(db, jwt_keys, monkeypatch) -> Iterator[None]:
 
 @pytest.fixture
 def mailbox(aws, auth_env) -> Iterator[Any]:
-    """moto SES with a verified sender; yields a function returning the sent messages."""
+    """moto SES with a verified sender; yields a function returning the sent messages once the
+    job queue's worker ran (account mails leave through ``auth.email`` jobs)."""
     import boto3
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
@@ -50,8 +51,15 @@ def mailbox(aws, auth_env) -> Iterator[Any]:
     ses = boto3.client("ses", region_name="us-east-1")
     ses.verify_email_identity(EmailAddress=SENDER)
     set_email_client(EmailClient(SENDER, ses))
+    from ecomvideo.services import auth_mail, jobs
+
     backend = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
-    yield lambda: list(backend.sent_messages)
+
+    def delivered() -> list[Any]:
+        jobs.work(job_types=[auth_mail.JOB_TYPE])
+        return list(backend.sent_messages)
+
+    yield delivered
     set_email_client(None)
 
 

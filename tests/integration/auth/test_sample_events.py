@@ -17,7 +17,7 @@ def _event(name: str) -> dict:
 def test_register_and_login_events(api):
     auth = load_handler_module("auth")
     created = auth.lambda_handler(_event("register.json"), context("auth"))
-    assert created["statusCode"] == 201, created["body"]
+    assert created["statusCode"] == 202, created["body"]
     logged_in = auth.lambda_handler(_event("login.json"), context("auth"))
     assert logged_in["statusCode"] == 200
     assert logged_in["headers"]["Cache-Control"] == "no-store"

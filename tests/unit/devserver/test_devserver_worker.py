@@ -74,3 +74,37 @@ def test_failed_messages_stay_on_the_queue_and_the_rest_are_deleted(stub_model, 
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"  # only "fail" remains
     assert attributes["ApproximateNumberOfMessages"] == "0"
+
+
+def test_the_job_queue_is_drained_without_schedules(stub_model, monkeypatch):
+    """Account mails leave through the job queue: the local stack runs its worker every few
+    seconds even when the other schedules are off."""
+    import threading
+
+    from devserver import worker
+    from devserver.app_model import ScheduleSource
+
+    ran = threading.Event()
+
+    class Runner(RecordingRunner):
+        def invoke(self, function, event):
+            self.events.append((function, event))
+            ran.set()
+            return {}
+
+    schedules = [
+        ScheduleSource("JobsWorkerFunction", "Drain", "rate(1 minute)", None, True),
+        ScheduleSource("CleanupFunction", "Nightly", "rate(1 day)", None, True),
+    ]
+    monkeypatch.setattr(stub_model, "schedules", schedules)
+    monkeypatch.setattr(worker, "DRAIN_SECONDS", 0.05)
+    runner = Runner(stub_model, set())
+    sources = EventSources(stub_model, runner, None, region="us-east-1", poll_wait_seconds=0)
+    monkeypatch.setattr(stub_model, "sqs_sources", [])
+    sources.start()
+    try:
+        assert ran.wait(5)
+    finally:
+        sources.stop()
+    assert {function for function, _ in runner.events} == {"JobsWorkerFunction"}
+    assert runner.events[0][1]["detail-type"] == "Scheduled Event"

@@ -160,21 +160,42 @@ def verification_email(to: str, first_name: str | None, token: str) -> EmailMess
 
 
 def account_locked_email(to: str, first_name: str | None, token: str) -> EmailMessage:
-    """'Your account was locked' after many wrong passwords, with a 1-hour link that unlocks it
-    (choosing a new password clears the lock)."""
+    """'Your account was locked' after many wrong passwords, with a one-click unlock link
+    (valid while the lock lasts, works once) and the advice to reset the password."""
     return _link_email(
         to,
         first_name,
-        ("/reset-password", token),
+        ("/unlock-account", token),
         [
             "Your EcomVideo AI account received many wrong passwords in a row, so we locked it"
             " for one hour to protect it.",
-            "If that was you, or to unlock it now, choose a new password with the link below"
-            " (valid for 1 hour, works once). If it was not you, a new password is a good idea.",
+            "If that was you, unlock it now with the link below (it works once, until the lock"
+            " ends). If it was not you, someone may know your email address: after unlocking,"
+            " choose a new password at " + frontend_link("/forgot-password") + ".",
         ],
         subject="Your EcomVideo AI account was locked",
-        heading=("Account locked", "Unlock with a new password"),
+        heading=("Account locked", "Unlock my account"),
         tag="account-locked",
+    )
+
+
+def already_registered_email(to: str, first_name: str | None) -> EmailMessage:
+    """'Someone tried to sign up with your address': the owner signs in or resets the
+    password; no account was created and nothing changed."""
+    return _link_email(
+        to,
+        first_name,
+        ("/login", ""),
+        [
+            "Someone (hopefully you) tried to create an EcomVideo AI account with this email"
+            " address. You already have an account, so nothing was created or changed.",
+            "Sign in with the link below. Forgot your password? Choose a new one at "
+            + frontend_link("/forgot-password")
+            + ". If it was not you, you can ignore this email.",
+        ],
+        subject="You already have an EcomVideo AI account",
+        heading=("You already have an account", "Sign in"),
+        tag="already-registered",
     )
 
 
@@ -188,8 +209,9 @@ def _link_email(
     heading: tuple[str, str],
     tag: str,
 ) -> EmailMessage:
-    """A greeting, ``body`` paragraphs and one frontend link (``target`` = path, token)."""
-    link = frontend_link(target[0], token=target[1])
+    """A greeting, ``body`` paragraphs and one frontend link (``target`` = path, token; an
+    empty token links to the bare path)."""
+    link = frontend_link(target[0], token=target[1]) if target[1] else frontend_link(target[0])
     lines = [f"Hi {first_name}," if first_name else "Hi,", *body]
     return EmailMessage(
         to=to,

@@ -101,10 +101,14 @@ class TokenResponse(BaseModel):
     refresh_expires_in: int = Field(description="Seconds until the refresh token expires.")
 
 
-class RegisteredResponse(BaseModel):
-    id: str
-    email: str
-    email_verified: bool
+class UnlockRequest(_Request):
+    """The signed token from the "account locked" mail's unlock link."""
+
+    model_config = _examples(
+        {"token": "eyJhbGciOiJFZERTQSIsImtpZCI6IjFhMmIzYzRkNWU2ZjdhOGIifQ.eyJzdWIiOiIuLi4ifQ.c2ln"}
+    )
+
+    token: str = Field(min_length=20, max_length=1000, repr=False)
 
 
 class MessageResponse(BaseModel):

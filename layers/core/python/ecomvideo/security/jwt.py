@@ -207,6 +207,48 @@ def verify_access_token(token: str) -> AccessClaims:
     )
 
 
+def issue_purpose_token(subject: str, purpose: str, ttl: timedelta, **claims: str) -> str:
+    """A signed single-purpose link token (e.g. ``unlock``): claims sub, exp, iss and an
+    audience of ``<audience>#<purpose>``, so it is never an access token (the authorizer
+    requires the plain audience) nor a token of another purpose."""
+    config = jwt_config()
+    key, kid = _load_private(_private_pem())
+    now = _epoch_now()
+    payload = {
+        **claims,
+        "sub": subject,
+        "iat": now,
+        "exp": now + int(ttl.total_seconds()),
+        "iss": config.issuer,
+        "aud": f"{config.audience}#{purpose}",
+    }
+    return jwt.encode(payload, key, algorithm=ALGORITHM, headers={"kid": kid})
+
+
+def verify_purpose_token(token: str, purpose: str) -> dict[str, object]:
+    """The claims of a token from ``issue_purpose_token`` for ``purpose``; ``InvalidToken``
+    when it is malformed, expired, for another purpose or not signed by our key."""
+    config = jwt_config()
+    keys = _public_keys()
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = keys.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise InvalidToken("unknown signing key")
+        claims: dict[str, object] = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=f"{config.audience}#{purpose}",
+            issuer=config.issuer,
+            leeway=LEEWAY_SECONDS,
+            options={"require": ["sub", "exp", "iss", "aud"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(type(exc).__name__) from None
+    return claims
+
+
 def generate_keypair() -> tuple[str, str]:
     """A new Ed25519 key pair as (private PEM, public PEM)."""
     key = Ed25519PrivateKey.generate()

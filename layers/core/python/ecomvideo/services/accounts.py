@@ -41,17 +41,15 @@ from ecomvideo.schemas.accounts import (
 from ecomvideo.security import passwords
 from ecomvideo.services import activity
 from ecomvideo.services.activity import Action, RequestMeta
-from ecomvideo.services.auth import (
+from ecomvideo.services.auth import check_password_policy
+from ecomvideo.services.auth_sessions import (
     TokenPair,
     can_sign_in,
-    check_password_policy,
-    count_failure,
     end_all_sessions,
     issue_tokens,
     revoke_access_tokens,
-    send_after_commit,
-    throttled,
 )
+from ecomvideo.services.auth_throttle import count_failure, throttled
 
 
 def _user(session: Session, user_id: uuid.UUID, *, lock: bool = False) -> User:
@@ -112,7 +110,6 @@ def change_password(
     the high threshold), and a throttled caller gets 429.
     """
     outcome: TokenPair | Exception
-    mail = None
     with db.transaction() as session:
         user = _user(session, user_id, lock=True)
         refused = None if can_sign_in(user) else Unauthorized("This account cannot sign in.")
@@ -121,7 +118,7 @@ def change_password(
             outcome = refused
         elif not passwords.verify_password(user.password_hash, current_password):
             outcome = Forbidden("The current password is not correct.")
-            mail = count_failure(session, user.email, user, request)
+            count_failure(session, user.email, user, request)
         else:
             check_password_policy(new_password, user.email, "new_password")
             user.password_hash = passwords.hash_password(new_password)
@@ -129,7 +126,6 @@ def change_password(
             end_all_sessions(session, user.id)
             activity.record(session, user.id, Action.PASSWORD_CHANGED, request=request)
             outcome = issue_tokens(session, user)
-    send_after_commit(mail)
     if isinstance(outcome, Exception):
         raise outcome
     return outcome

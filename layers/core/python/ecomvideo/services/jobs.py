@@ -45,7 +45,11 @@ BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 3600
 DEFAULT_LEASE = timedelta(minutes=15)
 # Modules whose import registers handlers (the worker imports them once).
-HANDLER_MODULES = ("ecomvideo.services.notifications", "ecomvideo.services.outbound_webhooks")
+HANDLER_MODULES = (
+    "ecomvideo.services.auth_mail",
+    "ecomvideo.services.notifications",
+    "ecomvideo.services.outbound_webhooks",
+)
 
 _handlers: dict[str, JobHandler] = {}
 
