@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from ecomvideo.enums import VideoStatus
+from tests.support.api import Api, load_function, route_for, with_token
 from tests.support.factories import assign_roles, make_user, make_video
 from tests.support.lambda_handlers import ApiClient
 
@@ -71,38 +72,28 @@ def api(user_agent: str = BROWSER_UA, source_ip: str = "198.51.100.77") -> ApiCl
 def fresh_handler(function: str) -> Any:
     """A private copy of ``functions/<function>/app.py`` (its own resolver, so the middleware
     stacks ``create_app()`` installs are built anew, with the test's settings)."""
-    import importlib.util
-    import sys
-
-    from tests.support.lambda_handlers import ROOT
-
-    name = f"_test_fn_{function}_mw_{uuid.uuid4().hex[:8]}"
-    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / function / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_function(function, fresh=True)
 
 
-def call(module: Any, method: str, path: str, *, token: str | None = None, **kw: Any) -> Any:
-    """Run a request through the authorizer and ``module.lambda_handler`` (like ApiClient)."""
-    from devserver.events import HttpRequest, http_event
-    from tests.support.lambda_handlers import ApiResponse, context
-
+def call(
+    module: Any,
+    method: str,
+    path: str,
+    *,
+    token: str | None = None,
+    unrouted_to: str | None = None,
+    **kw: Any,
+) -> Any:
+    """Run a request through the authorizer and ``module``'s handler (a ``fresh_handler``
+    copy of the route's function); ``unrouted_to`` names that function for a path the
+    template does not route."""
     client = api()
-    headers = {"user-agent": client.user_agent}
-    if token:
-        headers["authorization"] = f"Bearer {token}"
-    request = HttpRequest(
-        method=method,
-        path=path,
-        query=kw.get("query", ""),
-        headers=list(headers.items()),
+    function = route_for(method, path, unrouted_to=unrouted_to).function
+    gateway = Api(
+        with_token(token),
         source_ip=client.source_ip,
+        user_agent=client.user_agent,
+        modules={function: module},
+        unrouted_to=unrouted_to,
     )
-    route_key = f"{method} {path}"
-    auth = client.authorize(request, route_key) if token else None
-    event = http_event(request, route_key=route_key, authorizer_context=auth)
-    result = module.lambda_handler(event, context("test"))
-    return ApiResponse(result["statusCode"], result.get("headers") or {}, result.get("body") or "")
+    return gateway.call(method, path, query=kw.get("query", ""))

@@ -9,7 +9,6 @@ worker's ``lambda_handler`` as SQS events and deletes what succeeded.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import time
@@ -19,30 +18,17 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from devserver.events import HttpRequest, LambdaContext, http_event, sqs_event
+from devserver.events import LambdaContext, sqs_event
+from tests.support import api
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 ASL = ROOT / "statemachines/video_pipeline.asl.json"
 
-_loaded: dict[str, ModuleType] = {}
-
 
 def load_function(name: str, *, fresh: bool = False) -> ModuleType:
-    """Import functions/<name>/app.py once per test session (like one Lambda container);
-    ``fresh=True`` gives a new instance (one per thread: a resolver serves one request at a
-    time, as a Lambda container does)."""
-    if fresh or name not in _loaded:
-        spec = importlib.util.spec_from_file_location(
-            f"fn_{name}_under_test", ROOT / "functions" / name / "app.py"
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        if fresh:
-            return module
-        _loaded[name] = module
-    return _loaded[name]
+    """functions/<name>/app.py (see ``tests.support.api.load_function``)."""
+    return api.load_function(name, fresh=fresh)
 
 
 def context(name: str = "fn") -> LambdaContext:
@@ -58,32 +44,22 @@ def api_event(
     body: Any = None,
     query: str = "",
     headers: dict[str, str] | None = None,
-    route_key: str | None = None,
 ) -> dict[str, Any]:
     """An HTTP API v2 event as API Gateway sends it after our Lambda authorizer."""
-    raw = b"" if body is None else json.dumps(body).encode()
-    hdrs = [("content-type", "application/json")] if body is not None else []
-    hdrs += list((headers or {}).items())
-    request = HttpRequest(method=method, path=path, query=query, headers=hdrs, body=raw)
-    authorizer = {"userId": str(user_id), "roles": ",".join(roles)} if user_id else None
-    return http_event(
-        request, route_key=route_key or f"{method} {path}", authorizer_context=authorizer
-    )
+    return _client(user_id, roles).event(method, path, body=body, query=query, headers=headers)
 
 
 def call(
     function: str, method: str, path: str, *, user_id: uuid.UUID | None, **kwargs: Any
 ) -> tuple[int, Any, dict[str, str]]:
     """Invoke functions/<function>/app.py; returns (status, parsed JSON body or None, headers)."""
-    response = load_function(function).lambda_handler(
-        api_event(method, path, user_id=user_id, **kwargs), context(function)
-    )
-    text = response.get("body") or ""
-    try:
-        payload = json.loads(text) if text else None
-    except json.JSONDecodeError:
-        payload = text
-    return response["statusCode"], payload, response.get("headers") or {}
+    roles = kwargs.pop("roles", ("User",))
+    response = _client(user_id, roles).call(method, path, function=function, **kwargs)
+    return response.status, response.payload(), response.headers
+
+
+def _client(user_id: uuid.UUID | None, roles: tuple[str, ...]) -> api.Api:
+    return api.Api(api.as_user(user_id, *roles), source_ip="127.0.0.1", user_agent=None)
 
 
 class PipelineStack:

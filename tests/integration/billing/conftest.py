@@ -3,38 +3,25 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
-import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from devserver.events import HttpRequest, LambdaContext, http_event
+from devserver.events import LambdaContext
 from ecomvideo.models import UsageCredit
 from tests.fakes.stripe_fake import API_KEY, WEBHOOK_SECRET, StripeFake
+from tests.support import api
 from tests.support.factories import make_user, plan_named
-
-ROOT = Path(__file__).resolve().parents[3]
-_modules: dict[str, ModuleType] = {}
 
 
 def load_function(name: str) -> ModuleType:
-    """functions/<name>/app.py loaded by path, once per test session (a warm container)."""
-    if name not in _modules:
-        spec = importlib.util.spec_from_file_location(
-            f"{name}_app_under_test", ROOT / "functions" / name / "app.py"
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        _modules[name] = module
-    return _modules[name]
+    """functions/<name>/app.py, once per test session (a warm container)."""
+    return api.load_function(name)
 
 
 def context(name: str) -> LambdaContext:
@@ -156,8 +143,7 @@ def deliver(
     headers = [("content-type", "application/json; charset=utf-8"), ("user-agent", "Stripe/1.0")]
     if signature is not None:
         headers.append(("stripe-signature", signature))
-    request = HttpRequest("POST", "/webhooks/stripe", headers=headers, body=(body or "").encode())
-    api_event = http_event(request, route_key="POST /webhooks/stripe")
+    api_event = api.webhook_event("/webhooks/stripe", body or "", headers)
     if base64_body:
         api_event["body"] = base64.b64encode((body or "").encode()).decode()
         api_event["isBase64Encoded"] = True
@@ -171,25 +157,15 @@ def call_api(
     user_id: uuid.UUID | None,
     body: dict[str, Any] | None = None,
     roles: str = "User",
-    route: str | None = None,
-    path_parameters: dict[str, str] | None = None,
     function: str = "billing",
     query: str = "",
 ) -> tuple[int, Any]:
     """Call a function's real handler (billing by default); returns (status, parsed body)."""
-    headers = [("content-type", "application/json")] if body is not None else []
-    raw = json.dumps(body).encode() if body is not None else b""
-    request = HttpRequest(method, path, query=query, headers=headers, body=raw)
-    authorizer = {"userId": str(user_id), "roles": roles} if user_id else None
-    api_event = http_event(
-        request,
-        route_key=f"{method} {route or path}",
-        authorizer_context=authorizer,
-        path_parameters=path_parameters,
+    caller = api.as_user(user_id, *roles.split(","))
+    response = api.Api(caller, source_ip="127.0.0.1", user_agent=None).call(
+        method, path, function=function, body=body, query=query
     )
-    response = load_function(function).lambda_handler(api_event, context(function))
-    text = response.get("body") or ""
-    return response["statusCode"], json.loads(text) if text else None
+    return response.status, response.json()
 
 
 def credit_total(session: Any, user_id: uuid.UUID) -> int:

@@ -14,23 +14,9 @@ from tests.integration.billing.conftest import call_api, credit_total, deliver, 
 ADMIN = "billing_admin"
 
 
-def admin(method: str, path: str, user, *, route: str | None = None, roles="Admin", **kw):
-    """Call the billing admin function; ``route`` with ``{name}`` placeholders fills the path
-    parameters from ``path``."""
-    params = None
-    if route is not None:
-        pairs = zip(route.split("/"), path.split("/"), strict=True)
-        params = {r.strip("{}"): v for r, v in pairs if r.startswith("{")}
-    return call_api(
-        method,
-        path,
-        user_id=user.id,
-        roles=roles,
-        route=route,
-        path_parameters=params,
-        function=ADMIN,
-        **kw,
-    )
+def admin(method: str, path: str, user, *, roles="Admin", **kw):
+    """Call the billing admin function (the template's route for ``path``)."""
+    return call_api(method, path, user_id=user.id, roles=roles, function=ADMIN, **kw)
 
 
 def new_stripe_price(fake, *, interval: str | None, amount: int = 4900, metadata=None) -> str:
@@ -51,12 +37,9 @@ def new_stripe_price(fake, *, interval: str | None, amount: int = 4900, metadata
     return price_id
 
 
-PRICE_ROUTE = "/v1/admin/stripe-prices/{price_id}"
-
-
 def map_price(user, price_id: str, body: dict, roles: str = "Admin"):
     path = f"/v1/admin/stripe-prices/{price_id}"
-    return admin("PUT", path, user, route=PRICE_ROUTE, body=body, roles=roles)
+    return admin("PUT", path, user, body=body, roles=roles)
 
 
 def test_price_mapping_needs_the_admin_role(fake, catalog, buyer):
@@ -181,10 +164,7 @@ def test_parked_events_are_listed_with_cursor_pagination_and_can_be_retried(
     assert sorted(e["event_id"] for e in mine) == sorted(r["id"] for r in refunds)
     assert all(e["waiting_for"].startswith("payment:pi_") for e in mine)
 
-    retry_route = "/v1/admin/billing/events/{event_id}/retry"
-    status, body = admin(
-        "POST", f"/v1/admin/billing/events/{mine[0]['id']}/retry", buyer, route=retry_route
-    )
+    status, body = admin("POST", f"/v1/admin/billing/events/{mine[0]['id']}/retry", buyer)
     assert status == 200, body
     assert body["state"] == "parked" and body["attempts"] == 1
 

@@ -135,8 +135,6 @@ def test_admin_plan_crud_requires_the_admin_role(db, buyer):
         user_id=buyer.id,
         roles="Admin",
         body={"trial_days": 3},
-        route="/v1/admin/plans/{plan_id}",
-        path_parameters={"plan_id": created["id"]},
         function=ADMIN,
     )
     assert status == 200 and updated["trial_days"] == 3
@@ -145,8 +143,6 @@ def test_admin_plan_crud_requires_the_admin_role(db, buyer):
         f"/v1/admin/plans/{created['id']}",
         user_id=buyer.id,
         roles="Admin",
-        route="/v1/admin/plans/{plan_id}",
-        path_parameters={"plan_id": created["id"]},
         function=ADMIN,
     )
     assert status == 204

@@ -288,8 +288,6 @@ def test_payment_method_default_and_detach(fake, catalog, buyer, session):
         "DELETE",
         f"/v1/billing/payment-methods/{method.id}",
         user_id=buyer.id,
-        route="/v1/billing/payment-methods/{method_id}",
-        path_parameters={"method_id": str(method.id)},
     )
     assert status == 204, body
     twice(scenario.event("payment_method.detached"))

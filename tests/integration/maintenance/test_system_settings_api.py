@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
 
-from devserver.events import HttpRequest, LambdaContext, http_event
 from ecomvideo.services import system_settings
-from tests.support.lambda_handlers import load_handler_module
+from tests.support.api import Api, as_user
 
 
 @pytest.fixture(autouse=True)
@@ -20,17 +18,9 @@ def _cache():
 
 
 def _call(method: str, path: str, body=None, roles: str | None = "Admin"):
-    request = HttpRequest(
-        method=method,
-        path=path,
-        headers=[("content-type", "application/json")] if body is not None else [],
-        body=json.dumps(body).encode() if body is not None else b"",
-    )
-    auth = None if roles is None else {"userId": str(uuid.uuid4()), "roles": roles}
-    event = http_event(request, route_key=f"{method} {path}", authorizer_context=auth)
-    ctx = LambdaContext("settings_admin", memory_mb=256, timeout_s=10, region="us-east-1")
-    result = load_handler_module("settings_admin").lambda_handler(event, ctx)
-    return result["statusCode"], json.loads(result["body"]), result.get("headers") or {}
+    caller = as_user(None if roles is None else uuid.uuid4(), *(roles or "").split(","))
+    response = Api(caller, user_agent=None).call(method, path, function="settings_admin", body=body)
+    return response.status, response.json(), response.headers
 
 
 def test_public_settings_list_only_public_ones_without_login(db):

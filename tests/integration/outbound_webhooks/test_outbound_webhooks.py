@@ -12,14 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from devserver.events import HttpRequest, LambdaContext, http_event
 from ecomvideo import clock
 from ecomvideo.enums import JobStatus
 from ecomvideo.models import BackgroundJob, WebhookDelivery, WebhookEndpoint
 from ecomvideo.services import jobs
 from ecomvideo.services import outbound_webhooks as hooks
+from tests.support.api import Api, as_user
 from tests.support.factories import make_user
-from tests.support.lambda_handlers import load_handler_module
 
 NOW = datetime(2030, 6, 15, 12, 0, 0)
 
@@ -239,20 +238,10 @@ def test_delivery_to_a_private_address_is_blocked_under_the_default_policy(sessi
 
 
 def _call(session, user_id: uuid.UUID, method: str, path: str, body=None):
-    request = HttpRequest(
-        method=method,
-        path=path,
-        headers=[("content-type", "application/json")] if body is not None else [],
-        body=json.dumps(body).encode() if body is not None else b"",
+    response = Api(as_user(user_id), user_agent=None).call(
+        method, path, function="webhooks_out", body=body
     )
-    event = http_event(
-        request,
-        route_key=f"{method} {path}",
-        authorizer_context={"userId": str(user_id), "roles": "User"},
-    )
-    context = LambdaContext("webhooks_out", memory_mb=256, timeout_s=10, region="us-east-1")
-    result = load_handler_module("webhooks_out").lambda_handler(event, context)
-    return result["statusCode"], json.loads(result["body"]) if result.get("body") else None
+    return response.status, response.json()
 
 
 def test_webhook_routes_register_list_ping_log_and_delete(session, receiver, permissive):

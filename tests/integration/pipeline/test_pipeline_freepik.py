@@ -11,7 +11,6 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from devserver.events import HttpRequest, http_event
 from ecomvideo import clock
 from ecomvideo.enums import VideoStatus
 from ecomvideo.models import CreditMovement, FreepikWebhookEvent, MovementKind, PipelineStep, Video
@@ -22,6 +21,7 @@ from tests.fakes.freepik_fake import (
     WebhookDelivery,
     freepik_configured,
 )
+from tests.support.api import webhook_event
 from tests.support.factories import make_grant, make_user
 from tests.support.lambda_handlers import invoke_in_fresh_interpreter
 from tests.support.logs import captured_logs, log_records
@@ -47,10 +47,7 @@ BODY = {
 
 def webhook(delivery: WebhookDelivery, *, base64_body: bool = False, **header_overrides: str):
     headers = {**delivery.headers, **header_overrides}
-    request = HttpRequest(
-        method="POST", path="/webhooks/freepik", headers=list(headers.items()), body=delivery.body
-    )
-    event = http_event(request, route_key="POST /webhooks/freepik")
+    event = webhook_event("/webhooks/freepik", delivery.body, list(headers.items()))
     if base64_body:
         event["body"] = base64.b64encode(delivery.body).decode()
         event["isBase64Encoded"] = True

@@ -13,10 +13,10 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from devserver.events import HttpRequest, http_event
 from ecomvideo.enums import VideoStatus
 from ecomvideo.models import Video, VideoTemplate
 from tests.fakes.freepik_fake import FreepikFakeState, freepik_configured
+from tests.support.api import webhook_event
 from tests.support.factories import make_grant, make_subscription, make_user, plan_named
 from tests.support.pipeline_stack import PipelineStack, call, context, load_function
 
@@ -78,13 +78,9 @@ def _run(session, stack: PipelineStack, state: FreepikFakeState, video_id) -> No
             if task.status not in ("COMPLETED", "FAILED"):
                 state.complete(task_id)
         for delivery in state.pop_outbox():
-            request = HttpRequest(
-                method="POST",
-                path="/webhooks/freepik",
-                headers=list(delivery.headers.items()),
-                body=delivery.body,
+            event = webhook_event(
+                "/webhooks/freepik", delivery.body, list(delivery.headers.items())
             )
-            event = http_event(request, route_key="POST /webhooks/freepik")
             response = handler(event, context("freepik-webhook"))
             assert response["statusCode"] == 200, response
         time.sleep(0.05)

@@ -143,7 +143,9 @@ def test_requests_refused_before_any_route_runs_are_logged_and_count_toward_the_
         invalid = call(analytics_fn, "GET", "/v1/analytics/overview", token=token, query="top=0")
         assert invalid.status == 422  # request validation: outside the middlewares
         assert invalid.headers["RateLimit-Remaining"] == "2"
-        unknown = call(analytics_fn, "GET", "/v1/analytics/nowhere", token=token)
+        unknown = call(
+            analytics_fn, "GET", "/v1/analytics/nowhere", token=token, unrouted_to="analytics"
+        )
         assert unknown.status == 404 and unknown.headers["RateLimit-Remaining"] == "1"
         assert call(analytics_fn, "GET", "/v1/me/usage", token=token).status == 200
 
