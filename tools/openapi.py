@@ -7,7 +7,7 @@ describe its routes. Each function's ``get_openapi_schema()`` is cut to exactly 
 Powertools' ``OpenAPIMerge`` merges those documents (paths, components, info, security) and
 refuses two functions documenting one route.
 
-    python -m devserver.openapi > docs/openapi.json     (a test checks the file is current)
+    python -m tools.openapi > docs/openapi.json     (a test checks the file is current)
 """
 
 from __future__ import annotations
