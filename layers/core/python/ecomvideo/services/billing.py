@@ -31,7 +31,7 @@ from ecomvideo.enums import (
     SubscriptionStatus,
 )
 from ecomvideo.errors import Conflict, NotFound, ProviderError, ValidationFailed, field_error
-from ecomvideo.http.pagination import apply_keyset, clamp_limit, decode_cursor, page
+from ecomvideo.keyset import apply_keyset, clamp_limit, decode_cursor, page
 from ecomvideo.models import (
     Invoice,
     Payment,
