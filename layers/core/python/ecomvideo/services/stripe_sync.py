@@ -58,7 +58,7 @@ def _ensure_product(
     report: SyncReport,
     dry_run: bool,
 ) -> None:
-    import stripe  # lazy: the SDK takes ~1 s to import; only paths that call Stripe load it
+    import stripe  # lazy: the Stripe SDK is a slow import; only paths calling Stripe load it
 
     wanted = {"name": name, "description": description or name, "active": active}
     try:
@@ -271,7 +271,7 @@ def map_price(
     """Map one Stripe Price (read from Stripe) to a plan + cycle or a credit pack; returns the
     row and whether the mapping changed. A recurring price sells a plan whose cycle matches
     its interval, a one-time price a pack."""
-    import stripe  # lazy: the SDK takes ~1 s to import; only paths that call Stripe load it
+    import stripe  # lazy: the Stripe SDK is a slow import; only paths calling Stripe load it
 
     client = client or get_stripe_client()
     try:
