@@ -13,7 +13,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecomvideo.enums import UserRole
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal, require_roles
-from ecomvideo.http.pagination import PageCursor, PageLimit, clamp_limit
+from ecomvideo.http.pagination import PageCursor, PageLimit
+from ecomvideo.keyset import clamp_limit
 from ecomvideo.observability import logger, tracer
 from ecomvideo.schemas import accounts as s
 from ecomvideo.schemas.auth import TokenResponse

@@ -14,7 +14,8 @@ from ecomvideo.db import transaction
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal, require_roles
 from ecomvideo.http.contract import created
-from ecomvideo.http.pagination import BOUNDED_LIST, PageCursor, PageLimit, clamp_limit
+from ecomvideo.http.pagination import BOUNDED_LIST, PageCursor, PageLimit
+from ecomvideo.keyset import clamp_limit
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import catalog as schemas
 from ecomvideo.services import catalog

@@ -14,7 +14,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecomvideo.db import transaction
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal
-from ecomvideo.http.pagination import BOUNDED_LIST, PageCursor, PageLimit, clamp_limit
+from ecomvideo.http.pagination import BOUNDED_LIST, PageCursor, PageLimit
+from ecomvideo.keyset import clamp_limit
 from ecomvideo.models import WebhookDelivery, WebhookEndpoint
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import system as s

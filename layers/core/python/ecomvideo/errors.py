@@ -113,6 +113,11 @@ class ValidationFailed(AppError):
         super().__init__(detail, extra={"errors": errors or []})
 
 
+def invalid_field(name: str, message: str) -> ValidationFailed:
+    """A 422 about one body field: ``"<name>: <message>."`` with the pointer ``/<name>``."""
+    return ValidationFailed(f"{name}: {message}.", errors=[field_error("/" + name, message)])
+
+
 class Locked(AppError):
     status, title, slug = 423, "Locked", "locked"
 

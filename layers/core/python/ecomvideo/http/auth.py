@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from ecomvideo.errors import Forbidden, Unauthorized
-
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: uuid.UUID
-    roles: frozenset[str]
-
-    def has_any(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
+from ecomvideo.security.principal import Principal
 
 
 def principal_from_event(event: dict[str, Any]) -> Principal:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from ecomvideo import clock, db
 from ecomvideo.enums import UserRole
 from ecomvideo.errors import Conflict, Forbidden, NotFound, Unauthorized
+from ecomvideo.keyset import apply_keyset, decode_cursor, page
 from ecomvideo.models import (
     NotificationSettings,
     User,
@@ -137,6 +138,7 @@ def before_account_deletion(session: Session, user: User) -> None:
     Cancels the Stripe subscriptions first; a Stripe failure raises and aborts the deletion,
     so nobody keeps being billed for a deleted account.
     """
+    # lazy: the billing modules (Stripe mirrors) are only needed to delete an account
     from ecomvideo.services.billing import cancel_customer_subscriptions
 
     logger.info("account deletion requested", extra={"user_id": str(user.id)})
@@ -327,8 +329,6 @@ def list_users(
                 UserRoleAssignment.user_id == User.id, UserRoleAssignment.role_name == role
             )
         )
-    from ecomvideo.http.pagination import apply_keyset, decode_cursor, page
-
     stmt = apply_keyset(
         select(User).where(*conditions).options(selectinload(User.roles)),
         User.created_at,

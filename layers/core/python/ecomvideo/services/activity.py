@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
+from ecomvideo.keyset import apply_keyset, decode_cursor, page
 from ecomvideo.models import UserActivity
 
 _MAX_USER_AGENT = 1000
@@ -100,8 +101,6 @@ def list_for_user(
     session: Session, user_id: uuid.UUID, *, limit: int, cursor: str | None
 ) -> tuple[list[UserActivity], str | None]:
     """One page of a user's activity, newest first, and the cursor of the next page."""
-    from ecomvideo.http.pagination import apply_keyset, decode_cursor, page
-
     stmt = apply_keyset(
         select(UserActivity).where(UserActivity.user_id == user_id),
         UserActivity.created_at,

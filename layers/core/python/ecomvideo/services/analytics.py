@@ -20,16 +20,18 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import literal_column, select, update
+from sqlalchemy import delete, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
+from ecomvideo.clients import aws
 from ecomvideo.enums import AnalyticsEventType
 from ecomvideo.models import User, Video, VideoAnalytics
 from ecomvideo.models.engagement import AnalyticsCountedSession, VideoAnalyticsDaily
@@ -274,8 +276,6 @@ def record(session: Session, event: TrackedEvent) -> RecordResult | None:
 
 def purge_counted_sessions(session: Session, *, now: datetime | None = None) -> int:
     """Delete dedup markers older than the window (run from the scheduled cleanup)."""
-    from sqlalchemy import delete
-
     cutoff = (now or clock.utcnow()) - DEDUP_WINDOW
     result = session.execute(
         delete(AnalyticsCountedSession).where(AnalyticsCountedSession.counted_at < cutoff)
@@ -294,10 +294,6 @@ def submit(session: Session, event: TrackedEvent, *, queue_url: str | None = Non
     transaction.
     """
     if queue_url:
-        import json
-
-        from ecomvideo.clients import aws
-
         aws.sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps(event.to_message()))
         return
     record(session, event)

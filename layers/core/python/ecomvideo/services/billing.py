@@ -31,7 +31,7 @@ from ecomvideo.enums import (
     SubscriptionStatus,
 )
 from ecomvideo.errors import Conflict, NotFound, ProviderError, ValidationFailed, field_error
-from ecomvideo.http.pagination import apply_keyset, clamp_limit, decode_cursor, page
+from ecomvideo.keyset import apply_keyset, clamp_limit, decode_cursor, page
 from ecomvideo.models import (
     Invoice,
     Payment,
@@ -55,7 +55,7 @@ from ecomvideo.services.stripe_subscriptions import upsert_subscription
 @contextmanager
 def _stripe_errors(action: str) -> Iterator[None]:
     """Stripe failures become a 502 with a safe message (details only in the log)."""
-    import stripe  # lazy: the SDK takes ~1 s to import; only paths that call Stripe load it
+    import stripe  # lazy: the Stripe SDK is a slow import; only paths calling Stripe load it
 
     try:
         yield
@@ -406,7 +406,7 @@ def cancel_customer_subscriptions(session: Session, user: User) -> int:
     """Account deletion: cancel the user's Stripe subscriptions now (no proration), before the
     rows go. Raises ProviderError (aborting the deletion) if Stripe cannot be reached, so
     nobody keeps being billed for a deleted account. Returns how many were cancelled."""
-    import stripe  # lazy: the SDK takes ~1 s to import; only paths that call Stripe load it
+    import stripe  # lazy: the Stripe SDK is a slow import; only paths calling Stripe load it
 
     subs = session.scalars(
         select(UserSubscription).where(

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ecomvideo.errors import Conflict, NotFound, ValidationFailed, field_error
-from ecomvideo.http.pagination import (
+from ecomvideo.keyset import (
     DEFAULT_LIMIT,
     apply_popularity_keyset,
     page,

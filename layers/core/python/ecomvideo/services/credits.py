@@ -27,9 +27,11 @@ from sqlalchemy.orm import Session, aliased
 from ecomvideo import clock
 from ecomvideo.enums import CreditSource, CreditType
 from ecomvideo.errors import InsufficientCredits
-from ecomvideo.http.pagination import Cursor, apply_keyset
+from ecomvideo.keyset import Cursor, apply_keyset
 from ecomvideo.models import CreditMovement, MovementKind, UsageCredit
+from ecomvideo.observability import metrics
 from ecomvideo.services import system_settings
+from ecomvideo.services.account_guards import lock_user, require_verified
 
 
 @dataclass(frozen=True)
@@ -143,8 +145,6 @@ def charged_amount(session: Session, video_id: uuid.UUID) -> int:
 
 
 def _lock_user(session: Session, user_id: uuid.UUID) -> None:
-    from ecomvideo.services.account_guards import lock_user
-
     lock_user(session, user_id)
 
 
@@ -227,8 +227,6 @@ def hold(
     attempt: int = 1,
 ) -> HoldResult:
     """Reserve ``cost`` credits for a video attempt; raises InsufficientCredits (402)."""
-    from ecomvideo.services.account_guards import require_verified
-
     reference = f"video:{video_id}:{attempt}"
     _lock_user(session, user_id)
     require_verified(session, user_id, "spending credits")
@@ -331,8 +329,6 @@ def _count(name: str, amount: int) -> None:
     """Business metric (EMF, flushed by the handler's ``metrics.log_metrics``). Emitted before
     the caller commits: a rolled-back settlement over-counts, which alarms can live with."""
     if amount > 0:
-        from ecomvideo.observability import metrics
-
         metrics.add_metric(name=name, unit="Count", value=amount)
 
 

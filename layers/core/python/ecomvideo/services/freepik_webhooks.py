@@ -59,6 +59,7 @@ def handle_delivery(webhook_id: str, body: bytes) -> str:
     if seen:
         return "duplicate"
     metrics.add_metric(name="FreepikWebhooksReceived", unit="Count", value=1)
+    # lazy: the pipeline (providers, Step Functions) only for a new event, not a duplicate
     from ecomvideo.services import pipeline
 
     if status in TERMINAL:

@@ -176,6 +176,7 @@ def _attempt(video: Video) -> int:
 def execution_arn(state_machine_arn: str, video_id: uuid.UUID, attempt: int) -> str:
     """The pipeline's execution ARN (name = video id, '<id>-<attempt>' for retries)."""
     try:
+        # lazy: the cleanup task must not load the pipeline (providers, clients) for one name
         from ecomvideo.services.pipeline import execution_arn as pipeline_arn
 
         return str(pipeline_arn(state_machine_arn, video_id, attempt))

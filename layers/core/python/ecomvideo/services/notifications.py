@@ -28,6 +28,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
+from ecomvideo.clients.email import EmailMessage, frontend_link, get_email_client
 from ecomvideo.models import NotificationSettings, User, UserPreferences, Video
 from ecomvideo.services import jobs
 
@@ -174,7 +175,7 @@ def notify(
 
 def on_video_finished(session: Session, video: Video) -> None:
     """Hook for the pipeline: email + outbound webhooks when a video completes or fails."""
-    from ecomvideo.services import outbound_webhooks
+    from ecomvideo.services import outbound_webhooks  # lazy: it imports httpx, only used here
 
     status = str(video.status)
     if status not in ("Completed", "Failed"):
@@ -232,8 +233,6 @@ def render(
     kind: Kind, user: User, prefs: UserPreferences | None, at: datetime, context: dict[str, Any]
 ) -> tuple[str, str]:
     """(subject, text) for ``kind`` in the user's language, zone and formats."""
-    from ecomvideo.clients.email import frontend_link
-
     lang = language_of(user, prefs)
     subject, body = TEMPLATES[lang][kind]
     values = _Defaults(context)
@@ -261,8 +260,6 @@ def should_send(
 @jobs.handler(JOB_TYPE)
 def send_email_job(session: Session, data: dict[str, Any]) -> None:
     """Job handler: render and send one notification if the user still wants it."""
-    from ecomvideo.clients.email import EmailMessage, get_email_client
-
     kind = Kind(data["kind"])
     user = session.get(User, uuid.UUID(data["user_id"]))
     if user is None:

@@ -31,11 +31,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
 from ecomvideo.errors import NotFound, ValidationFailed, field_error
+from ecomvideo.keyset import apply_keyset, decode_cursor, page
 from ecomvideo.models import User, WebhookDelivery, WebhookEndpoint
 from ecomvideo.observability import logger
 from ecomvideo.scraping.addresses import (
@@ -46,7 +47,9 @@ from ecomvideo.scraping.addresses import (
     system_resolver,
 )
 from ecomvideo.scraping.errors import FetchError
-from ecomvideo.services import jobs
+from ecomvideo.services import jobs, system_settings
+from ecomvideo.services.account_guards import lock_existing_user, require_verified
+from ecomvideo.webhooks.signature import standard_webhook_headers
 
 JOB_TYPE = "webhook.deliver"
 EVENT_TYPES = ("video.completed", "video.failed", "credits.low")
@@ -107,8 +110,6 @@ def active_secrets(endpoint: WebhookEndpoint, now: datetime | None = None) -> li
 def signed_headers(secrets_: list[str], event_id: str, timestamp: int, body: bytes):
     """``webhook-id`` (the event id: the same on every retry), ``webhook-timestamp`` and
     ``webhook-signature`` (one ``v1,`` entry per active secret), per Standard Webhooks."""
-    from ecomvideo.webhooks.signature import standard_webhook_headers
-
     return standard_webhook_headers(body, secrets_, event_id, timestamp)
 
 
@@ -185,8 +186,6 @@ def create_endpoint(
     policy: DeliveryPolicy | None = None,
 ) -> WebhookEndpoint:
     """Register an endpoint; the returned object carries the secret (shown once)."""
-    from ecomvideo.services.account_guards import lock_existing_user, require_verified
-
     lock_existing_user(session, user_id)  # concurrent creates of one user count in turn
     require_verified(session, user_id, "registering a webhook")
     check_destination(url, policy)
@@ -244,8 +243,6 @@ def list_deliveries(
     cursor: str | None = None,
 ) -> tuple[list[WebhookDelivery], str | None]:
     """The endpoint's delivery attempts, newest first, one page (and the next cursor)."""
-    from ecomvideo.http.pagination import apply_keyset, decode_cursor, page
-
     get_endpoint(session, user_id, endpoint_id)
     stmt = apply_keyset(
         select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id),
@@ -298,8 +295,6 @@ def emit_credits_low(
     session: Session, user_id: uuid.UUID, balance: int, *, threshold: int | None = None
 ) -> int:
     """Emit ``credits.low`` when ``balance`` is at or below the threshold (default 5)."""
-    from ecomvideo.services import system_settings
-
     limit = threshold
     if limit is None:
         limit = int(system_settings.get(session, "webhooks.credits_low_threshold", 5))
@@ -446,8 +441,6 @@ def ping(
 
 def purge_deliveries(session: Session, cutoff: datetime, *, batch_size: int = 5000) -> int:
     """Delete delivery log rows older than ``cutoff`` (one batch)."""
-    from sqlalchemy import text
-
     result = session.execute(
         text(
             "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries "

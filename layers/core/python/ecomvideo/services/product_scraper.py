@@ -40,8 +40,6 @@ from ecomvideo.settings import get_settings
 BUSY_MESSAGE = (
     "The shop is receiving many requests from us right now; please try again in a few minutes."
 )
-
-
 INTERNAL_MESSAGE = "We could not read this product page."
 
 
@@ -131,6 +129,8 @@ def domain_of(url: str) -> str:
 
 @dataclass(frozen=True)
 class ScrapeJob:
+    """What one fetch needs: the URL, its domain and that domain's rule."""
+
     url: str
     domain: str
     headers: dict[str, str] | None
@@ -223,7 +223,7 @@ def _wait_for_slot(job: ScrapeJob, max_wait_s: float) -> None:
 def fetch_and_extract(job: ScrapeJob, opts: ScrapeOptions, max_wait_s: float) -> ExtractedProduct:
     """No transaction is open here (except the gate's own short one). Raises ScrapeError or
     DomainBusy; anything unexpected from the parser becomes a clean ScrapeError."""
-    # lazy: the extractor and its HTML parser cost ~0.5 s; the API that only queues skips them
+    # lazy: the extractor and its HTML parser are slow imports; the API that only queues skips them
     from ecomvideo.scraping import extract_product
 
     client = fetcher()

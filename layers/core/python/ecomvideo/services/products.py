@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 from ecomvideo.db import transaction
 from ecomvideo.enums import TERMINAL_VIDEO_STATUSES, ScrapingStatus
 from ecomvideo.errors import Conflict, NotFound, ValidationFailed, field_error
-from ecomvideo.http.auth import Principal
-from ecomvideo.http.pagination import apply_keyset, clamp_limit, decode_cursor, page
+from ecomvideo.keyset import apply_keyset, clamp_limit, decode_cursor, page
 from ecomvideo.models import ProductData, Video
 from ecomvideo.observability import metrics
 from ecomvideo.schemas import products as schemas
 from ecomvideo.scraping import ExtractedProduct, InvalidUrl, ScrapeError
+from ecomvideo.security.principal import Principal
 from ecomvideo.services.product_categories import category_path
 from ecomvideo.services.product_scraper import (
     BUSY_MESSAGE,

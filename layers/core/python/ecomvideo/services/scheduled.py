@@ -11,10 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
+from ecomvideo import clock
+from ecomvideo.clients import aws
 from ecomvideo.db import transaction
 from ecomvideo.observability import logger
+from ecomvideo.settings import get_settings
 
 TimeLeft = Callable[[], int]
 DEFAULT_RESERVE_MS = 10_000
@@ -58,6 +62,7 @@ def _repeat(report: TaskReport, budget: Budget, step: Callable[[], bool]) -> Non
 
 
 def task_partitions(budget: Budget) -> TaskReport:
+    # lazy: one run does one task; it loads only that task's services
     from ecomvideo.services import partitions
 
     report = TaskReport("partitions")
@@ -71,9 +76,8 @@ def task_partitions(budget: Budget) -> TaskReport:
 
 
 def task_retention(budget: Budget) -> TaskReport:
-    from datetime import timedelta
 
-    from ecomvideo import clock
+    # lazy: one run does one task; it loads only that task's services
     from ecomvideo.services import outbound_webhooks, retention
 
     report = TaskReport("retention")
@@ -126,6 +130,7 @@ def task_retention(budget: Budget) -> TaskReport:
 
 
 def task_maintenance(budget: Budget) -> TaskReport:
+    # lazy: one run does one task; it loads only that task's services
     from ecomvideo.services import analytics, jobs, maintenance, rate_limit
 
     report = TaskReport("maintenance")
@@ -170,8 +175,8 @@ def task_maintenance(budget: Budget) -> TaskReport:
 
 
 def task_stuck_videos(budget: Budget, *, sfn: Any = None) -> TaskReport:
+    # lazy: one run does one task; it loads only that task's services
     from ecomvideo.services import maintenance
-    from ecomvideo.settings import get_settings
 
     report = TaskReport("stuck_videos")
 
@@ -183,8 +188,6 @@ def task_stuck_videos(budget: Budget, *, sfn: Any = None) -> TaskReport:
         if reaped.count:
             client = sfn
             if client is None:
-                from ecomvideo.clients import aws
-
                 client = aws.stepfunctions()
             stopped = maintenance.stop_executions(reaped, client, get_settings().state_machine_arn)
             report.add("executions_stopped", stopped)
@@ -196,8 +199,8 @@ def task_stuck_videos(budget: Budget, *, sfn: Any = None) -> TaskReport:
 
 def task_provider_poll(budget: Budget) -> TaskReport:
     """Poll asynchronous provider tasks whose webhook never came (lost or delayed)."""
+    # lazy: one run does one task; it loads only that task's services
     from ecomvideo.services import pipeline
-    from ecomvideo.settings import get_settings
 
     report = TaskReport("provider_poll")
     minutes = get_settings().freepik_poll_after_minutes
@@ -216,13 +219,11 @@ def task_provider_poll(budget: Budget) -> TaskReport:
 
 
 def task_s3_orphans(budget: Budget, *, s3: Any = None) -> TaskReport:
+    # lazy: one run does one task; it loads only that task's services
     from ecomvideo.services import maintenance
-    from ecomvideo.settings import get_settings
 
     report = TaskReport("s3_orphans")
     if s3 is None:
-        from ecomvideo.clients import aws
-
         s3 = aws.s3()
     cursor: list[str | None] = [None]
 
@@ -239,6 +240,7 @@ def task_s3_orphans(budget: Budget, *, s3: Any = None) -> TaskReport:
 
 
 def task_weekly_digest(budget: Budget) -> TaskReport:
+    # lazy: one run does one task; it loads only that task's services
     from ecomvideo.services import notifications
 
     report = TaskReport("weekly_digest")
@@ -255,8 +257,8 @@ def task_weekly_digest(budget: Budget) -> TaskReport:
 
 def task_stripe_parked(budget: Budget) -> TaskReport:
     """Re-apply parked Stripe webhook events and count the ones parked for too long."""
+    # lazy: one run does one task; it loads only that task's services
     from ecomvideo.services import stripe_parked
-    from ecomvideo.settings import get_settings
 
     report = TaskReport("stripe_parked")
     swept = stripe_parked.sweep(overdue_after_hours=get_settings().stripe_parked_alarm_hours)

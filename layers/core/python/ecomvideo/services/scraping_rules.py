@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecomvideo.errors import Conflict, NotFound
-from ecomvideo.http.auth import Principal
-from ecomvideo.http.pagination import apply_keyset, clamp_limit, decode_cursor, page
+from ecomvideo.keyset import apply_keyset, clamp_limit, decode_cursor, page
 from ecomvideo.models import ScrapingRule
 from ecomvideo.schemas import products as schemas
+from ecomvideo.security.principal import Principal
 
 
 def find_rule(session: Session, domain: str) -> ScrapingRule | None:

@@ -23,10 +23,12 @@ from ecomvideo import clock
 from ecomvideo.clients import aws
 from ecomvideo.enums import UserRole, VideoStatus
 from ecomvideo.errors import Conflict, NotFound
-from ecomvideo.http.auth import Principal
+from ecomvideo.keyset import apply_keyset, decode_cursor, encode_cursor, page
 from ecomvideo.models import Video, VideoShare
 from ecomvideo.models.engagement import VideoShareLink
 from ecomvideo.schemas import sharing as schemas
+from ecomvideo.security.principal import Principal
+from ecomvideo.services.account_guards import require_verified
 from ecomvideo.settings import get_settings
 
 STREAM_URL_TTL = 3600
@@ -144,8 +146,6 @@ def create_share(
     session: Session, principal: Principal, video_id: uuid.UUID, body: schemas.ShareCreate
 ) -> schemas.ShareOut:
     """Record a share of the caller's Completed video and mint its public link."""
-    from ecomvideo.services.account_guards import require_verified
-
     video = _video(session, principal, video_id, write=True)
     require_verified(session, principal.user_id, "sharing")
     if video.status is not VideoStatus.COMPLETED or not video.video_url:
@@ -181,8 +181,6 @@ def list_shares(
     cursor: str | None = None,
 ) -> schemas.ShareList:
     """The video's shares, newest first (owner, or staff), one page."""
-    from ecomvideo.http.pagination import apply_keyset, decode_cursor, encode_cursor, page
-
     video = _video(session, principal, video_id, write=False)
     stmt = apply_keyset(
         select(VideoShare, VideoShareLink)

@@ -16,11 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ecomvideo.errors import Conflict
-from ecomvideo.http.auth import Principal
+from ecomvideo.enums import VideoStatus
+from ecomvideo.errors import Conflict, invalid_field
 from ecomvideo.media import storyboard as sb
 from ecomvideo.models import ProductData, ProductImage, Video, VideoTemplate
 from ecomvideo.schemas import videos as schemas
+from ecomvideo.security.principal import Principal
 
 MAX_IMAGES = 8
 STORYBOARD_KEY = "storyboard"
@@ -56,7 +57,7 @@ def story_input(
 
     Photos: the Image video's picture, the extra uploads, then the product's photos.
     """
-    from ecomvideo.media.titlecard import price_from_prompt
+    from ecomvideo.media.titlecard import price_from_prompt  # lazy: titlecard imports Pillow
 
     images: list[str] = [image_url] if image_url else []
     images += [url for url in more_images if url not in images]
@@ -86,7 +87,7 @@ def story_input(
             call_to_action=variables.get("call_to_action"),
             palette=palette,
         )
-    from ecomvideo.media.titlecard import title_from_prompt
+    from ecomvideo.media.titlecard import title_from_prompt  # lazy: titlecard imports Pillow
 
     name = variables.get("product_name") or title or title_from_prompt(prompt or "")
     return sb.StoryInput(
@@ -104,7 +105,7 @@ def story_input(
 
 
 def _palette_names() -> set[str]:
-    from ecomvideo.media.design import PALETTES
+    from ecomvideo.media.design import PALETTES  # lazy: design imports Pillow
 
     return set(PALETTES)
 
@@ -157,8 +158,7 @@ def edit(
     Only before rendering (``auto_render: false``, not yet confirmed) or after a failure.
     The total duration is what the credits were quoted for, so it must stay the same.
     """
-    from ecomvideo.enums import VideoStatus
-    from ecomvideo.services.videos import _invalid, awaiting_confirmation, owned_video
+    from ecomvideo.services.videos import awaiting_confirmation, owned_video
 
     video = owned_video(session, principal, video_id, write=True, lock=True)
     if not (awaiting_confirmation(video) or video.status is VideoStatus.FAILED):
@@ -169,22 +169,22 @@ def edit(
     for edit_ in changes.scenes:
         scene = by_id.get(edit_.id)
         if scene is None:
-            raise _invalid("scenes", f"unknown scene {edit_.id!r}")
+            raise invalid_field("scenes", f"unknown scene {edit_.id!r}")
         data = edit_.model_dump(exclude_unset=True, exclude={"id"})
         # text, duration and transition cannot be cleared; subtext and image can (None).
         data = {k: v for k, v in data.items() if v is not None or k in ("subtext", "image")}
         if data.get("image") is not None and data["image"] >= len(board.images):
-            raise _invalid("scenes", f"scene {edit_.id!r}: no image {data['image']}")
+            raise invalid_field("scenes", f"scene {edit_.id!r}: no image {data['image']}")
         scenes.append(replace(scene, **data))
     if len({s.id for s in scenes}) != len(scenes):
-        raise _invalid("scenes", "a scene is listed twice")
+        raise invalid_field("scenes", "a scene is listed twice")
     if len(scenes) < len(board.scenes):
         # Some scenes listed: edited in place, the order stays. All listed: the new order.
         changed = {s.id: s for s in scenes}
         scenes = [changed.get(s.id, s) for s in board.scenes]
     total = round(sum(s.duration for s in scenes), 3)
     if abs(total - float(video.duration_seconds)) > 0.05:
-        raise _invalid(
+        raise invalid_field(
             "scenes",
             f"the scenes last {total:g} s; the video is {video.duration_seconds} s "
             "(the credits were quoted for that duration)",

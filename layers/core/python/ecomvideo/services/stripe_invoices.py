@@ -63,8 +63,6 @@ INVOICE_STATUS_RANK: dict[InvoiceStatus, int] = {
     InvoiceStatus.CANCELLED: 2,
     InvoiceStatus.PAID: 3,
 }
-
-
 INVOICE_STATUS_MAP: dict[str, InvoiceStatus] = {
     "draft": InvoiceStatus.DRAFT,
     "open": InvoiceStatus.SENT,
@@ -330,7 +328,7 @@ def _failed_attempt_decline(session: Session, payment: Payment, inv: Obj) -> Non
     payment is re-keyed by that PaymentIntent (so its later events and refunds find it) and
     the PaymentIntent's ``last_payment_error`` kept. Best effort: a Stripe error leaves the
     generic reason (the failure itself is already recorded)."""
-    import stripe  # lazy: the SDK takes ~1 s to import; only paths that call Stripe load it
+    import stripe  # lazy: the Stripe SDK is a slow import; only paths calling Stripe load it
 
     client = get_stripe_client()
     try:

@@ -99,7 +99,7 @@ def event_customer(event: Obj) -> str | None:
 def retrieve(resource: str, object_id: str) -> Obj:
     """The current object from Stripe; one Stripe does not have (404) parks the event, any
     other error propagates (a 5xx: Stripe retries the delivery)."""
-    import stripe  # lazy: the SDK takes ~1 s to import; only paths that call Stripe load it
+    import stripe  # lazy: the Stripe SDK is a slow import; only paths calling Stripe load it
 
     try:
         return getattr(get_stripe_client().v1, resource).retrieve(object_id).to_dict()

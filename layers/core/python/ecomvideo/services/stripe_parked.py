@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from ecomvideo import clock
 from ecomvideo.db import transaction
-from ecomvideo.http.pagination import apply_keyset, clamp_limit, decode_cursor, page
+from ecomvideo.keyset import apply_keyset, clamp_limit, decode_cursor, page
 from ecomvideo.models.stripe import StripeParkedEvent
 from ecomvideo.observability import logger
 from ecomvideo.services.stripe_handlers import apply_event

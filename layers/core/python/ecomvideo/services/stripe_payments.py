@@ -30,6 +30,7 @@ from ecomvideo.services.stripe_objects import KIND_CREDIT_PACK, Obj, Park, as_uu
 
 
 def payment_by_intent(session: Session, payment_intent_id: str) -> Payment | None:
+    """Our payment keyed by ``payment_intent_id``, locked for update (None when unknown)."""
     return session.scalars(
         select(Payment).where(Payment.payment_intent_id == payment_intent_id).with_for_update()
     ).first()
@@ -54,6 +55,7 @@ def upsert_payment(session: Session, key: str, **values: Any) -> Payment:
 
 
 def rekey_payment(session: Session, payment: Payment, payment_intent_id: str) -> None:
+    """Key ``payment`` by its PaymentIntent once known (unless another row already has it)."""
     if payment.payment_intent_id == payment_intent_id:
         return
     if payment_by_intent(session, payment_intent_id) is None:

@@ -45,14 +45,13 @@ STATUS_MAP: dict[str, SubscriptionStatus] = {
     "incomplete_expired": SubscriptionStatus.EXPIRED,
     # "incomplete" and "paused" have no row of their own: nothing was paid / nothing runs.
 }
-
-
 TERMINAL = frozenset({SubscriptionStatus.CANCELLED, SubscriptionStatus.EXPIRED})
 
 
 def plan_for_price(
     session: Session, price_id: str | None
 ) -> tuple[SubscriptionPlan | None, BillingCycle | None]:
+    """The plan and cycle a Stripe price is mapped to (``stripe_prices``), else (None, None)."""
     if not price_id:
         return None, None
     row = session.get(StripePrice, price_id)

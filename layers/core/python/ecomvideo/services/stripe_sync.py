@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -29,7 +30,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecomvideo.clients.stripe_client import get_stripe_client, to_minor_units
+from ecomvideo.db import transaction
 from ecomvideo.enums import BillingCycle
+from ecomvideo.errors import NotFound, ProviderError, ValidationFailed
 from ecomvideo.models import SubscriptionPlan
 from ecomvideo.models.stripe import CreditPack, StripePrice
 
@@ -55,7 +58,7 @@ def _ensure_product(
     report: SyncReport,
     dry_run: bool,
 ) -> None:
-    import stripe
+    import stripe  # lazy: the Stripe SDK is a slow import; only paths calling Stripe load it
 
     wanted = {"name": name, "description": description or name, "active": active}
     try:
@@ -191,8 +194,6 @@ class PullReport:
 def _owner_from(session: Session, metadata: dict[str, Any]) -> dict[str, Any] | None:
     """The plan + cycle or pack a price's metadata names (what ``sync`` writes), if it
     exists here."""
-    import uuid
-
     try:
         if metadata.get("credit_pack_id"):
             pack_id = uuid.UUID(metadata["credit_pack_id"])
@@ -270,9 +271,7 @@ def map_price(
     """Map one Stripe Price (read from Stripe) to a plan + cycle or a credit pack; returns the
     row and whether the mapping changed. A recurring price sells a plan whose cycle matches
     its interval, a one-time price a pack."""
-    import stripe
-
-    from ecomvideo.errors import NotFound, ProviderError, ValidationFailed
+    import stripe  # lazy: the Stripe SDK is a slow import; only paths calling Stripe load it
 
     client = client or get_stripe_client()
     try:
@@ -325,8 +324,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="report changes, change nothing")
     args = parser.parse_args(argv)
-    from ecomvideo.db import transaction
-
     with transaction() as session:
         report = sync(session, dry_run=args.dry_run)
     json.dump(report.as_dict(), sys.stdout, indent=2)

@@ -17,8 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecomvideo.enums import SettingDataType
+from ecomvideo.errors import ValidationFailed, field_error
 from ecomvideo.models import SystemSetting
 from ecomvideo.observability import logger
+from ecomvideo.services import setting_rules
 
 CACHE_TTL_SECONDS = 30.0
 _cache: dict[str, tuple[float, Any]] = {}
@@ -139,8 +141,6 @@ def update(
     The per-container cache of this container is dropped for the key; other containers see the
     change within ``CACHE_TTL_SECONDS``.
     """
-    from ecomvideo.services import setting_rules
-
     row = session.scalars(
         select(SystemSetting).where(SystemSetting.key == key).with_for_update()
     ).first()
@@ -172,8 +172,6 @@ def update(
 def update_many(session: Session, items: Iterable[Any], *, updated_by: str) -> list[SystemSetting]:
     """Apply ``items`` (objects with key, value, data_type, description, category, is_public)
     all or none: every value that does not match its data type is reported in one 422."""
-    from ecomvideo.errors import ValidationFailed, field_error
-
     rows, errors = [], []
     for index, item in enumerate(items):
         try:
