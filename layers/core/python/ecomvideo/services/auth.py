@@ -143,6 +143,7 @@ def _limit(session: Session, scope: str, request: RequestMeta, email: str | None
             rate_limit.subject_key(scope, "ip", request.ip),
             limit=limit,
             window_seconds=window,
+            policy=f"{scope}-per-ip",
         )
     if email is not None:
         limit, window = EMAIL_LIMIT
@@ -151,6 +152,7 @@ def _limit(session: Session, scope: str, request: RequestMeta, email: str | None
             rate_limit.subject_key(scope, "email", email),
             limit=limit,
             window_seconds=window,
+            policy=f"{scope}-per-email",
         )
 
 
