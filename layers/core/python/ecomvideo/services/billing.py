@@ -629,11 +629,17 @@ def notify_trial_ending(session: Session, sub: UserSubscription) -> None:
     """Three days before a trial ends (Stripe's trial_will_end)."""
     if not _wants(session, sub.user_id, "subscription_renewal"):
         return
+    from ecomvideo.clients.email import with_time
+
     user = _user(session, sub.user_id)
-    when = sub.trial_ends_at.strftime("%B %d, %Y") if sub.trial_ends_at else "soon"
+    ends = f"Your {sub.plan.name} trial ends soon."
+    if sub.trial_ends_at is not None:
+        # In the HTML part the date is a <time> that carries the exact instant.
+        shown = sub.trial_ends_at.strftime("%B %d, %Y")
+        ends = with_time(f"Your {sub.plan.name} trial ends on {{when}}.", sub.trial_ends_at, shown)
     _send(
         user,
         "Your EcomVideo AI trial ends soon",
-        [f"Your {sub.plan.name} trial ends on {when}.", "Your subscription then starts."],
+        [ends, "Your subscription then starts."],
         "trial-ending",
     )
