@@ -52,12 +52,22 @@ LINK_NEXT = {
     "description": 'RFC 8288 `<...&cursor=...>; rel="next"` when there is a next page',
     "schema": {"type": "string"},
 }
-# The rate limiter's headers (the legacy IETF draft trio, on every answer of a resolver route)
-# and Retry-After (429 always, 503 where the wait is known): components.headers.
+# The rate limiter's fields (draft-ietf-httpapi-ratelimit-headers-10, on every answer of a
+# resolver route) and Retry-After (429 always, 503 where the wait is known): components.headers.
 RATE_LIMIT_HEADERS = {
-    "RateLimit-Limit": "Requests allowed in the tightest current window",
-    "RateLimit-Remaining": "Requests left in that window",
-    "RateLimit-Reset": "Seconds until that window resets",
+    "RateLimit": (
+        "The current service limit of each policy the request counted in, a Structured Field "
+        'list: `"requests";r=57;t=23` (r: requests left in the window, t: seconds until it '
+        'resets); video-creation routes add `"video-creations"`'
+    ),
+    "RateLimit-Policy": (
+        "The quota policies behind RateLimit, a Structured Field list: "
+        '`"requests";q=60;w=60` (q: quota, w: window in seconds)'
+    ),
+}
+RATE_LIMIT_EXAMPLES = {
+    "RateLimit": '"requests";r=57;t=23',
+    "RateLimit-Policy": '"requests";q=60;w=60',
 }
 RETRY_AFTER = "Seconds to wait before retrying"
 
@@ -112,7 +122,11 @@ def build() -> dict[str, Any]:
     components = document["components"]
     components["headers"] = {
         **{
-            name: {"description": text, "schema": {"type": "integer", "minimum": 0}}
+            name: {
+                "description": text,
+                "schema": {"type": "string"},
+                "example": RATE_LIMIT_EXAMPLES[name],
+            }
             for name, text in RATE_LIMIT_HEADERS.items()
         },
         "Retry-After": {"description": RETRY_AFTER, "schema": {"type": "integer", "minimum": 0}},
@@ -268,7 +282,7 @@ def _decorate(
     limited: bool = True,
     paged: frozenset[str] | set[str] = frozenset(),
 ) -> None:
-    """``limited``: the route runs behind the resolver's rate limiter (RateLimit-* headers);
+    """``limited``: the route runs behind the resolver's rate limiter (RateLimit fields);
     ``paged``: the component refs of cursor pages (a 200 with one declares ``Link``)."""
     operation["operationId"] = f"{route.function}.{route.method.lower()}.{_norm(route.path)}"
     operation.setdefault("summary", f"{route.method} {route.path}")

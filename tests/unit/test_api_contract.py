@@ -215,7 +215,7 @@ def _response(response: dict[str, Any]) -> dict[str, Any]:
 def test_rate_limited_answers_say_when_to_retry(method, path, op):
     if "429" in op["responses"]:
         headers = _response(op["responses"]["429"]).get("headers", {})
-        assert {"Retry-After", "RateLimit-Reset"} <= set(headers), (method, path)
+        assert {"Retry-After", "RateLimit", "RateLimit-Policy"} <= set(headers), (method, path)
 
 
 @pytest.mark.parametrize(("method", "path", "op"), OPERATIONS, ids=_ids)
@@ -224,6 +224,45 @@ def test_rate_limit_headers_are_declared_wherever_the_limiter_runs(method, path,
         return  # provider webhooks: signature-checked handlers without the resolver's limiter
     for code, response in op["responses"].items():
         if code.startswith("2"):
-            assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= set(
-                response.get("headers", {})
-            ), (method, path, code)
+            assert {"RateLimit", "RateLimit-Policy"} <= set(response.get("headers", {})), (
+                method,
+                path,
+                code,
+            )
+
+
+def test_browsers_may_read_every_header_the_rate_limiter_sends():
+    from ecomvideo.errors import TooManyRequests
+    from ecomvideo.services import rate_limit
+
+    window = rate_limit.RateLimitResult(
+        allowed=False,
+        count=6,
+        limit=5,
+        remaining=0,
+        reset_at=datetime(2026, 1, 1),
+        window_seconds=60,
+    )
+    refused = TooManyRequests("slow down", retry_after=1, headers=window.headers("requests"))
+    sent = set(refused.headers) | {"Link", "Location"}  # the 429's, and those of pages / 201s
+    assert {h.lower() for h in sent} <= {h.lower() for h in EXPOSE_HEADERS}
+
+
+def test_rate_limit_fields_are_structured_field_lists_a_parser_reads():
+    from ecomvideo.services import rate_limit
+    from tests.support.ratelimit_fields import rate_limits
+
+    now = datetime(2026, 1, 1, 10, 0, 0)
+    minute = rate_limit.RateLimitResult(
+        allowed=True, count=3, limit=60, remaining=57, reset_at=now, window_seconds=60
+    )
+    hour = rate_limit.RateLimitResult(
+        allowed=True, count=1, limit=10, remaining=9, reset_at=now, window_seconds=3600
+    )
+    odd_name = 'a "quoted" \\ name'
+    headers = rate_limit.limit_headers([("requests", minute), (odd_name, hour)])
+
+    parsed = rate_limits(headers)
+    assert list(parsed) == ["requests", odd_name]
+    assert {k: v for k, v in parsed["requests"].items() if k != "t"} == {"q": 60, "w": 60, "r": 57}
+    assert {k: v for k, v in parsed[odd_name].items() if k != "t"} == {"q": 10, "w": 3600, "r": 9}

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from ecomvideo.errors import TooManyRequests
 from ecomvideo.models.ratelimit import RateLimitCounter
 from ecomvideo.services import rate_limit
+from tests.support.ratelimit_fields import rate_limits
 
 
 def test_counts_within_a_window_and_resets_in_the_next(session, frozen_clock):
@@ -26,12 +27,15 @@ def test_counts_within_a_window_and_resets_in_the_next(session, frozen_clock):
 
 
 def test_enforce_raises_429_with_retry_after(session, frozen_clock):
-    rate_limit.enforce(session, "t:c", limit=1, window_seconds=3600)
+    rate_limit.enforce(session, "t:c", limit=1, window_seconds=3600, policy="login-per-ip")
     with pytest.raises(TooManyRequests) as caught:
-        rate_limit.enforce(session, "t:c", limit=1, window_seconds=3600)
+        rate_limit.enforce(session, "t:c", limit=1, window_seconds=3600, policy="login-per-ip")
     assert caught.value.status == 429
-    assert int(caught.value.headers["Retry-After"]) > 0
-    assert caught.value.headers["RateLimit-Remaining"] == "0"
+    retry_after = int(caught.value.headers["Retry-After"])
+    assert retry_after > 0
+    assert rate_limits(caught.value.headers) == {
+        "login-per-ip": {"q": 1, "w": 3600, "r": 0, "t": retry_after}
+    }
 
 
 def test_purge_deletes_finished_windows_only(session, frozen_clock):

@@ -3,34 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import pytest
 
-from ecomvideo import clock
-from ecomvideo.clients.email import EmailClient, set_email_client
 from ecomvideo.models import NotificationSettings, UserPreferences
 from ecomvideo.services import jobs, notifications
 from tests.support.factories import make_user, make_video
-
-
-class FakeSes:
-    def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
-
-    def send_email(self, **kwargs: Any) -> dict[str, str]:
-        self.sent.append(kwargs)
-        return {"MessageId": f"m-{len(self.sent)}"}
-
-
-@pytest.fixture
-def ses():
-    fake = FakeSes()
-    set_email_client(EmailClient("no-reply@ecomvideo.ai", fake))
-    clock.freeze(datetime(2030, 6, 15, 12, 0))
-    yield fake
-    set_email_client(None)
-    clock.unfreeze()
 
 
 def _drain() -> None:

@@ -22,6 +22,12 @@ def naive_utc(at: datetime) -> datetime:
     return at if at.tzinfo is None else at.astimezone(UTC).replace(tzinfo=None)
 
 
+def rfc3339(at: datetime) -> str:
+    """``at`` as RFC 3339 UTC with ``Z`` to the second (``2026-11-25T08:49:35Z``): the one form
+    of an instant in machine-readable output outside pydantic (webhook payloads, emails)."""
+    return naive_utc(at).isoformat(timespec="seconds") + "Z"
+
+
 def freeze(at: datetime) -> None:
     global _frozen
     _frozen = naive_utc(at)

@@ -70,9 +70,7 @@ class EmailClient:
 
     def sent(self) -> list[dict[str, Any]]:
         """Messages kept in the local stack's outbox, newest first."""
-        return [
-            {**asdict(m), "sent_at": m.sent_at.isoformat() + "Z"} for m in reversed(self.outbox)
-        ]
+        return [{**asdict(m), "sent_at": clock.rfc3339(m.sent_at)} for m in reversed(self.outbox)]
 
 
 _client: EmailClient | None = None
@@ -124,9 +122,39 @@ def frontend_link(path: str, **params: str) -> str:
     return f"{base}{path}?{urlencode(params)}" if params else f"{base}{path}"
 
 
+class Rich(str):
+    """A paragraph that is its plain text (``str``) and also carries safe HTML for the HTML
+    part (``.html``, e.g. with a ``<time>``); ``html_page`` uses that instead of escaping."""
+
+    html: str
+
+    def __new__(cls, text: str, markup: str) -> Rich:
+        paragraph = super().__new__(cls, text)
+        paragraph.html = markup
+        return paragraph
+
+
+def time_element(at: datetime, shown: str) -> str:
+    """``shown`` (a time written for the reader, in their zone and format) as an HTML ``<time>``
+    whose ``datetime`` is the instant, machine-readable: RFC 3339 UTC with ``Z``."""
+    return f'<time datetime="{clock.rfc3339(at)}">{html.escape(shown)}</time>'
+
+
+def with_time(template: str, at: datetime, shown: str) -> Rich:
+    """``template`` with ``{when}`` as ``shown`` in the text and as a ``<time>`` in the HTML."""
+    before, _, after = template.partition("{when}")
+    return Rich(
+        template.replace("{when}", shown),
+        f"{html.escape(before)}{time_element(at, shown)}{html.escape(after)}",
+    )
+
+
 def html_page(title: str, paragraphs: list[str], link: str, button: str) -> str:
-    """A minimal HTML mail: the title, escaped paragraphs and one button to ``link``."""
-    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    """A minimal HTML mail: the title, paragraphs (escaped, or a ``Rich`` one's own HTML) and
+    one button to ``link``."""
+    body = "".join(
+        f"<p>{p.html if isinstance(p, Rich) else html.escape(p)}</p>" for p in paragraphs
+    )
     safe_link = html.escape(link, quote=True)
     return (
         '<!doctype html><html><head><meta charset="utf-8">'

@@ -33,9 +33,8 @@ ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Reques
 # replaces the resolver's CORS on AWS) lists the same (tests/unit/test_api_contract.py).
 EXPOSE_HEADERS = [
     "Retry-After",
-    "RateLimit-Limit",
-    "RateLimit-Remaining",
-    "RateLimit-Reset",
+    "RateLimit",
+    "RateLimit-Policy",
     "Link",
     "Location",
 ]

@@ -6,10 +6,12 @@ hour). Callers without a user (public routes) are limited per client IP. Limits 
 ``ratelimit.plans`` system setting (plan name -> limits) and fall back to
 ``ratelimit.requests_per_minute`` / ``ratelimit.video_creations_per_hour``.
 
-Every response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset``
-(seconds, IETF draft) for the tightest window; a refused request is a 429 problem+json with
-``Retry-After`` too. The counter commits in its own short transaction (a failing request still
-counts) and the limiter fails open: if the database cannot count, the request goes through.
+Every answer carries the IETF draft's ``RateLimit`` and ``RateLimit-Policy`` fields
+(``services.rate_limit.limit_headers``) for every window the request counted in: ``"requests"``
+(per minute; per client IP for anonymous callers) and, on video-creation routes,
+``"video-creations"`` (per hour). A refused request is a 429 problem+json with ``Retry-After``
+too. The counter commits in its own short transaction (a failing request still counts) and the
+limiter fails open: if the database cannot count, the request goes through.
 """
 
 from __future__ import annotations
@@ -108,10 +110,13 @@ def _subject(raw: Mapping[str, Any]) -> tuple[uuid.UUID | None, str]:
     return None, rate_limit.subject_key("api", "ip", ip)
 
 
-def headers_for(result: rate_limit.RateLimitResult) -> dict[str, str]:
-    """The RateLimit-* response headers of a window."""
-    reset = max(0, int((result.reset_at - clock.utcnow()).total_seconds() + 0.999))
-    return {**result.headers(), "RateLimit-Reset": str(reset)}
+REQUESTS, CREATIONS = "requests", "video-creations"  # the policies' names in the fields
+Windows = list[tuple[str, rate_limit.RateLimitResult]]
+
+
+def headers_for(windows: Windows) -> dict[str, str]:
+    """The RateLimit and RateLimit-Policy response fields of the windows a request counted in."""
+    return rate_limit.limit_headers(windows)
 
 
 def route_template(app: Any) -> str | None:
@@ -120,47 +125,53 @@ def route_template(app: Any) -> str | None:
     return route.rule if route else None
 
 
-def check(app: Any) -> rate_limit.RateLimitResult:
+def check(app: Any) -> Windows:
     """Count this request; raise TooManyRequests when a window is exhausted."""
     return check_event(app.current_event.raw_event, route_template(app))
 
 
-def check_event(raw: Mapping[str, Any], route: str | None) -> rate_limit.RateLimitResult:
+def check_event(raw: Mapping[str, Any], route: str | None) -> Windows:
     """``check`` for an API Gateway event (also one refused before any route matched)."""
     user_id, subject = _subject(raw)
     method = str(((raw.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
     with transaction() as session:
         limits = limits_for(session, user_id)
-        results = [
-            rate_limit.hit(
-                session,
-                f"api:rpm:{subject}",
-                limit=limits.requests_per_minute,
-                window_seconds=MINUTE,
+        windows = [
+            (
+                REQUESTS,
+                rate_limit.hit(
+                    session,
+                    f"api:rpm:{subject}",
+                    limit=limits.requests_per_minute,
+                    window_seconds=MINUTE,
+                ),
             )
         ]
         if user_id is not None and (method, route) in CREATION_ROUTES:
-            results.append(
-                rate_limit.hit(
-                    session,
-                    f"api:create:{subject}",
-                    limit=limits.video_creations_per_hour,
-                    window_seconds=HOUR,
+            windows.append(
+                (
+                    CREATIONS,
+                    rate_limit.hit(
+                        session,
+                        f"api:create:{subject}",
+                        limit=limits.video_creations_per_hour,
+                        window_seconds=HOUR,
+                    ),
                 )
             )
-    refused = [r for r in results if not r.allowed]
+    refused = [result for _, result in windows if not result.allowed]
     if refused:
         worst = max(refused, key=lambda r: r.reset_at)
         raise TooManyRequests(
             "Too many requests; slow down and retry after the window resets.",
             retry_after=worst.retry_after,
-            headers=headers_for(worst),
+            headers=headers_for(windows),
         )
-    return min(results, key=lambda r: r.remaining)
+    return windows
 
 
 def rate_limit_middleware(app: Any, next_middleware: Callable[[Any], Response]) -> Response:
-    """Powertools middleware: count, refuse with 429, or pass on and add RateLimit-* headers."""
+    """Powertools middleware: count, refuse with 429, or pass on and add the RateLimit fields."""
     try:
         result = check(app)
     except TooManyRequests:

@@ -45,6 +45,7 @@ def limit_request(session: Session, scope: str, request: RequestMeta, email: str
             rate_limit.subject_key(scope, "ip", request.ip),
             limit=limit,
             window_seconds=window,
+            policy=f"{scope}-per-ip",
         )
     if email is not None:
         limit, window = EMAIL_LIMIT
@@ -53,6 +54,7 @@ def limit_request(session: Session, scope: str, request: RequestMeta, email: str
             rate_limit.subject_key(scope, "email", email),
             limit=limit,
             window_seconds=window,
+            policy=f"{scope}-per-email",
         )
 
 

@@ -11,7 +11,13 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ecomvideo.clients.email import EmailMessage, frontend_link, get_email_client, html_page
+from ecomvideo.clients.email import (
+    EmailMessage,
+    frontend_link,
+    get_email_client,
+    html_page,
+    with_time,
+)
 from ecomvideo.models import NotificationSettings, User, UserSubscription
 from ecomvideo.observability import logger
 
@@ -65,10 +71,14 @@ def notify_trial_ending(session: Session, sub: UserSubscription) -> None:
     user = session.get(User, sub.user_id)
     if user is None:
         return
-    when = sub.trial_ends_at.strftime("%B %d, %Y") if sub.trial_ends_at else "soon"
+    ends: str = f"Your {sub.plan.name} trial ends soon."
+    if sub.trial_ends_at is not None:
+        # In the HTML part the date is a <time> that carries the exact instant.
+        shown = sub.trial_ends_at.strftime("%B %d, %Y")
+        ends = with_time(f"Your {sub.plan.name} trial ends on {{when}}.", sub.trial_ends_at, shown)
     _send(
         user,
         "Your EcomVideo AI trial ends soon",
-        [f"Your {sub.plan.name} trial ends on {when}.", "Your subscription then starts."],
+        [ends, "Your subscription then starts."],
         "trial-ending",
     )

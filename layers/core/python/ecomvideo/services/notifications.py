@@ -18,6 +18,7 @@ A skipped notification completes the job without sending. Sending failures retry
 from __future__ import annotations
 
 import html
+import string
 import uuid
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -28,7 +29,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
-from ecomvideo.clients.email import EmailMessage, frontend_link, get_email_client
+from ecomvideo.clients.email import EmailMessage, frontend_link, get_email_client, time_element
 from ecomvideo.models import NotificationSettings, User, UserPreferences, Video
 from ecomvideo.services import jobs
 
@@ -231,15 +232,30 @@ class _Defaults(dict):
 
 def render(
     kind: Kind, user: User, prefs: UserPreferences | None, at: datetime, context: dict[str, Any]
-) -> tuple[str, str]:
-    """(subject, text) for ``kind`` in the user's language, zone and formats."""
+) -> tuple[str, str, str]:
+    """(subject, text, html) for ``kind`` in the user's language, zone and formats. In the HTML
+    part ``{when}`` is a ``<time>`` whose ``datetime`` is the instant in RFC 3339 UTC (``Z``)
+    and ``{link}`` a link; every other value is escaped."""
     lang = language_of(user, prefs)
     subject, body = TEMPLATES[lang][kind]
     values = _Defaults(context)
     values["name"] = user.first_name or DEFAULT_NAME.get(lang, "")
     values["when"] = format_when(at, user, prefs)
     values["link"] = frontend_link(LINK_PATHS[kind].format_map(values))
-    return subject.format_map(values), body.format_map(values)
+    link = html.escape(values["link"], quote=True)
+    markup = {"when": time_element(at, values["when"]), "link": f'<a href="{link}">{link}</a>'}
+    subject = subject.format_map(values)
+    return subject, body.format_map(values), _html(subject, _format_html(body, values, markup))
+
+
+def _format_html(template: str, values: dict[str, Any], markup: dict[str, str]) -> str:
+    """``template`` formatted for HTML: literal text and values escaped, ``markup`` as is."""
+    out = []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        out.append(html.escape(literal))
+        if name is not None:
+            out.append(markup[name] if name in markup else html.escape(str(values[name])))
+    return "".join(out)
 
 
 def should_send(
@@ -273,20 +289,21 @@ def send_email_job(session: Session, data: dict[str, Any]) -> None:
     if not should_send(kind, user, settings, prefs):
         return
     at = datetime.fromisoformat(data.get("at") or clock.utcnow().isoformat())
-    subject, body = render(kind, user, prefs, at, data.get("context") or {})
+    subject, body, markup = render(kind, user, prefs, at, data.get("context") or {})
     get_email_client().send(
         EmailMessage(
             to=user.email,
             subject=subject,
             text=body,
-            html=_html(subject, body),
+            html=markup,
             tag=kind.value.replace("_", "-"),
         )
     )
 
 
 def _html(subject: str, body: str) -> str:
-    paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in body.split("\n") if line.strip())
+    """The HTML part: ``body`` (already safe HTML) one paragraph per line."""
+    paragraphs = "".join(f"<p>{line}</p>" for line in body.split("\n") if line.strip())
     return (
         '<!doctype html><html><head><meta charset="utf-8">'
         f"<title>{html.escape(subject)}</title></head>"

@@ -260,7 +260,7 @@ def build_event(event_type: str, data: dict[str, Any], *, event_id: uuid.UUID | 
     return {
         "id": str(event_id or uuid.uuid4()),
         "type": event_type,
-        "created_at": clock.utcnow().isoformat(timespec="seconds") + "Z",
+        "created_at": clock.rfc3339(clock.utcnow()),
         "data": data,
     }
 

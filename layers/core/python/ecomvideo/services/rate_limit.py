@@ -4,11 +4,17 @@ A window is ``[floor(now / window) * window, + window)``. ``hit`` increments the
 the current window and returns the new count in the same statement, so concurrent Lambdas
 never lose an increment. Fixed windows allow up to 2x the limit across a window boundary;
 that is acceptable for abuse protection (login throttling has its own lockout).
+
+A result is announced with the IETF draft's fields (draft-ietf-httpapi-ratelimit-headers-10):
+``RateLimit-Policy: "requests";q=60;w=60`` (the quota per window of each policy that applies) and
+``RateLimit: "requests";r=57;t=23`` (what is left of it and the seconds until it resets); both
+are Structured Field lists (RFC 9651) of one String item per policy.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,14 +36,37 @@ class RateLimitResult:
     limit: int
     remaining: int
     reset_at: datetime
+    window_seconds: int
 
     @property
     def retry_after(self) -> int:
         """Seconds until the window resets (at least 1)."""
-        return max(1, int((self.reset_at - clock.utcnow()).total_seconds() + 0.999))
+        return max(1, self.reset_seconds)
 
-    def headers(self) -> dict[str, str]:
-        return {"RateLimit-Limit": str(self.limit), "RateLimit-Remaining": str(self.remaining)}
+    @property
+    def reset_seconds(self) -> int:
+        """Seconds until the window resets (0 once it has)."""
+        return max(0, int((self.reset_at - clock.utcnow()).total_seconds() + 0.999))
+
+    def headers(self, policy: str) -> dict[str, str]:
+        return limit_headers([(policy, self)])
+
+
+def limit_headers(windows: Sequence[tuple[str, RateLimitResult]]) -> dict[str, str]:
+    """``RateLimit`` and ``RateLimit-Policy`` for the named windows that apply to a request."""
+    return {
+        "RateLimit": ", ".join(
+            f"{_sf_string(name)};r={w.remaining};t={w.reset_seconds}" for name, w in windows
+        ),
+        "RateLimit-Policy": ", ".join(
+            f"{_sf_string(name)};q={w.limit};w={w.window_seconds}" for name, w in windows
+        ),
+    }
+
+
+def _sf_string(value: str) -> str:
+    """A Structured Field String (RFC 9651 3.3.3): quoted, with ``\\`` and ``"`` escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def subject_key(scope: str, kind: str, value: str) -> str:
@@ -70,6 +99,7 @@ def hit(session: Session, key: str, *, limit: int, window_seconds: int) -> RateL
         limit=limit,
         remaining=max(0, limit - count),
         reset_at=reset_at,
+        window_seconds=window_seconds,
     )
 
 
@@ -84,14 +114,17 @@ def current(session: Session, key: str, *, window_seconds: int) -> tuple[int, da
     return int(count or 0), start + timedelta(seconds=window_seconds)
 
 
-def enforce(session: Session, key: str, *, limit: int, window_seconds: int) -> RateLimitResult:
-    """``hit`` and raise ``TooManyRequests`` (429 with Retry-After) when over the limit."""
+def enforce(
+    session: Session, key: str, *, limit: int, window_seconds: int, policy: str
+) -> RateLimitResult:
+    """``hit`` and raise ``TooManyRequests`` (429 with Retry-After and the ``policy``'s
+    RateLimit fields) when over the limit."""
     result = hit(session, key, limit=limit, window_seconds=window_seconds)
     if not result.allowed:
         raise TooManyRequests(
             "Too many requests; try again later.",
             retry_after=result.retry_after,
-            headers=result.headers(),
+            headers=result.headers(policy),
         )
     return result
 
