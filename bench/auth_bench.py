@@ -10,6 +10,7 @@ several runs), checking that the authorizer pulls in neither SQLAlchemy nor boto
 Email sending is stubbed (no SES call is timed).
 
     .venv/bin/python bench/auth_bench.py --enumeration [--n 300]
+    .venv/bin/python bench/auth_bench.py --authorizer [--n 200]
 
 Instead times ``forgot-password`` and ``resend-verification`` for a registered address and an
 address without an account, interleaved in random order (rate-limit counters cleared, untimed,
@@ -146,6 +147,41 @@ def bench_latency(n: int) -> None:
     print(f"refresh (handler, rotation, PostgreSQL)         {_percentiles(refreshes)}")
 
 
+def bench_authorizer(n: int) -> None:
+    """The Lambda authorizer on a real token: first call (connection + the session query;
+    psycopg is already imported here by the auth handler, its import cost is in
+    ``bench/cold_start.py``), then per call with the container cache cleared (signature + one
+    indexed query) and with it warm (signature only)."""
+    call = _auth_caller()
+    credentials = {"email": "authorizer.bench@example.com", "password": PASSWORD}
+    call("/v1/auth/register", credentials)
+    token = json.loads(call("/v1/auth/login", credentials)["body"])["access_token"]
+    from devserver.events import HttpRequest, LambdaContext, authorizer_event
+    from ecomvideo.security import session_state
+
+    authorizer = _load("authorizer")
+    ctx = LambdaContext("authorizer", memory_mb=256, timeout_s=5, region="us-east-1")
+    request = HttpRequest("GET", "/v1/me", headers=[("authorization", f"Bearer {token}")])
+    event = authorizer_event(request, route_key="GET /v1/me", identity_headers=("authorization",))
+
+    def once() -> float:
+        started = time.perf_counter()
+        result = authorizer.lambda_handler(event, ctx)
+        elapsed = time.perf_counter() - started
+        assert result["isAuthorized"] is True, result
+        return elapsed
+
+    first = once()
+    uncached = []
+    for _ in range(n):
+        session_state.clear_cache()
+        uncached.append(once())
+    cached = [once() for _ in range(n)]
+    print(f"authorizer first call (connect + query)  {first * 1000:7.1f} ms")
+    print(f"authorizer uncached (Ed25519 verify + 1 query)  {_percentiles(uncached)}")
+    print(f"authorizer cached   (Ed25519 verify only)       {_percentiles(cached)}")
+
+
 def _median_diff_ci(a: list[float], b: list[float], rounds: int = 2000) -> tuple[float, float]:
     """95% bootstrap interval of median(a) - median(b)."""
     rng = random.Random(7)
@@ -232,10 +268,18 @@ def main() -> None:
         action="store_true",
         help="only time forgot-password/resend-verification for known vs unknown addresses",
     )
+    parser.add_argument(
+        "--authorizer",
+        action="store_true",
+        help="only time the authorizer (first call, uncached session check, cached)",
+    )
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     if args.enumeration:
         bench_enumeration(args.n)
+        return
+    if args.authorizer:
+        bench_authorizer(args.n)
         return
     bench_imports(args.runs)
     bench_latency(args.n)
