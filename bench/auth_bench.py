@@ -8,6 +8,14 @@ PostgreSQL on the project's local server, a scratch database ``ecomvideo_bench``
 the import time of the auth and authorizer handler modules in a fresh interpreter (median of
 several runs), checking that the authorizer pulls in neither SQLAlchemy nor boto3.
 Email sending is stubbed (no SES call is timed).
+
+    .venv/bin/python bench/auth_bench.py --enumeration [--n 300]
+    .venv/bin/python bench/auth_bench.py --authorizer [--n 200]
+
+Instead times ``forgot-password`` and ``resend-verification`` for a registered address and an
+address without an account, interleaved in random order (rate-limit counters cleared, untimed,
+before each call), and prints the difference of the medians with a 95% bootstrap interval: the
+request path must not tell the two apart (issue 17).
 """
 
 from __future__ import annotations
@@ -16,10 +24,12 @@ import argparse
 import importlib.util
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +83,9 @@ def _percentiles(samples: list[float]) -> str:
     )
 
 
-def bench_latency(n: int) -> None:
+def _auth_caller() -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+    """Environment, stubbed SES and the auth handler; returns ``call(path, body)`` giving the
+    handler's raw response to a POST from one client IP."""
     url = _prepare_database()
     from ecomvideo.security.jwt import generate_keypair
 
@@ -104,7 +116,16 @@ def bench_latency(n: int) -> None:
             body=json.dumps(body).encode(),
             source_ip="192.0.2.1",
         )
-        response = auth.lambda_handler(http_event(request, route_key=f"POST {path}"), ctx)
+        return dict(auth.lambda_handler(http_event(request, route_key=f"POST {path}"), ctx))
+
+    return call
+
+
+def bench_latency(n: int) -> None:
+    raw = _auth_caller()
+
+    def call(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = raw(path, body)
         assert response["statusCode"] < 300, response
         return json.loads(response["body"]) if response.get("body") else {}
 
@@ -124,6 +145,91 @@ def bench_latency(n: int) -> None:
         refreshes.append(time.perf_counter() - t)
     print(f"login   (handler, argon2id verify, PostgreSQL)  {_percentiles(logins)}")
     print(f"refresh (handler, rotation, PostgreSQL)         {_percentiles(refreshes)}")
+
+
+def bench_authorizer(n: int) -> None:
+    """The Lambda authorizer on a real token: first call (connection + the session query;
+    psycopg is already imported here by the auth handler, its import cost is in
+    ``bench/cold_start.py``), then per call with the container cache cleared (signature + one
+    indexed query) and with it warm (signature only)."""
+    call = _auth_caller()
+    credentials = {"email": "authorizer.bench@example.com", "password": PASSWORD}
+    call("/v1/auth/register", credentials)
+    token = json.loads(call("/v1/auth/login", credentials)["body"])["access_token"]
+    from devserver.events import HttpRequest, LambdaContext, authorizer_event
+    from ecomvideo.security import session_state
+
+    authorizer = _load("authorizer")
+    ctx = LambdaContext("authorizer", memory_mb=256, timeout_s=5, region="us-east-1")
+    request = HttpRequest("GET", "/v1/me", headers=[("authorization", f"Bearer {token}")])
+    event = authorizer_event(request, route_key="GET /v1/me", identity_headers=("authorization",))
+
+    def once() -> float:
+        started = time.perf_counter()
+        result = authorizer.lambda_handler(event, ctx)
+        elapsed = time.perf_counter() - started
+        assert result["isAuthorized"] is True, result
+        return elapsed
+
+    first = once()
+    uncached = []
+    for _ in range(n):
+        session_state.clear_cache()
+        uncached.append(once())
+    cached = [once() for _ in range(n)]
+    print(f"authorizer first call (connect + query)  {first * 1000:7.1f} ms")
+    print(f"authorizer uncached (Ed25519 verify + 1 query)  {_percentiles(uncached)}")
+    print(f"authorizer cached   (Ed25519 verify only)       {_percentiles(cached)}")
+
+
+def _median_diff_ci(a: list[float], b: list[float], rounds: int = 2000) -> tuple[float, float]:
+    """95% bootstrap interval of median(a) - median(b)."""
+    rng = random.Random(7)
+    diffs = sorted(
+        statistics.median(rng.choices(a, k=len(a))) - statistics.median(rng.choices(b, k=len(b)))
+        for _ in range(rounds)
+    )
+    return diffs[int(rounds * 0.025)], diffs[int(rounds * 0.975)]
+
+
+def bench_enumeration(n: int) -> None:
+    """forgot-password / resend-verification: a registered address against an unknown one,
+    interleaved in random order, rate-limit counters cleared (untimed) before each call."""
+    call = _auth_caller()
+    from sqlalchemy import text
+
+    from ecomvideo import db
+
+    known, unknown = "known.bench@example.com", "nobody.bench@example.com"
+    registered = call("/v1/auth/register", {"email": known, "password": PASSWORD})
+    assert registered["statusCode"] in (201, 202), registered
+
+    def clear_counters() -> None:
+        with db.transaction() as session:
+            session.execute(text("DELETE FROM rate_limit_counters"))
+
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    for path in ("/v1/auth/forgot-password", "/v1/auth/resend-verification"):
+        times: dict[str, list[float]] = {known: [], unknown: []}
+        order = [known, unknown] * n
+        random.Random(1).shuffle(order)
+        for warm in (known, unknown) * 10:
+            clear_counters()
+            call(path, {"email": warm})
+        for email in order:
+            clear_counters()
+            started = time.perf_counter()
+            status = call(path, {"email": email})["statusCode"]
+            times[email].append(time.perf_counter() - started)
+            assert status == 202, status
+        a, b = times[known], times[unknown]
+        low, high = _median_diff_ci(a, b)
+        diff = statistics.median(a) - statistics.median(b)
+        print(
+            f"{path:32s} known p50 {statistics.median(a) * 1000:6.2f} ms | unknown p50 "
+            f"{statistics.median(b) * 1000:6.2f} ms | median diff {diff * 1000:+.3f} ms "
+            f"(95% CI {low * 1000:+.3f} .. {high * 1000:+.3f}), n={len(a)} each"
+        )
 
 
 def bench_imports(runs: int) -> None:
@@ -157,8 +263,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--enumeration",
+        action="store_true",
+        help="only time forgot-password/resend-verification for known vs unknown addresses",
+    )
+    parser.add_argument(
+        "--authorizer",
+        action="store_true",
+        help="only time the authorizer (first call, uncached session check, cached)",
+    )
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    if args.enumeration:
+        bench_enumeration(args.n)
+        return
+    if args.authorizer:
+        bench_authorizer(args.n)
+        return
     bench_imports(args.runs)
     bench_latency(args.n)
 

@@ -1,4 +1,5 @@
-"""Public video pages: no authorizer. ``GET /v1/public/videos/{slug}`` and its event beacon.
+"""Public video pages: no authorizer. ``GET /v1/public/videos/{slug}``, its media (302 to a
+short-lived URL of an opaque copy) and its event beacon.
 
 Every failed lookup is the same 404, so private videos never leak. A viewer who is signed in
 may send their access token; it only attributes events (an invalid one is ignored).
@@ -20,7 +21,7 @@ from ecomvideo.enums import AnalyticsEventType
 from ecomvideo.http.app import create_app
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import sharing as schemas
-from ecomvideo.services import analytics, sharing
+from ecomvideo.services import analytics, public_media, sharing
 from ecomvideo.settings import get_settings
 
 app = create_app()
@@ -32,6 +33,22 @@ def get_public_video(slug: str) -> Response[schemas.PublicVideo]:
         video = sharing.public_video(session, slug)
     # Presigned URLs expire: caches must not outlive them.
     return Response(200, "application/json", video, {"Cache-Control": "private, max-age=300"})
+
+
+@app.get(
+    "/v1/public/videos/<slug>/media/<kind>",
+    responses={302: {"description": "Redirect to a short-lived URL of the media"}},
+)
+def get_public_media(slug: str, kind: str) -> Response[None]:
+    """The video (``video``) or thumbnail (``thumbnail``) of a public slug: 302 to a presigned
+    URL of an opaque copy, valid 5 minutes. The same 404 as the page for anything else."""
+    with transaction() as session:
+        target = sharing.resolve_public(session, slug)
+        source, key = public_media.locate(session, target.video, kind)
+    location = public_media.redirect_url(source, key)
+    # The target expires: a cached redirect must not outlive it.
+    headers = {"Location": location, "Cache-Control": "private, max-age=240"}
+    return Response(302, None, "", headers)
 
 
 @app.post("/v1/public/videos/<slug>/events")

@@ -124,6 +124,21 @@ def test_register_answers_an_existing_email_like_a_new_one_and_mails_the_owner(
     assert "verify-email?token=" in latest["fresh@example.com"].body
 
 
+def test_repeated_registrations_of_a_taken_email_mail_the_owner_once_an_hour(
+    api, mailbox, frozen_clock
+):
+    register(api, "flooded@example.com")
+    before = len(mailbox())
+    answers = {
+        register(api, "flooded@example.com", f"attempt number {n}!").status for n in range(3)
+    }
+    assert answers == {202}
+    assert len(mailbox()) == before + 1
+    frozen_clock.advance(timedelta(hours=1))
+    assert register(api, "flooded@example.com").status == 202
+    assert len(mailbox()) == before + 2
+
+
 def test_register_of_an_existing_email_still_applies_the_password_policy(api, mailbox):
     register(api, "policy@example.com")
     weak_new = register(api, "nobody-yet@example.com", "qwertyuiop")

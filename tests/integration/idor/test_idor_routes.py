@@ -150,6 +150,8 @@ OWNED: dict[str, Owned] = {
 NOT_OWNED: dict[str, str] = {
     "slug": "public share links: the slug is an unguessable capability meant to be shared "
     "without an account (revoking the share invalidates it)",
+    "kind": "GET /v1/public/videos/{slug}/media/{kind} names which medium (video or "
+    "thumbnail) of the slug's video; the slug is the capability",
     "template_id": "video templates are a global catalogue every signed-in user may read",
     "category": "DELETE /v1/me/interests/{category} names a global category and only ever "
     "touches the caller's own interests (checked in test_interest_delete_is_scoped_to_caller)",

@@ -125,9 +125,17 @@ class PublicVideo(BaseModel):
     resolution: str
     duration_seconds: int
     platform: str | None
-    stream_url: str
-    stream_url_expires_in: int
-    thumbnail_url: str | None
+    stream_url: str = Field(
+        description="Opaque URL of the video on this API: answers 302 to a short-lived URL of "
+        "the media (follow redirects); it never names the owner or the storage key."
+    )
+    stream_url_expires_in: int = Field(
+        description="Seconds the redirect's target stays valid; the stream_url itself works "
+        "as long as the share link does."
+    )
+    thumbnail_url: str | None = Field(
+        description="Opaque URL of the thumbnail (302 like stream_url), or null."
+    )
     view_count: int
     published_at: UtcDateTime | None
 

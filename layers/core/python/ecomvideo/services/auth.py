@@ -155,7 +155,9 @@ def register(
             limit_request(session, "register", request, None)
             existing = _user_by_email(session, email)
             if existing is not None:
-                auth_mail.queue(session, MailKind.ALREADY_REGISTERED, user_id=existing.id)
+                auth_mail.queue(
+                    session, MailKind.ALREADY_REGISTERED, user_id=existing.id, once_per_hour=True
+                )
             else:
                 user = _create_user(session, email, password_hash, profile)
                 activity.record(session, user.id, Action.REGISTERED, request=request)
@@ -165,7 +167,7 @@ def register(
         # Two registrations raced past the existence check: the UNIQUE index decided, and
         # this one is now the "already registered" case.
         with db.transaction() as session:
-            auth_mail.queue(session, MailKind.ALREADY_REGISTERED, email=email)
+            auth_mail.queue(session, MailKind.ALREADY_REGISTERED, email=email, once_per_hour=True)
     return REGISTER_ACCEPTED
 
 

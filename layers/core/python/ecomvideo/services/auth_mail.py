@@ -53,9 +53,12 @@ def queue(
     user_id: uuid.UUID | None = None,
     email: str | None = None,
     request: RequestMeta | None = None,
+    once_per_hour: bool = False,
 ) -> None:
     """Enqueue an account mail for the user ``user_id`` or the (normalised) address ``email``
-    in the caller's transaction; the job decides whether there is anyone to mail."""
+    in the caller's transaction; the job decides whether there is anyone to mail. With
+    ``once_per_hour`` a second mail of the same kind to the same recipient within the clock
+    hour is not queued (nobody can flood an owner's inbox through our form)."""
     data: dict[str, Any] = {"kind": kind.value}
     if user_id is not None:
         data["user_id"] = str(user_id)
@@ -63,7 +66,11 @@ def queue(
         data["email"] = email
     if request is not None:
         data["request"] = {"ip": request.ip, "user_agent": request.user_agent}
-    jobs.enqueue(session, JOB_TYPE, data, priority=PRIORITY, max_attempts=5)
+    dedupe = None
+    if once_per_hour:
+        recipient = str(user_id) if user_id is not None else str(email)
+        dedupe = f"{kind.value}:{recipient}:{clock.utcnow():%Y%m%d%H}"
+    jobs.enqueue(session, JOB_TYPE, data, priority=PRIORITY, max_attempts=5, dedupe_key=dedupe)
 
 
 # ------------------------------------------------------------------------------ link tokens

@@ -20,7 +20,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
-from ecomvideo.clients import aws
 from ecomvideo.enums import UserRole, VideoStatus
 from ecomvideo.errors import Conflict, NotFound
 from ecomvideo.keyset import apply_keyset, decode_cursor, encode_cursor, page
@@ -28,10 +27,10 @@ from ecomvideo.models import Video, VideoShare
 from ecomvideo.models.engagement import VideoShareLink
 from ecomvideo.schemas import sharing as schemas
 from ecomvideo.security.principal import Principal
+from ecomvideo.services import public_media
 from ecomvideo.services.account_guards import require_verified
 from ecomvideo.settings import get_settings
 
-STREAM_URL_TTL = 3600
 READ_ALL_ROLES = (UserRole.ADMIN, UserRole.MODERATOR, UserRole.SUPPORT)
 _NOT_FOUND = "No such video."
 
@@ -254,18 +253,9 @@ def resolve_public(session: Session, slug: str) -> PublicTarget:
     return PublicTarget(video=video, platform=platform, share_id=share_id)
 
 
-def _presign(uri: str | None) -> str | None:
-    if not uri:
-        return None
-    try:
-        bucket, key = aws.split_s3_uri(uri)
-    except ValueError:
-        return uri
-    return aws.presigned_get(bucket, key, expires_in=STREAM_URL_TTL)
-
-
 def public_video(session: Session, slug: str) -> schemas.PublicVideo:
-    """Metadata and a presigned stream URL (1 h) for a public slug."""
+    """Metadata and the opaque media URLs of a public slug (``public_media``): nothing in the
+    answer names the owner or where the media is stored."""
     target = resolve_public(session, slug)
     video = target.video
     return schemas.PublicVideo(
@@ -276,9 +266,9 @@ def public_video(session: Session, slug: str) -> schemas.PublicVideo:
         resolution=video.resolution,
         duration_seconds=video.duration_seconds,
         platform=target.platform,
-        stream_url=_presign(video.video_url) or "",
-        stream_url_expires_in=STREAM_URL_TTL,
-        thumbnail_url=_presign(video.thumbnail_url),
+        stream_url=public_media.media_path(slug, "video"),
+        stream_url_expires_in=public_media.MEDIA_URL_TTL,
+        thumbnail_url=public_media.media_path(slug, "thumbnail") if video.thumbnail_url else None,
         view_count=video.view_count or 0,
         published_at=video.completed_at,
     )

@@ -55,7 +55,15 @@ from ecomvideo.models import (
 from ecomvideo.models.pipeline import PipelineStep
 from ecomvideo.observability import logger
 from ecomvideo.schemas import videos as schemas
-from ecomvideo.services import catalog, credits, idempotency, media_store, plans, system_settings
+from ecomvideo.services import (
+    catalog,
+    credits,
+    idempotency,
+    media_store,
+    plans,
+    public_media,
+    system_settings,
+)
 from ecomvideo.services.pipeline import (
     POLL_AFTER_SECONDS,
     StepState,
@@ -926,12 +934,15 @@ def delete(principal: Principal, video_id: uuid.UUID) -> None:
         if running:
             credits.release(session, video.user_id, video.id)
         prefix = media_store.media_prefix(video.user_id, video.id)
+        shared = public_media.public_key_of(video)
         catalog.untag_video(session, video.id)
         session.delete(video)
         session.flush()
     if running:
         _stop_execution(video_id, attempt, "deleted by the user")
     media_store.delete_prefix(get_settings().videos_bucket, prefix)
+    if shared:  # the opaque copies a share link served
+        media_store.delete_prefix(get_settings().videos_bucket, public_media.public_prefix(shared))
 
 
 # ---------------------------------------------------------------------------- uploads / credits
