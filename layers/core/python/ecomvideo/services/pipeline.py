@@ -842,6 +842,7 @@ def _begin(message: StepMessage) -> _Begin:
             return _Begin("ambiguous")  # a task may exist that we never heard of
         if message.step in POLLABLE_STEPS and _gate_full(session, video, row):
             row.state = StepState.QUEUED  # shown as progress step "Queued" with its position
+            row.queued_at = row.queued_at or clock.utcnow()
             return _Begin("queued")
         row.state = StepState.STARTED
         row.provider = row.provider or video.ai_provider
@@ -857,16 +858,22 @@ def _begin(message: StepMessage) -> _Begin:
 
 
 def _gate_full(session: Session, video: Video, row: PipelineStep) -> bool:
-    """The provider concurrency gate (per provider account, in PostgreSQL).
+    """The provider concurrency gate (per provider account, in PostgreSQL), first come first
+    served.
 
     Serialised by a transaction-level advisory lock per provider: count the steps of active
-    videos holding a provider task (Started image/video steps); at ``provider_concurrency`` the
-    step waits (``Queued``) instead of earning a 429 or a failure. 0 disables the gate."""
+    videos holding a provider task (Started image/video steps) and the live queued steps that
+    came before this one (``_queued_ahead``); the step may start only while both together stay
+    under the account's limit (``provider_concurrency``), so a freed slot goes to the oldest
+    waiting step, whichever retries first. Otherwise it waits (``Queued``) instead of earning
+    a 429 or a failure. A limit of 0 disables the gate."""
     from sqlalchemy import func
 
     provider = _provider(video)
-    limit = get_settings().provider_concurrency
-    if limit <= 0 or not getattr(provider, "asynchronous", False):
+    if not getattr(provider, "asynchronous", False):
+        return False
+    limit = provider_concurrency(session, provider)
+    if limit <= 0:
         return False
     name = str(provider.name)
     row.provider = name
@@ -879,26 +886,62 @@ def _gate_full(session: Session, video: Video, row: PipelineStep) -> bool:
             PipelineStep.state == StepState.STARTED,
             PipelineStep.step.in_(POLLABLE_STEPS),
             PipelineStep.provider == name,
-            Video.status.not_in([s.value for s in VideoStatus if s.is_terminal]),
+            Video.status.not_in(_TERMINAL),
         )
     )
-    return int(in_flight or 0) >= limit
+    return int(in_flight or 0) + _queued_ahead(session, row, name) >= limit
 
 
-def queue_position(session: Session, row: PipelineStep) -> int:
-    """1 + the steps queued for the same provider before this one."""
-    from sqlalchemy import func
+_TERMINAL = [s.value for s in VideoStatus if s.is_terminal]
 
+
+def provider_concurrency(session: Session, provider: Any) -> int:
+    """The provider account's limit of tasks in flight: the ``pipeline.provider_concurrency``
+    system setting for the provider's name (admins set it to their account's plan), else what
+    the provider declares for an account (``account_concurrency``; Freepik: 3), else none."""
+    from ecomvideo.services import system_settings
+
+    configured = system_settings.get(session, "pipeline.provider_concurrency", None)
+    name = str(provider.name)
+    if isinstance(configured, dict) and isinstance(configured.get(name), int | float):
+        return int(configured[name])
+    return int(getattr(provider, "account_concurrency", 0) or 0)
+
+
+def _queued_ahead(session: Session, row: PipelineStep, provider: str) -> int:
+    """Queued steps of active videos for ``provider`` that came before ``row`` (queued
+    earlier; ties by key; a step not queued yet comes after all) and whose message still comes
+    back (touched within a few retry periods: a lost message cannot hold the line)."""
+    from sqlalchemy import func, tuple_
+
+    retry = get_settings().provider_gate_retry_seconds
+    # Database time on both sides: updated_at is stamped by PostgreSQL.
+    alive = func.timezone("UTC", func.now()) - timedelta(seconds=max(60, 4 * retry))
+    me = (row.queued_at or clock.utcnow(), row.video_id, row.attempt, row.step)
     ahead = session.scalar(
         select(func.count())
         .select_from(PipelineStep)
+        .join(Video, Video.id == PipelineStep.video_id)
         .where(
             PipelineStep.state == StepState.QUEUED,
-            PipelineStep.provider == row.provider,
-            PipelineStep.created_at < row.created_at,
+            PipelineStep.provider == provider,
+            func.coalesce(PipelineStep.updated_at, PipelineStep.created_at) >= alive,
+            tuple_(
+                PipelineStep.queued_at,
+                PipelineStep.video_id,
+                PipelineStep.attempt,
+                PipelineStep.step,
+            )
+            < tuple_(*me),
+            Video.status.not_in(_TERMINAL),
         )
     )
-    return int(ahead or 0) + 1
+    return int(ahead or 0)
+
+
+def queue_position(session: Session, row: PipelineStep) -> int:
+    """1 + the steps queued for the same provider before this one (the gate's order)."""
+    return _queued_ahead(session, row, str(row.provider)) + 1
 
 
 def _attempt_of(video: Video) -> int:
