@@ -7,6 +7,7 @@ import base64
 import json
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -282,7 +283,7 @@ def test_lost_webhooks_are_recovered_by_the_polling_sweep(session, stack, freepi
             if task.status == "CREATED":
                 freepik.complete(task_id)
         freepik.pop_outbox()  # every webhook is lost
-        clock.freeze(clock.utcnow().replace(microsecond=0) + pipeline.timedelta(minutes=10))
+        clock.freeze(clock.utcnow().replace(microsecond=0) + timedelta(minutes=10))
         try:
             from tests.support.scheduled import run_task
 

@@ -147,9 +147,9 @@ def _step_message(token: str, entered_at: str) -> pipeline.StepMessage:
 def test_a_newer_token_replaces_the_stored_one_and_an_older_does_not():
     row = PipelineStep(task_token="old", token_entered_at=datetime(2026, 1, 1, 12, 0, 0))
 
-    assert pipeline._take_token(row, _step_message("new", "2026-01-01T12:00:01.5Z"))
+    assert pipeline.take_token(row, _step_message("new", "2026-01-01T12:00:01.5Z"))
     assert row.task_token == "new"
-    assert not pipeline._take_token(row, _step_message("older", "2026-01-01T11:00:00Z"))
+    assert not pipeline.take_token(row, _step_message("older", "2026-01-01T11:00:00Z"))
     assert row.task_token == "new"
 
 
@@ -157,7 +157,7 @@ def test_a_webhook_before_the_task_id_commit_is_parked_and_reapplied(
     session, slow_queue, monkeypatch
 ):
     stack, freepik = slow_queue
-    record_started = pipeline._record_started
+    record_started = pipeline.rows.record_started
 
     def webhook_first(message, started):
         # Freepik finishes and calls back before our worker committed the task id.
@@ -166,7 +166,7 @@ def test_a_webhook_before_the_task_id_commit_is_parked_and_reapplied(
             assert webhook(delivery) == (200, {"received": True, "outcome": "parked"})
         record_started(message, started)
 
-    monkeypatch.setattr(pipeline, "_record_started", webhook_first)
+    monkeypatch.setattr(pipeline.rows, "record_started", webhook_first)
     monkeypatch.setenv("PROVIDER_POLL_INTERVALS", "60")  # the poll must not be what saves it
     reset_settings()
     user = make_user(session)

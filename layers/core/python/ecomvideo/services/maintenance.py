@@ -185,13 +185,9 @@ def _attempt(video: Video) -> int:
 
 def execution_arn(state_machine_arn: str, video_id: uuid.UUID, attempt: int) -> str:
     """The pipeline's execution ARN (name = video id, '<id>-<attempt>' for retries)."""
-    try:
-        from ecomvideo.services.pipeline import execution_arn as pipeline_arn
+    from ecomvideo.services.video_lifecycle import execution_arn as pipeline_arn
 
-        return str(pipeline_arn(state_machine_arn, video_id, attempt))
-    except ImportError:
-        name = str(video_id) if attempt <= 1 else f"{video_id}-{attempt}"
-        return state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+    return str(pipeline_arn(state_machine_arn, video_id, attempt))
 
 
 def reap_stuck_videos(

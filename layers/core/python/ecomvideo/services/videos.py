@@ -54,7 +54,7 @@ from ecomvideo.models.pipeline import PipelineStep
 from ecomvideo.observability import logger
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.services import catalog, credits, idempotency, media_store, plans, system_settings
-from ecomvideo.services.pipeline import (
+from ecomvideo.services.video_lifecycle import (
     POLL_AFTER_SECONDS,
     StepState,
     close_open_steps,
@@ -63,6 +63,9 @@ from ecomvideo.services.pipeline import (
     progress_percent,
     queue_position,
     transition,
+)
+from ecomvideo.services.video_lifecycle import (
+    attempt_of as current_attempt,
 )
 from ecomvideo.settings import get_settings
 
@@ -752,10 +755,6 @@ def accepted_headers(accepted: schemas.VideoAccepted, *, replayed: bool = False)
     if replayed:
         headers["Idempotent-Replayed"] = "true"
     return headers
-
-
-def current_attempt(video: Video) -> int:
-    return int(((video.meta or {}).get("request") or {}).get("attempt", 1))
 
 
 def detail(session: Session, principal: Principal, video_id: uuid.UUID) -> schemas.VideoDetail:
