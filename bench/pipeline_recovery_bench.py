@@ -125,7 +125,7 @@ def main() -> None:
 
     os.environ["DATABASE_URL"] = scratch_database("ecomvideo_bench_recovery")
     os.environ["PROVIDER_POLL_INTERVALS"] = args.intervals
-    os.environ["PROVIDER_CONCURRENCY"] = "3"
+    # The gate's limit is Freepik's account default (3; `pipeline.provider_concurrency`).
     os.environ["PROVIDER_GATE_RETRY_SECONDS"] = "2"
     ts = args.task_seconds
 

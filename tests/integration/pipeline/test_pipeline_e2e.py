@@ -409,7 +409,7 @@ def test_redelivered_messages_do_not_render_twice_or_charge_twice(
             raise ConnectionError("lambda timed out")
         return real_send(token, output)
 
-    monkeypatch.setattr(pipeline, "send_success", crash_once_after_the_work)
+    monkeypatch.setattr(pipeline.messages, "send_success", crash_once_after_the_work)
     finalize_messages: list[dict[str, Any]] = []
 
     def keep_finalize(body: dict[str, Any]) -> bool:

@@ -7,12 +7,14 @@ import base64
 import json
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from ecomvideo import clock
 from ecomvideo.enums import VideoStatus
+from ecomvideo.errors import PROVIDER_ACCOUNT_PROBLEM
 from ecomvideo.models import CreditMovement, FreepikWebhookEvent, MovementKind, PipelineStep, Video
 from ecomvideo.services import credits, pipeline
 from ecomvideo.settings import reset_settings
@@ -278,7 +280,7 @@ def test_lost_webhooks_are_recovered_by_the_polling_sweep(session, stack, freepi
             if task.status == "CREATED":
                 freepik.complete(task_id)
         freepik.pop_outbox()  # every webhook is lost
-        clock.freeze(clock.utcnow().replace(microsecond=0) + pipeline.timedelta(minutes=10))
+        clock.freeze(clock.utcnow().replace(microsecond=0) + timedelta(minutes=10))
         try:
             from tests.support.scheduled import run_task
 
@@ -380,6 +382,30 @@ def test_invalid_params_fails_the_video_clearly_and_releases_credits(session, st
     assert video.status is VideoStatus.FAILED
     assert video.error_message == "provider rejected the request: prompt: Prompt is not allowed"
     assert credits.balance(session, user.id) == 10
+
+
+@pytest.mark.parametrize("scope", ["create", "poll"])
+def test_our_provider_account_out_of_credits_is_never_shown_to_the_user(
+    session, stack, freepik, scope
+):
+    user = make_user(session)
+    make_grant(session, user, 10)
+    freepik.fail_next("out_of_credits", scope=scope, message="Not enough credits in balance")
+    video_id = _create(user.id)
+
+    with captured_logs() as logs:
+        run(session, stack, freepik, video_id)
+
+    video = _video(session, video_id)
+    assert video.status is VideoStatus.FAILED
+    # Product words only: not the vendor, not its message, not "out of credits".
+    assert video.error_message == PROVIDER_ACCOUNT_PROBLEM
+    _, detail, _ = call("videos", "GET", f"/v1/videos/{video_id}", user_id=user.id)
+    assert detail["error_message"] == PROVIDER_ACCOUNT_PROBLEM  # what the API shows
+    assert credits.balance(session, user.id) == 10
+    # The operators hear of it: an error log line and the alarm's metric.
+    records = log_records(logs.getvalue())
+    assert any(r.get("level") == "ERROR" and "out of credits" in r["message"] for r in records)
 
 
 def test_rate_limited_create_is_retried_then_succeeds(session, stack, freepik):

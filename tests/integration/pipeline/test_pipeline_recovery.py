@@ -9,6 +9,7 @@ short, measurable bound.
 from __future__ import annotations
 
 import itertools
+import json
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -17,9 +18,10 @@ import pytest
 from sqlalchemy import select
 
 from ecomvideo import clock
-from ecomvideo.enums import VideoStatus
+from ecomvideo.enums import SettingDataType, VideoStatus
+from ecomvideo.models import SystemSetting
 from ecomvideo.models.pipeline import PipelineStep
-from ecomvideo.services import credits, pipeline
+from ecomvideo.services import credits, pipeline, system_settings
 from ecomvideo.settings import reset_settings
 from tests.fakes.freepik_fake import freepik_configured
 from tests.integration.pipeline.test_pipeline_freepik import _create, _video, run, webhook
@@ -145,9 +147,9 @@ def _step_message(token: str, entered_at: str) -> pipeline.StepMessage:
 def test_a_newer_token_replaces_the_stored_one_and_an_older_does_not():
     row = PipelineStep(task_token="old", token_entered_at=datetime(2026, 1, 1, 12, 0, 0))
 
-    assert pipeline._take_token(row, _step_message("new", "2026-01-01T12:00:01.5Z"))
+    assert pipeline.take_token(row, _step_message("new", "2026-01-01T12:00:01.5Z"))
     assert row.task_token == "new"
-    assert not pipeline._take_token(row, _step_message("older", "2026-01-01T11:00:00Z"))
+    assert not pipeline.take_token(row, _step_message("older", "2026-01-01T11:00:00Z"))
     assert row.task_token == "new"
 
 
@@ -155,7 +157,7 @@ def test_a_webhook_before_the_task_id_commit_is_parked_and_reapplied(
     session, slow_queue, monkeypatch
 ):
     stack, freepik = slow_queue
-    record_started = pipeline._record_started
+    record_started = pipeline.rows.record_started
 
     def webhook_first(message, started):
         # Freepik finishes and calls back before our worker committed the task id.
@@ -164,7 +166,7 @@ def test_a_webhook_before_the_task_id_commit_is_parked_and_reapplied(
             assert webhook(delivery) == (200, {"received": True, "outcome": "parked"})
         record_started(message, started)
 
-    monkeypatch.setattr(pipeline, "_record_started", webhook_first)
+    monkeypatch.setattr(pipeline.rows, "record_started", webhook_first)
     monkeypatch.setenv("PROVIDER_POLL_INTERVALS", "60")  # the poll must not be what saves it
     reset_settings()
     user = make_user(session)
@@ -211,8 +213,7 @@ def test_the_sweep_polls_by_due_time_not_age(session):
 def test_five_videos_with_a_provider_limit_of_three_queue_and_all_complete(
     session, slow_queue, monkeypatch
 ):
-    stack, freepik = slow_queue
-    monkeypatch.setenv("PROVIDER_CONCURRENCY", "3")
+    stack, freepik = slow_queue  # no setting: Freepik's account limit (3) is the default
     monkeypatch.setenv("PROVIDER_GATE_RETRY_SECONDS", "1")
     reset_settings()
     owners = {}
@@ -249,6 +250,70 @@ def test_five_videos_with_a_provider_limit_of_three_queue_and_all_complete(
     # No step waited for the queue's 30 s visibility timeout (nor the 300 s step timeout).
     assert elapsed < 30, elapsed
     assert len(freepik.tasks) == 10  # one image and one video task per video, none repeated
+
+
+@pytest.fixture
+def provider_limit(session):
+    """Sets the admins' per-account limit (system setting ``pipeline.provider_concurrency``);
+    the settings cache is cleared before and after, so no other test sees it."""
+
+    def set_limits(limits: dict[str, int]) -> None:
+        session.add(
+            SystemSetting(
+                key="pipeline.provider_concurrency",
+                value=json.dumps(limits),
+                data_type=SettingDataType.JSON,
+            )
+        )
+        session.commit()
+        system_settings.clear_cache()
+
+    yield set_limits
+    system_settings.clear_cache()
+
+
+def test_a_freed_slot_goes_to_the_oldest_queued_step_whoever_retries_first(
+    session, stack, freepik, monkeypatch, provider_limit
+):
+    # A held-back message comes back after the queue's 1 s visibility timeout.
+    monkeypatch.setenv("PROVIDER_GATE_RETRY_SECONDS", "1")
+    reset_settings()
+    provider_limit({"Freepik": 1})  # overrides Freepik's default of 3
+    user = make_user(session)
+    make_grant(session, user, 30)
+
+    def image_step(video_id):
+        return _steps(session, video_id).get("GenerateImage")
+
+    def feed(until, hold=()) -> None:
+        deadline = time.monotonic() + 20
+        while not until():
+            assert time.monotonic() < deadline
+            messages = stack.receive()
+            held = [m for m in messages if json.loads(m["Body"]).get("videoId") in hold]
+            chosen = [m for m in messages if m not in held]
+            if chosen:
+                stack.deliver(chosen)
+            for delivery in freepik.pop_outbox():
+                assert webhook(delivery)[0] == 200
+            time.sleep(0.05)
+
+    first = _create(user.id)
+    feed(lambda: (row := image_step(first)) is not None and row.state == "Started")
+    older, newer = _create(user.id), _create(user.id)
+    feed(lambda: (row := image_step(older)) is not None and row.state == "Queued")
+    feed(lambda: (row := image_step(newer)) is not None and row.state == "Queued")
+
+    freepik.complete(_steps(session, first)["GenerateImage"].provider_task_id)  # slot freed
+    # Only the newer video's retries reach the worker for a while: it must not take the slot.
+    until = time.monotonic() + 3
+    feed(lambda: time.monotonic() > until, hold={older})
+    assert image_step(newer).state == "Queued" and image_step(newer).provider_task_id is None
+    assert _steps(session, first).get("GenerateVideo").state == "Queued"  # behind both
+
+    feed(lambda: image_step(older).state == "Started")  # the older one's retry takes it
+    assert image_step(newer).state == "Queued"
+    assert len(freepik.tasks) == 2  # the first video's image, then the older video's
 
 
 def _upload(stack, user_id, size: tuple[int, int]) -> str:

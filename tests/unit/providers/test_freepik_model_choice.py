@@ -26,7 +26,7 @@ from tests.fakes.freepik_fake import FreepikFakeState, freepik_respx
     ],
 )
 def test_config_value_reads_objects_and_key_value_entries(config, expected):
-    assert pipeline._config_value(config, "freepik_video_model") == expected
+    assert pipeline.config_value(config, "freepik_video_model") == expected
 
 
 @pytest.fixture

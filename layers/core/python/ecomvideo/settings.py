@@ -90,11 +90,6 @@ class Settings(BaseSettings):
         description="Seconds between polls of a provider task from its start (the last repeats;"
         " a lost webhook costs at most one interval).",
     )
-    provider_concurrency: int = Field(
-        3,
-        description="Provider tasks in flight at once per provider account (Freepik: 3 per"
-        " user); further steps wait as Queued. 0 disables the gate.",
-    )
     provider_gate_retry_seconds: int = Field(
         5, description="How soon a step queued behind the provider concurrency gate tries again."
     )

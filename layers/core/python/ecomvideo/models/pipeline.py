@@ -40,6 +40,13 @@ class PipelineStep(Base):
             "next_poll_at",
             postgresql_where=text("state = 'Started' AND provider_task_id IS NOT NULL"),
         ),
+        # The concurrency gate: queued steps of a provider in arrival order (migration 0015).
+        Index(
+            "ix_video_pipeline_steps_queued",
+            "provider",
+            "queued_at",
+            postgresql_where=text("state = 'Queued'"),
+        ),
     )
 
     video_id: Mapped[uuid.UUID] = mapped_column(
@@ -62,6 +69,8 @@ class PipelineStep(Base):
     polls: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     # When the state that issued ``task_token`` was entered: tokens only move forward.
     token_entered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When the step first waited for a slot of the provider gate: first come, first served.
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime | None] = updated_at_column()
 

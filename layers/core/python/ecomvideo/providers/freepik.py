@@ -85,6 +85,10 @@ class FreepikProvider:
 
     name = NAME
     asynchronous = True
+    # Tasks in flight at once per API account ("up to 3 concurrent requests per user",
+    # Freepik's Kling docs): the pipeline's concurrency gate uses it unless the
+    # ``pipeline.provider_concurrency`` system setting names another limit for "Freepik".
+    account_concurrency = 3
     # The pipeline passes ``model=`` (template style_settings / plan features
     # ``freepik_image_model`` / ``freepik_video_model``) and records the model a task was
     # started with, so polling uses that model's status path.

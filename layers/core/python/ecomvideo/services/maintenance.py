@@ -40,7 +40,13 @@ from ecomvideo.models import (
     Video,
 )
 from ecomvideo.observability import logger
-from ecomvideo.services import credits, notifications, subscription_credits, system_settings
+from ecomvideo.services import (
+    credits,
+    notifications,
+    subscription_credits,
+    system_settings,
+    video_lifecycle,
+)
 
 USED_TOKEN_GRACE = timedelta(days=1)
 DEFAULT_STUCK_MINUTES = 60
@@ -175,14 +181,7 @@ def _attempt(video: Video) -> int:
 
 def execution_arn(state_machine_arn: str, video_id: uuid.UUID, attempt: int) -> str:
     """The pipeline's execution ARN (name = video id, '<id>-<attempt>' for retries)."""
-    try:
-        # lazy: the cleanup task must not load the pipeline (providers, clients) for one name
-        from ecomvideo.services.pipeline import execution_arn as pipeline_arn
-
-        return str(pipeline_arn(state_machine_arn, video_id, attempt))
-    except ImportError:
-        name = str(video_id) if attempt <= 1 else f"{video_id}-{attempt}"
-        return state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+    return str(video_lifecycle.execution_arn(state_machine_arn, video_id, attempt))
 
 
 def reap_stuck_videos(

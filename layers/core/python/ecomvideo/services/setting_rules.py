@@ -86,6 +86,8 @@ RULES: dict[str, tuple[str, Check]] = {
     "retention.webhook_deliveries_days": ("number", RETENTION),
     "retention.webhook_events_days": ("number", RETENTION),
     "pipeline.stuck_video_minutes": ("number", integer(5, 1440)),
+    # Provider tasks in flight at once per provider account, by provider name (0: no gate).
+    "pipeline.provider_concurrency": ("json", integer_map(None, 0, 100)),
     "ratelimit.requests_per_minute": ("number", integer(1, 1_000_000)),
     "ratelimit.anonymous_requests_per_minute": ("number", integer(1, 1_000_000)),
     "ratelimit.video_creations_per_hour": ("number", integer(1, 1_000_000)),

@@ -64,7 +64,7 @@ from ecomvideo.services import (
     public_media,
     system_settings,
 )
-from ecomvideo.services.pipeline import (
+from ecomvideo.services.video_lifecycle import (
     POLL_AFTER_SECONDS,
     StepState,
     close_open_steps,
@@ -73,6 +73,9 @@ from ecomvideo.services.pipeline import (
     progress_percent,
     queue_position,
     transition,
+)
+from ecomvideo.services.video_lifecycle import (
+    attempt_of as current_attempt,
 )
 from ecomvideo.settings import get_settings
 
@@ -762,10 +765,6 @@ def accepted_headers(accepted: schemas.VideoAccepted, *, replayed: bool = False)
     if replayed:
         headers["Idempotent-Replayed"] = "true"
     return headers
-
-
-def current_attempt(video: Video) -> int:
-    return int(((video.meta or {}).get("request") or {}).get("attempt", 1))
 
 
 def detail(session: Session, principal: Principal, video_id: uuid.UUID) -> schemas.VideoDetail:

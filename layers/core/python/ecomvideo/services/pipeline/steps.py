@@ -1,0 +1,233 @@
+"""The step handlers that call a provider: ScrapeProduct, GenerateImage, GenerateVideo.
+
+The only code that knows the provider interface (``ecomvideo.providers``): requests are built
+from the video, its product and storyboard, and the model chosen by template or plan.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecomvideo.clients import aws
+from ecomvideo.db import transaction
+from ecomvideo.models import ProductData, Video
+from ecomvideo.observability import logger
+from ecomvideo.services.pipeline import assets
+from ecomvideo.services.pipeline.results import (
+    Output,
+    Started,
+    StepContext,
+    StepFailed,
+    StepResult,
+    VideoNotActive,
+    provider_for,
+)
+from ecomvideo.services.video_lifecycle import IMAGE, VIDEO
+
+
+def _request(video: Video) -> dict[str, Any]:
+    return dict((video.meta or {}).get("request") or {})
+
+
+def _product(video: Video) -> Any:
+    """The text on the video: from the scraped product when there is one, else the request."""
+    from ecomvideo.providers import ProductCard
+
+    variables = _request(video).get("variables") or {}
+    if video.product_data_id is not None:
+        with transaction() as session:
+            product = session.get(ProductData, video.product_data_id)
+            if product is not None and product.name:
+                price = f"{product.price} {product.currency}" if product.price else None
+                original = (
+                    f"{product.original_price} {product.currency}"
+                    if product.original_price
+                    else None
+                )
+                return ProductCard(
+                    name=product.name[:200],
+                    price=variables.get("price") or price,
+                    original_price=original,
+                    brand=product.brand,
+                    tagline=variables.get("tagline"),
+                )
+    return ProductCard(
+        name=(variables.get("product_name") or video.title)[:200],
+        price=variables.get("price"),
+        brand=variables.get("brand"),
+        tagline=variables.get("tagline"),
+    )
+
+
+def _size(video: Video) -> tuple[int, int]:
+    from ecomvideo.media.formats import frame_size
+
+    return frame_size(video.aspect_ratio, video.resolution)
+
+
+def image_step(ctx: StepContext) -> StepResult:
+    from ecomvideo.providers import ImageRequest
+
+    video = ctx.video
+    provider = provider_for(video)
+    width, height = _size(video)
+    options = _model_options(video, provider, IMAGE)
+    result = provider.start_image(
+        ImageRequest(
+            prompt=video.text_prompt,
+            aspect_ratio=video.aspect_ratio,
+            width=width,
+            height=height,
+            style=video.style,
+            product=_product(video),
+            reference=_reference(ctx),
+        ),
+        **options,
+    )
+    if not result.is_completed:
+        return Started(provider.name, str(result.task_id), _started_options(result))
+    return Output(assets.store_provider_asset(video, ctx.message.attempt, IMAGE, result))
+
+
+def video_step(ctx: StepContext) -> StepResult:
+    from ecomvideo.providers import VideoRequest
+
+    video = ctx.video
+    provider = provider_for(video)
+    width, height = _size(video)
+    card = _product(video)
+    # Remote providers may fetch our S3 copy through a short-lived presigned URL (Freepik
+    # prefers it to megabytes of base64); every provider also gets the bytes.
+    location = assets.source_location(ctx) if getattr(provider, "asynchronous", False) else None
+    image_url = aws.presigned_get(*location, expires_in=3600) if location else None
+    options = _model_options(video, provider, VIDEO)
+    storyboard, images = _storyboard(ctx, provider)
+    result = provider.start_video(
+        VideoRequest(
+            storyboard=storyboard,
+            images=images,
+            prompt=video.text_prompt,
+            duration_seconds=float(video.duration_seconds),
+            aspect_ratio=video.aspect_ratio,
+            width=width,
+            height=height,
+            image_bytes=assets.source_image(ctx),
+            image_url=image_url,
+            title=video.title,
+            price_text=card.price,
+            product=card,
+            style=video.style,
+            reference=_reference(ctx),
+        ),
+        **options,
+    )
+    if not result.is_completed:
+        return Started(provider.name, str(result.task_id), _started_options(result))
+    output = assets.store_provider_asset(video, ctx.message.attempt, VIDEO, result)
+    if result.metadata.get("scenes"):
+        output["scenes"] = result.metadata["scenes"]
+    if result.thumbnail:
+        output["thumbnailKey"] = assets.asset_key(video, f"work/a{ctx.message.attempt}-thumb.jpg")
+        assets.put_asset(
+            video.id,
+            ctx.message.attempt,
+            output["thumbnailKey"],
+            bytes(result.thumbnail),
+            "image/jpeg",
+        )
+    return Output(output)
+
+
+def _storyboard(ctx: StepContext, provider: Any) -> tuple[dict[str, Any] | None, tuple[bytes, ...]]:
+    """The storyboard and its photos for providers that compose scenes (``storyboards``).
+
+    A photo that cannot be fetched is left out (its scenes fall back to designed cards); the
+    video fails only when the one photo of an Image video is gone (``_source_image``).
+    """
+    if not getattr(provider, "storyboards", False):
+        return None, ()
+    from ecomvideo.services import storyboards
+
+    with transaction() as session:
+        video = session.get(Video, ctx.video.id)
+        if video is None:
+            raise VideoNotActive()
+        board = storyboards.for_video(session, video)
+    images: list[bytes] = []
+    for ref in board.images:
+        try:
+            if ref.startswith("s3://"):
+                images.append(assets.get_object(*aws.split_s3_uri(ref)))
+            else:
+                images.append(assets.fetch_remote_image(ref))
+        except Exception:
+            logger.warning("storyboard image skipped", extra={"image": ref[:200]})
+            images.append(b"")
+    return board.to_dict(), tuple(images)
+
+
+def _model_options(video: Video, provider: Any, step: str) -> dict[str, Any]:
+    """``{"model": ...}`` for providers whose models are configurable, else ``{}``.
+
+    Key ``<provider>_<image|video>_model`` (e.g. ``freepik_video_model``): the video template's
+    ``style_settings`` wins over the plan's ``features`` (a JSON object, or list entries
+    ``"freepik_video_model=kling-v2-5-pro"``); neither -> the provider's default (settings).
+    """
+    if not getattr(provider, "configurable_models", False):
+        return {}
+    key = f"{str(provider.name).lower()}_{'image' if step == IMAGE else 'video'}_model"
+    from ecomvideo.models import VideoTemplate
+    from ecomvideo.services import plans
+
+    with transaction() as session:
+        template = session.get(VideoTemplate, video.template_id) if video.template_id else None
+        model = config_value(template.style_settings if template else None, key)
+        if model is None:
+            model = config_value(plans.entitlement(session, video.user_id).plan.features, key)
+    return {"model": model} if model else {}
+
+
+def config_value(config: Any, key: str) -> str | None:
+    """``key`` from a JSON object, or from ``"key=value"`` entries of a JSON list."""
+    if isinstance(config, dict):
+        value = config.get(key)
+        return str(value) if value else None
+    if isinstance(config, list):
+        for entry in config:
+            name, sep, value = str(entry).partition("=")
+            if sep and name.strip() == key and value.strip():
+                return value.strip()
+    return None
+
+
+def _started_options(result: Any) -> dict[str, Any]:
+    """What polling a started task needs again (the model it was started with)."""
+    model = (getattr(result, "metadata", None) or {}).get("model")
+    return {"model": str(model)} if model else {}
+
+
+def _reference(ctx: StepContext) -> str:
+    """A stable id for the provider call (providers that support idempotent starts use it)."""
+    return f"{ctx.message.video_id}:{ctx.message.attempt}:{ctx.message.step}"
+
+
+def scrape_step(ctx: StepContext) -> StepResult:
+    """Url input: scrape the product page; its primary image then feeds the video step."""
+    from ecomvideo.enums import ScrapingStatus
+    from ecomvideo.scraping import ScrapeError
+    from ecomvideo.services import products
+
+    with transaction() as session:
+        video = session.get(Video, ctx.video.id)
+        if video is None:
+            raise VideoNotActive()
+        try:
+            product = products.scrape_for_video(session, video)
+        except ScrapeError as exc:
+            raise StepFailed(exc.message, error="ScrapeFailed") from exc
+        ok = product.scraping_status is ScrapingStatus.SUCCESS
+        output = {"hasImage": bool(product.main_image_url), "productDataId": str(product.id)}
+        reason = product.error_message or "The product page could not be read."
+    if not ok:  # raised after the commit, so the Failed product row is kept for the user
+        raise StepFailed(reason, error="ScrapeFailed")
+    return Output(output)
