@@ -16,11 +16,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ecomvideo.enums import VideoStatus
 from ecomvideo.errors import Conflict
 from ecomvideo.http.auth import Principal
 from ecomvideo.media import storyboard as sb
 from ecomvideo.models import ProductData, ProductImage, Video, VideoTemplate
 from ecomvideo.schemas import videos as schemas
+from ecomvideo.services.video_access import awaiting_confirmation, invalid, owned_video
 
 MAX_IMAGES = 8
 STORYBOARD_KEY = "storyboard"
@@ -133,8 +135,6 @@ def for_owned_video(
     session: Session, principal: Principal, video_id: uuid.UUID
 ) -> schemas.StoryboardOut:
     """GET /v1/videos/{id}/storyboard: the plan of a video the principal may read."""
-    from ecomvideo.services.videos import owned_video
-
     video = owned_video(session, principal, video_id)
     return to_schema(for_video(session, video), video_id=video.id)
 
@@ -157,9 +157,6 @@ def edit(
     Only before rendering (``auto_render: false``, not yet confirmed) or after a failure.
     The total duration is what the credits were quoted for, so it must stay the same.
     """
-    from ecomvideo.enums import VideoStatus
-    from ecomvideo.services.videos import _invalid, awaiting_confirmation, owned_video
-
     video = owned_video(session, principal, video_id, write=True, lock=True)
     if not (awaiting_confirmation(video) or video.status is VideoStatus.FAILED):
         raise Conflict("The storyboard can only be edited before rendering or after a failure.")
@@ -169,22 +166,22 @@ def edit(
     for edit_ in changes.scenes:
         scene = by_id.get(edit_.id)
         if scene is None:
-            raise _invalid("scenes", f"unknown scene {edit_.id!r}")
+            raise invalid("scenes", f"unknown scene {edit_.id!r}")
         data = edit_.model_dump(exclude_unset=True, exclude={"id"})
         # text, duration and transition cannot be cleared; subtext and image can (None).
         data = {k: v for k, v in data.items() if v is not None or k in ("subtext", "image")}
         if data.get("image") is not None and data["image"] >= len(board.images):
-            raise _invalid("scenes", f"scene {edit_.id!r}: no image {data['image']}")
+            raise invalid("scenes", f"scene {edit_.id!r}: no image {data['image']}")
         scenes.append(replace(scene, **data))
     if len({s.id for s in scenes}) != len(scenes):
-        raise _invalid("scenes", "a scene is listed twice")
+        raise invalid("scenes", "a scene is listed twice")
     if len(scenes) < len(board.scenes):
         # Some scenes listed: edited in place, the order stays. All listed: the new order.
         changed = {s.id: s for s in scenes}
         scenes = [changed.get(s.id, s) for s in board.scenes]
     total = round(sum(s.duration for s in scenes), 3)
     if abs(total - float(video.duration_seconds)) > 0.05:
-        raise _invalid(
+        raise invalid(
             "scenes",
             f"the scenes last {total:g} s; the video is {video.duration_seconds} s "
             "(the credits were quoted for that duration)",
