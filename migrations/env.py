@@ -9,12 +9,13 @@ from alembic import context
 from sqlalchemy import pool
 
 from ecomvideo.db import build_engine
-from ecomvideo.models import Base
+from ecomvideo.models import Base, load_all
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
+load_all()
 target_metadata = Base.metadata
 
 # Objects that exist only when the server has the extension (feature-detected in the

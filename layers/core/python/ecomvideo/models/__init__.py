@@ -1,53 +1,136 @@
 """SQLAlchemy 2 models: every table of the spec (one module per spec section) and the
-additions listed in docs/decisions.md. Every model module is imported here so Alembic sees it."""
+additions listed in docs/decisions.md.
 
-from ecomvideo.models.analytics import ApiUsage, UserActivity, VideoAnalytics
-from ecomvideo.models.base import Base, utcnow
-from ecomvideo.models.billing import (
-    Invoice,
-    Payment,
-    PaymentMethod,
-    SubscriptionPlan,
-    UsageCredit,
-    UserSubscription,
-)
-from ecomvideo.models.engagement import (
-    AnalyticsCountedSession,
-    VideoAnalyticsDaily,
-    VideoShareLink,
-)
-from ecomvideo.models.freepik import FreepikWebhookEvent
-from ecomvideo.models.ledger import CreditMovement, MovementKind
-from ecomvideo.models.pipeline import IdempotencyRecord, PipelineStep
-from ecomvideo.models.preferences import NotificationSettings, UserInterest, UserPreferences
-from ecomvideo.models.products import ProductCategory, ProductData, ProductImage, ScrapingRule
-from ecomvideo.models.ratelimit import RateLimitCounter
-from ecomvideo.models.scraping import ScrapeDomainGate
-from ecomvideo.models.stripe import (
-    BillingCustomer,
-    CreditPack,
-    StripeEvent,
-    StripeParkedEvent,
-    StripePrice,
-)
-from ecomvideo.models.system import BackgroundJob, SystemSetting
-from ecomvideo.models.users import (
-    EmailVerificationToken,
-    PasswordResetToken,
-    RefreshToken,
-    User,
-    UserRoleAssignment,
-    UserSecurityStamp,
-)
-from ecomvideo.models.videos import (
-    Video,
-    VideoCategory,
-    VideoShare,
-    VideoTag,
-    VideoTemplate,
-    video_tag_mappings,
-)
-from ecomvideo.models.webhooks import WebhookDelivery, WebhookEndpoint
+Nothing is imported eagerly (cold start): ``from ecomvideo.models import Video`` imports
+``ecomvideo.models.videos`` and the modules its relationships name, not all 43 mapped classes.
+``load_all()`` imports every model module (Alembic and whoever needs the whole registry).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ecomvideo.models.analytics import VideoAnalytics
+    from ecomvideo.models.base import Base, utcnow
+    from ecomvideo.models.billing import (
+        Invoice,
+        Payment,
+        PaymentMethod,
+        SubscriptionPlan,
+        UsageCredit,
+        UserSubscription,
+    )
+    from ecomvideo.models.engagement import (
+        AnalyticsCountedSession,
+        VideoAnalyticsDaily,
+        VideoShareLink,
+    )
+    from ecomvideo.models.freepik import FreepikWebhookEvent
+    from ecomvideo.models.ledger import CreditMovement, MovementKind
+    from ecomvideo.models.pipeline import IdempotencyRecord, PipelineStep
+    from ecomvideo.models.preferences import NotificationSettings, UserInterest, UserPreferences
+    from ecomvideo.models.products import ProductCategory, ProductData, ProductImage, ScrapingRule
+    from ecomvideo.models.ratelimit import RateLimitCounter
+    from ecomvideo.models.scraping import ScrapeDomainGate
+    from ecomvideo.models.stripe import (
+        BillingCustomer,
+        CreditPack,
+        StripeEvent,
+        StripeParkedEvent,
+        StripePrice,
+    )
+    from ecomvideo.models.system import BackgroundJob, SystemSetting
+    from ecomvideo.models.tracking import ApiUsage, UserActivity
+    from ecomvideo.models.users import (
+        EmailVerificationToken,
+        PasswordResetToken,
+        RefreshToken,
+        User,
+        UserRoleAssignment,
+        UserSecurityStamp,
+    )
+    from ecomvideo.models.videos import (
+        Video,
+        VideoCategory,
+        VideoShare,
+        VideoTag,
+        VideoTemplate,
+        video_tag_mappings,
+    )
+    from ecomvideo.models.webhooks import WebhookDelivery, WebhookEndpoint
+
+_LOCATION: dict[str, str] = {
+    "AnalyticsCountedSession": "engagement",
+    "ApiUsage": "tracking",
+    "BackgroundJob": "system",
+    "Base": "base",
+    "BillingCustomer": "stripe",
+    "CreditMovement": "ledger",
+    "CreditPack": "stripe",
+    "EmailVerificationToken": "users",
+    "FreepikWebhookEvent": "freepik",
+    "IdempotencyRecord": "pipeline",
+    "Invoice": "billing",
+    "MovementKind": "ledger",
+    "NotificationSettings": "preferences",
+    "PasswordResetToken": "users",
+    "Payment": "billing",
+    "PaymentMethod": "billing",
+    "PipelineStep": "pipeline",
+    "ProductCategory": "products",
+    "ProductData": "products",
+    "ProductImage": "products",
+    "RateLimitCounter": "ratelimit",
+    "RefreshToken": "users",
+    "ScrapeDomainGate": "scraping",
+    "ScrapingRule": "products",
+    "StripeEvent": "stripe",
+    "StripeParkedEvent": "stripe",
+    "StripePrice": "stripe",
+    "SubscriptionPlan": "billing",
+    "SystemSetting": "system",
+    "UsageCredit": "billing",
+    "User": "users",
+    "UserActivity": "tracking",
+    "UserInterest": "preferences",
+    "UserPreferences": "preferences",
+    "UserRoleAssignment": "users",
+    "UserSecurityStamp": "users",
+    "UserSubscription": "billing",
+    "utcnow": "base",
+    "Video": "videos",
+    "video_tag_mappings": "videos",
+    "VideoAnalytics": "analytics",
+    "VideoAnalyticsDaily": "engagement",
+    "VideoCategory": "videos",
+    "VideoShare": "videos",
+    "VideoShareLink": "engagement",
+    "VideoTag": "videos",
+    "VideoTemplate": "videos",
+    "WebhookDelivery": "webhooks",
+    "WebhookEndpoint": "webhooks",
+}
+
+MODULES = tuple(sorted(set(_LOCATION.values())))
+
+
+def __getattr__(name: str) -> Any:
+    """PEP 562: ``ecomvideo.models.<Name>`` imports the one module that defines it."""
+    module = _LOCATION.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def load_all() -> None:
+    """Import every model module: the whole metadata (Alembic's autogenerate, DDL checks)."""
+    for module in MODULES:
+        importlib.import_module(f"{__name__}.{module}")
+
 
 __all__ = [
     "AnalyticsCountedSession",

@@ -11,22 +11,16 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, text
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ecomvideo.enums import AnalyticsEventType, DeviceType
-from ecomvideo.models.base import Base, bool_column, enum_column, uuid_pk
+from ecomvideo.models.base import Base, enum_column, uuid_pk
+from ecomvideo.models.tracking import ApiUsage, UserActivity, partition_key_column
 
 if TYPE_CHECKING:
     from ecomvideo.models.videos import Video
-
-
-def partition_key_column() -> Mapped[datetime]:
-    """``created_at`` as the partition key: part of the primary key, defaulting to now."""
-    return mapped_column(
-        DateTime, primary_key=True, nullable=False, server_default=text("CURRENT_TIMESTAMP")
-    )
 
 
 class VideoAnalytics(Base):
@@ -62,55 +56,10 @@ class VideoAnalytics(Base):
     meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONB)
     created_at: Mapped[datetime] = partition_key_column()
 
-    video: Mapped[Video] = relationship(back_populates="analytics")
+    video: Mapped[Video] = relationship()
 
 
-class UserActivity(Base):
-    __tablename__ = "user_activity"
-    __table_args__ = (
-        Index("ix_user_activity_user_id", "user_id"),
-        Index("ix_user_activity_action", "action"),
-        Index("ix_user_activity_resource_type", "resource_type"),
-        Index("ix_user_activity_created_at", "created_at"),
-    )
+__all__ = ["ApiUsage", "UserActivity", "VideoAnalytics", "partition_key_column"]
 
-    id: Mapped[uuid.UUID] = uuid_pk()
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
-    action: Mapped[str] = mapped_column(String(100), nullable=False)
-    resource_type: Mapped[str | None] = mapped_column(String(50))
-    resource_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    description: Mapped[str | None] = mapped_column(String(500))
-    ip_address: Mapped[str | None] = mapped_column(INET)
-    user_agent: Mapped[str | None] = mapped_column(String(1000))
-    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONB)
-    created_at: Mapped[datetime] = partition_key_column()
-
-
-class ApiUsage(Base):
-    __tablename__ = "api_usage"
-    __table_args__ = (
-        Index("ix_api_usage_user_id", "user_id"),
-        Index("ix_api_usage_endpoint", "endpoint"),
-        Index("ix_api_usage_status_code", "status_code"),
-        Index("ix_api_usage_created_at", "created_at"),
-        Index("ix_api_usage_rate_limit_hit", "rate_limit_hit"),
-    )
-
-    id: Mapped[uuid.UUID] = uuid_pk()
-    user_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
-    )
-    endpoint: Mapped[str] = mapped_column(String(200), nullable=False)
-    method: Mapped[str] = mapped_column(String(10), nullable=False)
-    status_code: Mapped[int] = mapped_column(Integer, nullable=False)
-    response_time_ms: Mapped[int | None] = mapped_column(Integer)
-    request_size_bytes: Mapped[int | None] = mapped_column(Integer)
-    response_size_bytes: Mapped[int | None] = mapped_column(Integer)
-    ip_address: Mapped[str | None] = mapped_column(INET)
-    user_agent: Mapped[str | None] = mapped_column(String(1000))
-    api_key_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    rate_limit_hit: Mapped[bool] = bool_column(False)
-    error_message: Mapped[str | None] = mapped_column(String(1000))
-    created_at: Mapped[datetime] = partition_key_column()
+# What this module's foreign keys and relationships name (``ecomvideo.models`` is lazy).
+from ecomvideo.models import users, videos  # noqa: E402, F401

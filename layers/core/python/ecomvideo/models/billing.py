@@ -280,3 +280,7 @@ class UsageCredit(Base):
     updated_by: Mapped[str | None] = audit_column()
 
     user: Mapped[User] = relationship(back_populates="credits")
+
+
+# What this module's foreign keys and relationships name (``ecomvideo.models`` is lazy).
+from ecomvideo.models import users  # noqa: E402, F401

@@ -77,3 +77,7 @@ class AnalyticsCountedSession(Base):
     session_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(20), primary_key=True)
     counted_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+# What this module's foreign keys and relationships name (``ecomvideo.models`` is lazy).
+from ecomvideo.models import videos  # noqa: E402, F401

@@ -76,3 +76,7 @@ class CreditMovement(Base):
     reference: Mapped[str | None] = mapped_column(String(255))
     meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONB)
     created_at: Mapped[datetime] = created_at_column()
+
+
+# What this module's foreign keys and relationships name (``ecomvideo.models`` is lazy).
+from ecomvideo.models import billing, users  # noqa: E402, F401

@@ -57,7 +57,7 @@ class UserPreferences(Base):
     updated_at: Mapped[datetime | None] = updated_at_column()
     updated_by: Mapped[str | None] = audit_column()
 
-    user: Mapped[User] = relationship(back_populates="preferences")
+    user: Mapped[User] = relationship()
 
 
 class UserInterest(Base):
@@ -78,7 +78,7 @@ class UserInterest(Base):
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime | None] = updated_at_column()
 
-    user: Mapped[User] = relationship(back_populates="interests")
+    user: Mapped[User] = relationship()
 
 
 class NotificationSettings(Base):
@@ -107,4 +107,8 @@ class NotificationSettings(Base):
     updated_at: Mapped[datetime | None] = updated_at_column()
     updated_by: Mapped[str | None] = audit_column()
 
-    user: Mapped[User] = relationship(back_populates="notification_settings")
+    user: Mapped[User] = relationship()
+
+
+# What this module's foreign keys and relationships name (``ecomvideo.models`` is lazy).
+from ecomvideo.models import users  # noqa: E402, F401

@@ -36,7 +36,6 @@ from ecomvideo.models.base import (
 
 if TYPE_CHECKING:
     from ecomvideo.models.users import User
-    from ecomvideo.models.videos import Video
 
 
 class ProductCategory(Base):
@@ -113,7 +112,7 @@ class ProductData(Base):
     created_by: Mapped[str | None] = audit_column()
     updated_by: Mapped[str | None] = audit_column()
 
-    user: Mapped[User] = relationship(back_populates="products")
+    user: Mapped[User] = relationship()
     category: Mapped[ProductCategory | None] = relationship()
     images: Mapped[list[ProductImage]] = relationship(
         back_populates="product",
@@ -121,7 +120,6 @@ class ProductData(Base):
         passive_deletes=True,
         order_by="ProductImage.sort_order",
     )
-    videos: Mapped[list[Video]] = relationship(back_populates="product")
 
 
 class ProductImage(Base):
@@ -166,3 +164,7 @@ class ScrapingRule(Base):
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime | None] = updated_at_column()
     updated_by: Mapped[str | None] = audit_column()
+
+
+# What this module's foreign keys and relationships name (``ecomvideo.models`` is lazy).
+from ecomvideo.models import users  # noqa: E402, F401

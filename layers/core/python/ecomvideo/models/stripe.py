@@ -151,3 +151,7 @@ class StripeParkedEvent(Base):
     last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
     applied_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_error: Mapped[str | None] = mapped_column(String(1000))
+
+
+# What this module's foreign keys and relationships name (``ecomvideo.models`` is lazy).
+from ecomvideo.models import billing, users  # noqa: E402, F401

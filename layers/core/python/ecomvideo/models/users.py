@@ -35,9 +35,6 @@ from ecomvideo.models.base import (
 
 if TYPE_CHECKING:
     from ecomvideo.models.billing import PaymentMethod, UsageCredit, UserSubscription
-    from ecomvideo.models.preferences import NotificationSettings, UserInterest, UserPreferences
-    from ecomvideo.models.products import ProductData
-    from ecomvideo.models.videos import Video, VideoShare
 
 
 class User(Base):
@@ -77,15 +74,6 @@ class User(Base):
     refresh_tokens: Mapped[list[RefreshToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
-    preferences: Mapped[UserPreferences | None] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True, uselist=False
-    )
-    notification_settings: Mapped[NotificationSettings | None] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True, uselist=False
-    )
-    interests: Mapped[list[UserInterest]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
-    )
     subscriptions: Mapped[list[UserSubscription]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -93,15 +81,6 @@ class User(Base):
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
     credits: Mapped[list[UsageCredit]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
-    )
-    videos: Mapped[list[Video]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
-    )
-    products: Mapped[list[ProductData]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
-    )
-    shares: Mapped[list[VideoShare]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
 
@@ -215,3 +194,6 @@ __all__ = [
     "UserRoleAssignment",
     "UserSecurityStamp",
 ]
+
+# What this module's foreign keys and relationships name (``ecomvideo.models`` is lazy).
+from ecomvideo.models import billing  # noqa: E402, F401

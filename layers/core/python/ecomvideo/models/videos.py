@@ -36,7 +36,6 @@ from ecomvideo.models.base import (
 )
 
 if TYPE_CHECKING:
-    from ecomvideo.models.analytics import VideoAnalytics
     from ecomvideo.models.products import ProductData
     from ecomvideo.models.users import User
 
@@ -188,17 +187,14 @@ class Video(Base):
     created_by: Mapped[str | None] = audit_column()
     updated_by: Mapped[str | None] = audit_column()
 
-    user: Mapped[User] = relationship(back_populates="videos")
+    user: Mapped[User] = relationship()
     category: Mapped[VideoCategory | None] = relationship()
     template: Mapped[VideoTemplate | None] = relationship()
-    product: Mapped[ProductData | None] = relationship(back_populates="videos")
+    product: Mapped[ProductData | None] = relationship()
     tags: Mapped[list[VideoTag]] = relationship(
         secondary=video_tag_mappings, back_populates="videos", passive_deletes=True
     )
     shares: Mapped[list[VideoShare]] = relationship(
-        back_populates="video", cascade="all, delete-orphan", passive_deletes=True
-    )
-    analytics: Mapped[list[VideoAnalytics]] = relationship(
         back_populates="video", cascade="all, delete-orphan", passive_deletes=True
     )
 
@@ -241,4 +237,8 @@ class VideoShare(Base):
     meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONB)
 
     video: Mapped[Video] = relationship(back_populates="shares")
-    user: Mapped[User] = relationship(back_populates="shares")
+    user: Mapped[User] = relationship()
+
+
+# What this module's foreign keys and relationships name (``ecomvideo.models`` is lazy).
+from ecomvideo.models import products, users  # noqa: E402, F401

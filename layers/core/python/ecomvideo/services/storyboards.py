@@ -22,6 +22,7 @@ from ecomvideo.media import storyboard as sb
 from ecomvideo.models import ProductData, ProductImage, Video, VideoTemplate
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.security.principal import Principal
+from ecomvideo.services.video_access import awaiting_confirmation, owned_video
 
 MAX_IMAGES = 8
 STORYBOARD_KEY = "storyboard"
@@ -134,8 +135,6 @@ def for_owned_video(
     session: Session, principal: Principal, video_id: uuid.UUID
 ) -> schemas.StoryboardOut:
     """GET /v1/videos/{id}/storyboard: the plan of a video the principal may read."""
-    from ecomvideo.services.videos import owned_video
-
     video = owned_video(session, principal, video_id)
     return to_schema(for_video(session, video), video_id=video.id)
 
@@ -158,8 +157,6 @@ def edit(
     Only before rendering (``auto_render: false``, not yet confirmed) or after a failure.
     The total duration is what the credits were quoted for, so it must stay the same.
     """
-    from ecomvideo.services.videos import awaiting_confirmation, owned_video
-
     video = owned_video(session, principal, video_id, write=True, lock=True)
     if not (awaiting_confirmation(video) or video.status is VideoStatus.FAILED):
         raise Conflict("The storyboard can only be edited before rendering or after a failure.")

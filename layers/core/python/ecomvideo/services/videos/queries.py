@@ -1,0 +1,284 @@
+"""Reading videos: the library (filters, keyset pages), one video's detail with its progress,
+counted downloads, and the credits summary."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from ecomvideo import clock
+from ecomvideo.clients import aws
+from ecomvideo.enums import VideoStatus
+from ecomvideo.errors import Conflict
+from ecomvideo.keyset import apply_keyset, clamp_limit, decode_cursor, page
+from ecomvideo.models.pipeline import PipelineStep
+from ecomvideo.models.videos import Video, VideoTag, video_tag_mappings
+from ecomvideo.schemas import videos as schemas
+from ecomvideo.security.principal import Principal
+from ecomvideo.services import catalog, credits
+from ecomvideo.services.video_access import READ_ALL_ROLES, owned_video, visible_to
+from ecomvideo.services.video_lifecycle import (
+    POLL_AFTER_SECONDS,
+    StepState,
+    progress_percent,
+    queue_position,
+)
+
+DOWNLOAD_URL_TTL = 3600
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    status: VideoStatus | None = None
+    category: str | None = None
+    tag: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    q: str | None = None
+    all_users: bool = False
+
+    def __post_init__(self) -> None:
+        # Timestamps are naive UTC in the database.
+        for name in ("created_from", "created_to"):
+            if (value := getattr(self, name)) is not None:
+                object.__setattr__(self, name, clock.naive_utc(value))
+
+
+def _list_statement(session: Session, principal: Principal, filters: ListFilters) -> Select:
+    stmt = select(Video)
+    if filters.all_users and principal.has_any(*READ_ALL_ROLES):
+        pass
+    else:
+        stmt = stmt.where(Video.user_id == principal.user_id)
+    if filters.status is not None:
+        stmt = stmt.where(Video.status == filters.status)
+    if filters.category:
+        stmt = stmt.where(Video.category_id == catalog.resolve_category(session, filters.category))
+    if filters.tag:
+        tag_name = catalog.normalise_tags([filters.tag])
+        stmt = stmt.where(
+            Video.id.in_(
+                select(video_tag_mappings.c.video_id)
+                .join(VideoTag, VideoTag.id == video_tag_mappings.c.tag_id)
+                .where(VideoTag.name == (tag_name[0] if tag_name else ""))
+            )
+        )
+    if filters.created_from is not None:
+        stmt = stmt.where(Video.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        stmt = stmt.where(Video.created_at < filters.created_to)
+    if filters.q:
+        # ILIKE is served by the pg_trgm GIN indexes when the extension is installed.
+        pattern = (
+            "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+        stmt = stmt.where(
+            or_(
+                Video.title.ilike(pattern, escape="\\"),
+                Video.description.ilike(pattern, escape="\\"),
+            )
+        )
+    return stmt
+
+
+def list_videos(
+    session: Session,
+    principal: Principal,
+    filters: ListFilters,
+    *,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> schemas.VideoPage:
+    """Newest first, keyset-paginated; two queries per page whatever its size."""
+    size = clamp_limit(limit)
+    stmt = apply_keyset(
+        _list_statement(session, principal, filters),
+        Video.created_at,
+        Video.id,
+        decode_cursor(cursor),
+    ).limit(size + 1)
+    rows, next_cursor = page(list(session.scalars(stmt)), size)
+    tags = catalog.tags_for_videos(session, [v.id for v in rows])
+    return schemas.VideoPage(
+        items=[_summary(v, tags.get(v.id, [])) for v in rows], next_cursor=next_cursor
+    )
+
+
+def _thumbnail(video: Video) -> str | None:
+    if not video.thumbnail_url:
+        return None
+    try:
+        bucket, key = aws.split_s3_uri(video.thumbnail_url)
+    except ValueError:
+        return video.thumbnail_url
+    return aws.presigned_get(bucket, key, expires_in=DOWNLOAD_URL_TTL)
+
+
+def _summary(video: Video, tags: list[str]) -> schemas.VideoSummary:
+    return schemas.VideoSummary(
+        id=video.id,
+        title=video.title,
+        description=video.description,
+        status=video.status,
+        input_type=video.input_type,
+        aspect_ratio=video.aspect_ratio,
+        resolution=video.resolution,
+        duration_seconds=video.duration_seconds,
+        category_id=video.category_id,
+        template_id=video.template_id,
+        tags=tags,
+        is_public=bool(video.is_public),
+        ai_provider=video.ai_provider,
+        thumbnail_url=_thumbnail(video),
+        created_at=video.created_at,
+        completed_at=video.completed_at,
+    )
+
+
+def detail(session: Session, principal: Principal, video_id: uuid.UUID) -> schemas.VideoDetail:
+    video = owned_video(session, principal, video_id)
+    tags = catalog.tags_for_videos(session, [video.id])[video.id]
+    step, shown_step, provider_progress, position = None, None, None, None
+    if not video.status.is_terminal:
+        current = session.scalar(
+            select(PipelineStep)
+            .where(PipelineStep.video_id == video.id)
+            .order_by(PipelineStep.attempt.desc(), PipelineStep.created_at.desc())
+            .limit(1)
+        )
+        if current is not None:
+            step = shown_step = current.step
+            provider_progress = (current.output or {}).get("provider_progress")
+            if current.state == StepState.QUEUED:
+                shown_step, position = "Queued", queue_position(session, current)
+    download_url = None
+    if video.status is VideoStatus.COMPLETED and video.video_url:
+        bucket, key = aws.split_s3_uri(video.video_url)
+        download_url = aws.presigned_get(bucket, key, expires_in=DOWNLOAD_URL_TTL)
+    meta = video.meta or {}
+    metadata = (
+        meta  # validated (and anything else dropped) as schemas.VideoMetadata
+        if video.status is VideoStatus.COMPLETED and "width" in meta
+        else None
+    )
+    return schemas.VideoDetail(
+        **_summary(video, tags).model_dump(),
+        text_prompt=video.text_prompt,
+        style=video.style,
+        progress_step=shown_step,
+        progress_percent=progress_percent(video.status, step, provider_progress),
+        queue_position=position,
+        poll_after_seconds=POLL_AFTER_SECONDS.get(video.status),
+        error_message=video.error_message,
+        download_url=download_url,
+        download_url_expires_in=DOWNLOAD_URL_TTL if download_url else None,
+        file_size_bytes=video.file_size_bytes or 0,
+        download_count=video.download_count or 0,
+        view_count=video.view_count or 0,
+        generation_cost_credits=video.generation_cost_credits or 0,
+        metadata=metadata,
+        user_id=video.user_id,
+        updated_at=video.updated_at,
+    )
+
+
+def update_video(
+    session: Session, principal: Principal, video_id: uuid.UUID, changes: schemas.VideoUpdate
+) -> None:
+    video = owned_video(session, principal, video_id, write=True, lock=True)
+    data = changes.model_dump(exclude_unset=True)
+    if data.get("title"):
+        video.title = data["title"]
+    if "description" in data:
+        video.description = data["description"]
+    if "category" in data:
+        video.category_id = catalog.resolve_category(session, data["category"])
+    if "is_public" in data and data["is_public"] is not None:
+        video.is_public = data["is_public"]
+    if data.get("tags") is not None:
+        catalog.set_video_tags(session, video.id, data["tags"])
+    video.updated_by = str(principal.user_id)
+    session.flush()
+
+
+def record_download(session: Session, principal: Principal, video_id: uuid.UUID) -> str:
+    """Count the download atomically and return a presigned URL (1 h) to redirect to."""
+    row = session.execute(
+        update(Video)
+        .where(Video.id == video_id, visible_to(principal), Video.status == VideoStatus.COMPLETED)
+        .values(download_count=func.coalesce(Video.download_count, 0) + 1)
+        .returning(Video.video_url, Video.title)
+    ).first()
+    if row is None or not row.video_url:
+        owned_video(session, principal, video_id)  # 404 for others' ids
+        raise Conflict("The video is not ready to download yet.")
+    bucket, key = aws.split_s3_uri(row.video_url)
+    safe_name = "".join(c for c in row.title if c.isalnum() or c in " -_")[:60].strip() or "video"
+    return aws.presigned_get(bucket, key, expires_in=DOWNLOAD_URL_TTL, filename=f"{safe_name}.mp4")
+
+
+def credits_summary(
+    session: Session, user_id: uuid.UUID, cursor: str | None = None, limit: int | None = None
+) -> schemas.CreditsOut:
+    """Balance and one page of the ledger's movements, newest first (``next_cursor`` continues
+    it). The grants behind the balance page separately (``credit_grants``)."""
+    rows, next_cursor = _page_of(partial(credits.movements, session, user_id), cursor, limit)
+    return schemas.CreditsOut(
+        balance=credits.balance(session, user_id),
+        movements=[
+            schemas.MovementOut(
+                id=m.id,
+                kind=str(m.kind),
+                amount=m.amount,
+                video_id=m.video_id,
+                usage_credit_id=m.usage_credit_id,
+                reference=m.reference,
+                created_at=m.created_at,
+            )
+            for m in rows
+        ],
+        next_cursor=next_cursor,
+    )
+
+
+def _page_of[T](
+    fetch: Callable[..., list[T]], cursor: str | None, limit: int | None
+) -> tuple[list[T], str | None]:
+    """One page from ``fetch(limit=, after=)`` (a keyset query) and the next page's cursor."""
+    size = clamp_limit(limit)
+    return page(fetch(limit=size + 1, after=decode_cursor(cursor)), size)
+
+
+def credit_grants(
+    session: Session, user_id: uuid.UUID, cursor: str | None = None, limit: int | None = None
+) -> schemas.GrantsPage:
+    """One page of the user's credit grants, newest first; ``remaining`` is 0 once a grant is
+    inactive or expired."""
+    now = clock.utcnow()
+    rows, next_cursor = _page_of(partial(credits.grants_page, session, user_id), cursor, limit)
+    return schemas.GrantsPage(
+        items=[
+            schemas.GrantOut(
+                id=g.id,
+                source=str(g.source),
+                amount=g.amount,
+                used_amount=g.used_amount,
+                remaining=(
+                    g.amount - g.used_amount
+                    if g.is_active and (g.expires_at is None or g.expires_at > now)
+                    else 0
+                ),
+                expires_at=g.expires_at,
+                is_active=bool(g.is_active),
+                created_at=g.created_at,
+            )
+            for g in rows
+        ],
+        next_cursor=next_cursor,
+    )
