@@ -614,6 +614,7 @@ def _scrape_step(ctx: StepContext) -> StepResult:
 
 def _finalize_step(ctx: StepContext) -> StepResult:
     from ecomvideo.media.probe import probe
+    from ecomvideo.services import video_formats
 
     message = ctx.message
     rendered = _step_output(message.video_id, message.attempt, VIDEO) or {}
@@ -640,6 +641,7 @@ def _finalize_step(ctx: StepContext) -> StepResult:
             ) from exc
         aws.s3().upload_file(str(path), bucket, video_key, ExtraArgs={"ContentType": "video/mp4"})
     _put(thumb_key, thumb, "image/jpeg")
+    extras = video_formats.render_extras(ctx)  # the other formats asked for, if any
     output = {"videoKey": video_key, "thumbnailKey": thumb_key}
     with transaction() as session:
         row, video_row = _lock(session, message)
@@ -649,9 +651,16 @@ def _finalize_step(ctx: StepContext) -> StepResult:
         if row.state == StepState.DONE:
             return Recorded(dict(row.output or {}))
         _complete_video(session, video_row, metadata, video_key, thumb_key, rendered.get("scenes"))
+        video_formats.record(video_row, extras)
         _mark_done(row, output)
     _delete_quietly(
-        bucket, [render_key, *_work_keys(message), *filter(None, [rendered.get("thumbnailKey")])]
+        bucket,
+        [
+            render_key,
+            *_work_keys(message),
+            *filter(None, [rendered.get("thumbnailKey")]),
+            *video_formats.work_keys(video, message.attempt),
+        ],
     )
     metrics.add_metric(name="VideosCompleted", unit="Count", value=1)
     return Recorded(output)

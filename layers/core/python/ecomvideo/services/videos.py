@@ -52,7 +52,14 @@ from ecomvideo.models import (
 from ecomvideo.models.pipeline import PipelineStep
 from ecomvideo.observability import logger
 from ecomvideo.schemas import videos as schemas
-from ecomvideo.services import catalog, credits, idempotency, plans, system_settings
+from ecomvideo.services import (
+    catalog,
+    credits,
+    idempotency,
+    plans,
+    system_settings,
+    video_formats,
+)
 from ecomvideo.services.pipeline import (
     POLL_AFTER_SECONDS,
     StepState,
@@ -162,6 +169,7 @@ class Prepared:
     cost: int = 0
     auto_render: bool = True
     more_images: list[str] = field(default_factory=list)
+    formats: list[str] = field(default_factory=list)
 
 
 def available_providers() -> set[str]:
@@ -206,7 +214,10 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
         )
 
     aspect_ratio = body.aspect_ratio or _first(
-        prefs and prefs.default_aspect_ratio, template and template.aspect_ratio, "9:16"
+        body.formats and body.formats[0],
+        prefs and prefs.default_aspect_ratio,
+        template and template.aspect_ratio,
+        "9:16",
     )
     if aspect_ratio not in RATIOS:
         aspect_ratio = "9:16"
@@ -299,8 +310,13 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
     if category_id is None and template is not None:
         category_id = template.category_id
 
-    cost = credits.quote(
-        session, duration_seconds=duration, resolution=resolution, provider=provider
+    formats = video_formats.wanted(aspect_ratio, body.formats)
+    cost = video_formats.cost(
+        session,
+        duration_seconds=duration,
+        resolution=resolution,
+        provider=provider,
+        formats=formats,
     )
     return Prepared(
         input_type=body.input_type,
@@ -321,6 +337,7 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
         cost=cost,
         auto_render=body.auto_render,
         more_images=more_images,
+        formats=formats,
     )
 
 
@@ -427,6 +444,7 @@ def quote(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> sc
         duration_seconds=prepared.duration_seconds,
         resolution=prepared.resolution,
         aspect_ratio=prepared.aspect_ratio,
+        formats=prepared.formats,
         provider=prepared.provider,
         storyboard=storyboards.to_schema(board),
     )
@@ -450,6 +468,8 @@ def _insert_video(session: Session, user_id: uuid.UUID, prepared: Prepared) -> V
         request_meta["awaitingConfirmation"] = True
     if prepared.more_images:
         request_meta["moreImages"] = prepared.more_images
+    if len(prepared.formats) > 1:
+        request_meta[video_formats.FORMATS_KEY] = prepared.formats
     video = Video(
         id=uuid.uuid4(),
         user_id=user_id,
@@ -801,6 +821,7 @@ def detail(session: Session, principal: Principal, video_id: uuid.UUID) -> schem
         view_count=video.view_count or 0,
         generation_cost_credits=video.generation_cost_credits or 0,
         metadata=metadata,
+        formats=video_formats.outputs(video),
         user_id=video.user_id,
         updated_at=video.updated_at,
     )
@@ -886,12 +907,7 @@ def retry(principal: Principal, video_id: uuid.UUID) -> schemas.VideoAccepted:
         if video.status is not VideoStatus.FAILED:
             raise Conflict("Only failed videos can be retried.")
         attempt = current_attempt(video) + 1
-        cost = credits.quote(
-            session,
-            duration_seconds=video.duration_seconds,
-            resolution=video.resolution,
-            provider=video.ai_provider or "Local",
-        )
+        cost = video_formats.video_cost(session, video)
         credits.hold(session, video.user_id, video.id, cost, attempt=attempt)
         transition(video, VideoStatus.PENDING, retry=True)
         video.error_message = None
