@@ -295,8 +295,46 @@ def test_one_request_renders_every_format_from_one_storyboard_and_pays_for_each(
         assert (thumb.width > thumb.height) == (stored["width"] > stored["height"])
     assert credits.balance(session, user.id) == 10 - accepted["cost"]
     assert video.generation_cost_credits == accepted["cost"]
-    # The per-format work files are gone once the video is complete.
+    # The per-format work files and the scene segments are gone once the video is complete.
     work = stack.s3.list_objects_v2(
         Bucket=stack.videos_bucket, Prefix=f"users/{user.id}/videos/{video.id}/work/"
     )
     assert work.get("KeyCount", 0) == 0
+
+
+def test_a_video_step_that_failed_mid_render_resumes_from_the_scenes_already_encoded(
+    session, stack: PipelineStack, monkeypatch
+):
+    from ecomvideo.media import storyboard_render
+    from ecomvideo.services import scene_segments
+
+    user = make_user(session)
+    make_grant(session, user, 10)
+    written: list[str] = []
+    real_put, real_scene = scene_segments.S3Segments.put, storyboard_render._Composer.scene
+
+    def counting_put(self, key, data):
+        written.append(key)
+        real_put(self, key, data)
+
+    failures: list[int] = []
+
+    def failing_scene(self, index, scene, n):
+        if index == 2 and not failures:  # the first try dies at the third scene
+            failures.append(index)
+            raise MemoryError("worker ran out of memory")
+        return real_scene(self, index, scene, n)
+
+    monkeypatch.setattr(scene_segments.S3Segments, "put", counting_put)
+    monkeypatch.setattr(storyboard_render._Composer, "scene", failing_scene)
+    accepted = _draft(user.id, _upload(stack, user.id))
+    call("videos", "POST", f"/v1/videos/{accepted['id']}/render", user_id=user.id)
+
+    stack.pump(lambda: _video(session, accepted["id"]).status.is_terminal)
+
+    video = _video(session, accepted["id"])
+    assert video.status is VideoStatus.COMPLETED, video.error_message
+    scenes = len(video.meta["scenes"])
+    # Scenes 0-1 were encoded once, by the failed try; the retry encoded the rest.
+    assert failures == [2] and len(written) == len(set(written)) == scenes
+    assert credits.balance(session, user.id) == 10 - accepted["cost"]

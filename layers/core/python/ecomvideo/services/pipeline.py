@@ -476,6 +476,7 @@ def _image_step(ctx: StepContext) -> StepResult:
 
 def _video_step(ctx: StepContext) -> StepResult:
     from ecomvideo.providers import VideoRequest
+    from ecomvideo.services import scene_segments
 
     video = ctx.video
     provider = _provider(video)
@@ -491,6 +492,7 @@ def _video_step(ctx: StepContext) -> StepResult:
         VideoRequest(
             storyboard=storyboard,
             images=images,
+            segments=scene_segments.S3Segments(video) if storyboard else None,
             prompt=video.text_prompt,
             duration_seconds=float(video.duration_seconds),
             aspect_ratio=video.aspect_ratio,
@@ -614,7 +616,7 @@ def _scrape_step(ctx: StepContext) -> StepResult:
 
 def _finalize_step(ctx: StepContext) -> StepResult:
     from ecomvideo.media.probe import probe
-    from ecomvideo.services import video_formats
+    from ecomvideo.services import scene_segments, video_formats
 
     message = ctx.message
     rendered = _step_output(message.video_id, message.attempt, VIDEO) or {}
@@ -660,6 +662,7 @@ def _finalize_step(ctx: StepContext) -> StepResult:
             *_work_keys(message),
             *filter(None, [rendered.get("thumbnailKey")]),
             *video_formats.work_keys(video, message.attempt),
+            *scene_segments.keys(video),
         ],
     )
     metrics.add_metric(name="VideosCompleted", unit="Count", value=1)

@@ -97,14 +97,10 @@ def work_keys(video: Video, attempt: int) -> list[str]:
 
 
 def _read_json(bucket: str, key: str) -> dict[str, Any] | None:
-    try:
-        body = aws.s3().get_object(Bucket=bucket, Key=key)["Body"].read()
-    except Exception as exc:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-        if code in {"NoSuchKey", "404"}:
-            return None
-        raise
-    return json.loads(body)
+    from ecomvideo.services.scene_segments import read_optional
+
+    body = read_optional(bucket, key)
+    return json.loads(body) if body is not None else None
 
 
 def render_extras(ctx: StepContext) -> list[dict[str, Any]]:
@@ -117,6 +113,7 @@ def render_extras(ctx: StepContext) -> list[dict[str, Any]]:
         return []
     from ecomvideo.media.probe import probe
     from ecomvideo.providers import VideoRequest, get_provider
+    from ecomvideo.services.scene_segments import S3Segments
 
     local = get_provider("Local")
     bucket = get_settings().videos_bucket
@@ -142,6 +139,7 @@ def render_extras(ctx: StepContext) -> list[dict[str, Any]]:
                 title=video.title,
                 style=video.style,
                 reference=f"{video.id}:{attempt}:{_slug(ratio)}",
+                segments=S3Segments(video),
             )
         )
         mp4 = bytes(result.asset or b"")
