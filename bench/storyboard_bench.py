@@ -8,6 +8,7 @@ bare PyAV loop with the same preset/CRF (only ``from_image`` + ``reformat`` + ``
     .venv/bin/python bench/storyboard_bench.py                   # 1080x1920, 15 s
     .venv/bin/python bench/storyboard_bench.py --size 720x1280 --presets veryfast,faster
     .venv/bin/python bench/storyboard_bench.py --cores 2
+    .venv/bin/python bench/storyboard_bench.py --segments        # scene by scene, joined
 
 Columns: wall/CPU seconds, wall / video length (target <= 0.5 on 2 vCPUs), ratio to the bare
 encode (target <= 1.3), output size, luma PSNR of the output against the composed frames (the
@@ -33,6 +34,7 @@ from PIL import Image, ImageChops
 
 from ecomvideo.media import storyboard as sb
 from ecomvideo.media.render import RenderSpec
+from ecomvideo.media.segments import MemorySegments
 from ecomvideo.media.storyboard_render import (
     _Composer,
     _frame_counts,
@@ -108,6 +110,11 @@ def main() -> None:
     parser.add_argument("--presets", default="veryfast", help="comma-separated x264 presets")
     parser.add_argument("--crf", type=int, default=23)
     parser.add_argument("--cores", type=int, default=0, help="pin to N cores (0 = all)")
+    parser.add_argument(
+        "--segments",
+        action="store_true",
+        help="encode scene by scene and join (what the pipeline does: per-scene resume)",
+    )
     args = parser.parse_args()
     if args.cores:
         os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[: args.cores]))
@@ -118,6 +125,7 @@ def main() -> None:
         f"PyAV {av.__version__}, Pillow {Image.__version__}, "
         f"cores={len(os.sched_getaffinity(0))}, load={os.getloadavg()[0]:.2f}, "
         f"{w}x{h}, {args.seconds:g} s, 30 fps, crf={args.crf}, {len(board.scenes)} scenes"
+        f"{', scene segments' if args.segments else ''}"
     )
     header = (
         f"{'preset':<10}{'wall s':>8}{'cpu s':>8}{'x realtime':>12}"
@@ -128,7 +136,8 @@ def main() -> None:
     for preset in args.presets.split(","):
         spec = RenderSpec(w, h, board.duration, preset=preset, crf=args.crf)
         c0, t0 = time.process_time(), time.perf_counter()
-        video = render_storyboard(board, pictures, spec)
+        store = MemorySegments() if args.segments else None
+        video = render_storyboard(board, pictures, spec, segments=store)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         bare, _ = bare_encode(board, pictures, spec)
         print(

@@ -262,14 +262,15 @@ def test_a_failed_scene_is_retried_alone(monkeypatch):
     monkeypatch.setattr(_Composer, "scene", failing_scene)
     with pytest.raises(RuntimeError, match="scene 3"):
         render_storyboard(board, _pictures(), spec, segments=store)
-    assert len(store.written) == 3  # scenes 0-2 are kept
+    first_try = list(store.written)
+    assert len(first_try) >= 3  # scenes 0-2 (and any encoded beside scene 3) are kept
 
     monkeypatch.setattr(_Composer, "scene", real_scene)
-    first_try = list(store.written)
     video = render_storyboard(board, _pictures(), spec, segments=store)
 
-    assert store.written[:3] == first_try
-    assert len(store.written) == len(board.scenes)  # the retry encoded scenes 3.. only
+    # The retry encoded only what the first try had not: every scene once in all.
+    assert store.written[: len(first_try)] == first_try
+    assert len(store.written) == len(set(store.written)) == len(board.scenes)
     assert decode(video.mp4).frame_count == 240
 
 

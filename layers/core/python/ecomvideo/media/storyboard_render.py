@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import colorsys
 import math
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
@@ -36,6 +39,7 @@ RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]
 TRANSITION_SECONDS = 0.3
 TEXT_IN_SECONDS = 0.3
+SEGMENT_WORKERS = 2
 MIN_CONTRAST = 4.5
 WHITE: RGB = (255, 255, 255)
 INK: RGB = (17, 24, 39)
@@ -147,7 +151,17 @@ class _TextLayer:
     region: Box  # where the text was laid out: a line box outside it would be clipped
 
 
-def _text_layer(
+# FreeType faces are not thread-safe and the faces are cached (shared): scenes encoded side by
+# side (``SEGMENT_WORKERS``) lay out their text one at a time. Once per scene: cheap.
+_TEXT_LOCK = threading.Lock()
+
+
+def _text_layer(*args: Any, **kwargs: Any) -> _TextLayer:
+    with _TEXT_LOCK:
+        return _laid_out_text(*args, **kwargs)
+
+
+def _laid_out_text(
     region: Box,
     text: str,
     subtext: str | None,
@@ -594,8 +608,8 @@ def render_storyboard(
         from ecomvideo.media import segments as seg
 
         digests = {i: seg.picture_digest(img) for i, img in pictures.items()}
-        parts: list[bytes] = []
-        for k in range(len(board.scenes)):
+
+        def segment(k: int) -> bytes:
             key = seg.scene_key(
                 board, k, counts, spec, palette, digests, fade=fade if k == len(counts) - 1 else 0
             )
@@ -606,7 +620,18 @@ def render_storyboard(
                 segments.put(key, part)
             else:
                 composer.scene(k, board.scenes[k], counts[k])  # its text boxes, for the checks
-            parts.append(part)
+            return part
+
+        # Two scenes at a time: while one encoder drains its last frames (lookahead) the other
+        # starts, so both vCPUs stay busy across scene boundaries.
+        with ThreadPoolExecutor(max_workers=SEGMENT_WORKERS) as pool:
+            futures = [pool.submit(segment, k) for k in range(len(board.scenes))]
+            try:
+                parts = [future.result() for future in futures]
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
         mp4 = seg.concat(parts, spec.fps, audio=True)
     # The thumbnail: the middle of the first photo scene (the hero), clear of transitions.
     thumb_scene = 1 if len(board.scenes) > 1 and board.scenes[1].image is not None else 0
