@@ -235,3 +235,106 @@ def test_another_users_storyboard_is_404(session, stack: PipelineStack, product)
     status, _, _ = call("videos", "GET", f"/v1/videos/{video.id}/storyboard", user_id=intruder.id)
 
     assert status == 404
+
+
+def _s3_bytes(stack: PipelineStack, uri: str) -> bytes:
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    return stack.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def test_one_request_renders_every_format_from_one_storyboard_and_pays_for_each(
+    session, stack: PipelineStack
+):
+    user = make_user(session)
+    make_grant(session, user, 10)
+    body = {
+        "input_type": "Image",
+        "upload_key": _upload(stack, user.id),
+        "title": "Red bag",
+        "text_prompt": "Red leather bag, handmade in Italy, only $89",
+        "duration_seconds": 5,
+        "formats": ["9:16", "1:1", "16:9", "1:1"],
+        "resolution": "180x320",
+    }
+    status, quoted, _ = call("videos", "POST", "/v1/videos/quote", user_id=user.id, body=body)
+    assert status == 200, quoted
+    assert quoted["formats"] == ["9:16", "1:1", "16:9"] and quoted["aspect_ratio"] == "9:16"
+    single = call(
+        "videos", "POST", "/v1/videos/quote", user_id=user.id, body={**body, "formats": None}
+    )[1]
+    # 180x180 and 320x180 are both 720p: each extra format costs what the main one costs.
+    assert quoted["cost"] == 3 * single["cost"]
+
+    status, accepted, _ = call("videos", "POST", "/v1/videos", user_id=user.id, body=body)
+    assert status == 202 and accepted["cost"] == quoted["cost"], accepted
+    stack.pump(lambda: _video(session, accepted["id"]).status.is_terminal)
+
+    video = _video(session, accepted["id"])
+    assert video.status is VideoStatus.COMPLETED, video.error_message
+    status, detail, _ = call("videos", "GET", f"/v1/videos/{video.id}", user_id=user.id)
+    assert status == 200, detail
+    formats = detail["metadata"]["formats"]
+    assert [(f["aspectRatio"], f["width"], f["height"]) for f in formats] == [
+        ("9:16", 180, 320),
+        ("1:1", 180, 180),
+        ("16:9", 320, 180),
+    ]
+    # The same storyboard in every file: same scenes, same timings.
+    assert all(f["scenes"] == detail["metadata"]["scenes"] for f in formats)
+    assert all(f["duration"] == pytest.approx(5, abs=0.1) for f in formats)
+    assert "videoUrl" not in formats[1]  # storage locations stay internal
+    assert [(f["aspect_ratio"], f["width"], f["height"]) for f in detail["formats"]] == [
+        (f["aspectRatio"], f["width"], f["height"]) for f in formats
+    ]
+    for stored in video.meta["formats"]:
+        with av.open(io.BytesIO(_s3_bytes(stack, stored["videoUrl"]))) as container:
+            stream = container.streams.video[0]
+            assert (stream.width, stream.height) == (stored["width"], stored["height"])
+            assert [s.type for s in container.streams] == ["video", "audio"]
+        thumb = Image.open(io.BytesIO(_s3_bytes(stack, stored["thumbnailUrl"])))
+        assert (thumb.width > thumb.height) == (stored["width"] > stored["height"])
+    assert credits.balance(session, user.id) == 10 - accepted["cost"]
+    assert video.generation_cost_credits == accepted["cost"]
+    # The per-format work files and the scene segments are gone once the video is complete.
+    work = stack.s3.list_objects_v2(
+        Bucket=stack.videos_bucket, Prefix=f"users/{user.id}/videos/{video.id}/work/"
+    )
+    assert work.get("KeyCount", 0) == 0
+
+
+def test_a_video_step_that_failed_mid_render_resumes_from_the_scenes_already_encoded(
+    session, stack: PipelineStack, monkeypatch
+):
+    from ecomvideo.media import storyboard_render
+    from ecomvideo.services import scene_segments
+
+    user = make_user(session)
+    make_grant(session, user, 10)
+    written: list[str] = []
+    real_put, real_scene = scene_segments.S3Segments.put, storyboard_render._Composer.scene
+
+    def counting_put(self, key, data):
+        written.append(key)
+        real_put(self, key, data)
+
+    failures: list[int] = []
+
+    def failing_scene(self, index, scene, n):
+        if index == 2 and not failures:  # the first try dies at the third scene
+            failures.append(index)
+            raise MemoryError("worker ran out of memory")
+        return real_scene(self, index, scene, n)
+
+    monkeypatch.setattr(scene_segments.S3Segments, "put", counting_put)
+    monkeypatch.setattr(storyboard_render._Composer, "scene", failing_scene)
+    accepted = _draft(user.id, _upload(stack, user.id))
+    call("videos", "POST", f"/v1/videos/{accepted['id']}/render", user_id=user.id)
+
+    stack.pump(lambda: _video(session, accepted["id"]).status.is_terminal)
+
+    video = _video(session, accepted["id"])
+    assert video.status is VideoStatus.COMPLETED, video.error_message
+    scenes = len(video.meta["scenes"])
+    # Scenes 0-1 were encoded once, by the failed try; the retry encoded the rest.
+    assert failures == [2] and len(written) == len(set(written)) == scenes
+    assert credits.balance(session, user.id) == 10 - accepted["cost"]

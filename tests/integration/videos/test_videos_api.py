@@ -75,6 +75,7 @@ def test_quote_prices_without_creating_anything(session, stack):
         "duration_seconds": 12,
         "resolution": "1080x1920",
         "aspect_ratio": "9:16",
+        "formats": ["9:16"],
         "provider": "Local",
     }
     assert session.scalar(select(Video).where(Video.user_id == user.id)) is None

@@ -16,6 +16,7 @@ from ecomvideo.media.design import pick_palette
 from ecomvideo.media.formats import frame_size, safe_zone
 from ecomvideo.media.images import load_image
 from ecomvideo.media.render import RenderSpec
+from ecomvideo.media.segments import MemorySegments
 from ecomvideo.media.storyboard_render import (
     MIN_CONTRAST,
     WHITE,
@@ -211,3 +212,78 @@ def test_editing_one_scenes_text_changes_only_that_scene():
     ]
     assert changes[edited_index] > 40, changes
     assert all(c == 0 for i, c in enumerate(changes) if i != edited_index), changes
+
+
+class _CountingStore(MemorySegments):
+    """A segment store that records which keys were written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: list[str] = []
+
+    def put(self, key: str, data: bytes) -> None:
+        self.written.append(key)
+        super().put(key, data)
+
+
+def test_scenes_encoded_as_segments_join_into_the_same_video():
+    board = sb.build(STORY, 8)
+    spec = RenderSpec(180, 320, board.duration)
+    store = _CountingStore()
+
+    whole = render_storyboard(board, _pictures(), spec)
+    joined = render_storyboard(board, _pictures(), spec, segments=store)
+
+    assert len(store.written) == len(set(store.written)) == len(board.scenes)
+    out = decode(joined.mp4)
+    assert out.frame_count == whole.frame_count == 240 and out.duration == pytest.approx(8)
+    with av.open(io.BytesIO(joined.mp4)) as container:
+        assert [s.type for s in container.streams] == ["video", "audio"]
+        audio = container.streams.audio[0]
+        assert float(audio.duration * audio.time_base) == pytest.approx(8, abs=0.1)
+    for a, b in zip(
+        _mid_frames(whole.mp4, whole.scenes), _mid_frames(joined.mp4, joined.scenes), strict=True
+    ):
+        assert ImageStat.Stat(ImageChops.difference(a, b).convert("L")).mean[0] < 2
+    assert joined.scenes == whole.scenes and joined.thumbnail[:3] == b"\xff\xd8\xff"
+
+
+def test_a_failed_scene_is_retried_alone(monkeypatch):
+    board = sb.build(STORY, 8)
+    spec = RenderSpec(180, 320, board.duration)
+    store = _CountingStore()
+    real_scene = _Composer.scene
+
+    def failing_scene(self, index, scene, n):
+        if index == 3:
+            raise RuntimeError("scene 3 failed")
+        return real_scene(self, index, scene, n)
+
+    monkeypatch.setattr(_Composer, "scene", failing_scene)
+    with pytest.raises(RuntimeError, match="scene 3"):
+        render_storyboard(board, _pictures(), spec, segments=store)
+    first_try = list(store.written)
+    assert len(first_try) >= 3  # scenes 0-2 (and any encoded beside scene 3) are kept
+
+    monkeypatch.setattr(_Composer, "scene", real_scene)
+    video = render_storyboard(board, _pictures(), spec, segments=store)
+
+    # The retry encoded only what the first try had not: every scene once in all.
+    assert store.written[: len(first_try)] == first_try
+    assert len(store.written) == len(set(store.written)) == len(board.scenes)
+    assert decode(video.mp4).frame_count == 240
+
+
+def test_editing_one_scene_re_encodes_it_and_the_scene_that_blends_from_it_only():
+    board = sb.build(STORY, 8)
+    spec = RenderSpec(180, 320, board.duration)
+    store = _CountingStore()
+    render_storyboard(board, _pictures(), spec, segments=store)
+    k = [s.kind for s in board.scenes].index("price")
+    scenes = list(board.scenes)
+    scenes[k] = replace(scenes[k], text="$39.99")
+    store.written.clear()
+
+    render_storyboard(replace(board, scenes=tuple(scenes)), _pictures(), spec, segments=store)
+
+    assert len(store.written) == (2 if k + 1 < len(scenes) else 1)

@@ -53,10 +53,23 @@ class SceneTiming(TypedDict):
     frames: int
 
 
+class FormatMetadata(TypedDict):
+    """One rendered format of a video: its file and the scenes' timings in it."""
+
+    aspectRatio: str
+    width: int
+    height: int
+    duration: float
+    fileSize: int
+    scenes: list[SceneTiming]
+
+
 class RenderedVideoMetadata(VideoMetadata, total=False):
-    """``videos.metadata`` as the API shows it: the spec's keys plus a storyboard's scenes."""
+    """``videos.metadata`` as the API shows it: the spec's keys (of the main format) plus a
+    storyboard's scenes and, when several formats were asked for, every format."""
 
     scenes: list[SceneTiming]
+    formats: list[FormatMetadata]
 
 
 MAX_SIDE = 3840

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import colorsys
 import math
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
@@ -28,6 +31,7 @@ from ecomvideo.media.design import Palette, pick_palette, rounded_box, vertical_
 from ecomvideo.media.formats import safe_zone
 from ecomvideo.media.images import encode_jpeg
 from ecomvideo.media.render import MAX_ZOOM, RenderedVideo, RenderSpec, encode_mp4
+from ecomvideo.media.segments import SegmentStore
 from ecomvideo.media.storyboard import Scene, Storyboard
 from ecomvideo.media.text import Face, fit_face, load_face
 
@@ -35,6 +39,7 @@ RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]
 TRANSITION_SECONDS = 0.3
 TEXT_IN_SECONDS = 0.3
+SEGMENT_WORKERS = 2
 MIN_CONTRAST = 4.5
 WHITE: RGB = (255, 255, 255)
 INK: RGB = (17, 24, 39)
@@ -146,7 +151,17 @@ class _TextLayer:
     region: Box  # where the text was laid out: a line box outside it would be clipped
 
 
-def _text_layer(
+# FreeType faces are not thread-safe and the faces are cached (shared): scenes encoded side by
+# side (``SEGMENT_WORKERS``) lay out their text one at a time. Once per scene: cheap.
+_TEXT_LOCK = threading.Lock()
+
+
+def _text_layer(*args: Any, **kwargs: Any) -> _TextLayer:
+    with _TEXT_LOCK:
+        return _laid_out_text(*args, **kwargs)
+
+
+def _laid_out_text(
     region: Box,
     text: str,
     subtext: str | None,
@@ -498,6 +513,19 @@ def _frame_counts(board: Storyboard, fps: int) -> list[int]:
     return counts
 
 
+def board_palette(
+    board: Storyboard,
+    pictures: dict[int, Image.Image],
+    *,
+    style: str | None = None,
+    seed_text: str | None = None,
+) -> Palette:
+    """The storyboard's palette, else the style's, else the first photo's."""
+    if board.palette or style or not pictures:
+        return pick_palette(board.palette or style, seed_text)
+    return palette_from_image(pictures[min(pictures)])
+
+
 def render_storyboard(
     board: Storyboard,
     pictures: dict[int, Image.Image],
@@ -505,14 +533,19 @@ def render_storyboard(
     *,
     style: str | None = None,
     seed_text: str | None = None,
+    segments: SegmentStore | None = None,
 ) -> RenderedVideo:
-    """Render ``board`` at ``spec``'s size; ``pictures`` maps image indexes to photos."""
+    """Render ``board`` at ``spec``'s size; ``pictures`` maps image indexes to photos.
+
+    With ``segments`` every scene is encoded on its own and kept in the store under a key
+    made of everything its frames depend on (``segments.scene_key``): a scene already there
+    is not rendered again (a retry after a failed scene, a re-render after editing one scene),
+    and the scenes are joined without re-encoding (``segments.concat``). Without it the
+    scenes are encoded in one pass.
+    """
     started = time.perf_counter()
     size = (spec.width, spec.height)
-    if board.palette or style or not pictures:
-        palette = pick_palette(board.palette or style, seed_text)
-    else:
-        palette = palette_from_image(pictures[min(pictures)])
+    palette = board_palette(board, pictures, style=style, seed_text=seed_text)
     composer = _Composer(board, pictures, size, spec.fps, palette)
     counts = _frame_counts(board, spec.fps)
     timings: list[dict[str, object]] = []
@@ -528,45 +561,87 @@ def render_storyboard(
             }
         )
         start += n
-    thumb_scene = 1 if len(board.scenes) > 1 and board.scenes[1].image is not None else 0
-    thumb_at = sum(counts[:thumb_scene]) + counts[thumb_scene] // 2
-    thumbnails: list[bytes] = []
-    fade = max(0, round(min(0.4, spec.duration_seconds / 10) * spec.fps))
     total = sum(counts)
+    fade = max(0, round(min(0.4, spec.duration_seconds / 10) * spec.fps))
+    starts = [sum(counts[:k]) for k in range(len(counts))]
 
-    def frames() -> Iterator[Image.Image]:
-        previous: Image.Image | None = None
-        index = 0
-        for k, (scene, n) in enumerate(zip(board.scenes, counts, strict=True)):
-            source = composer.scene(k, scene, n)
-            blend = min(n // 2, round(TRANSITION_SECONDS * spec.fps))
-            last = None
-            for i in range(n):
-                img = source.frame(i)
-                if previous is not None and i < blend and scene.transition != "cut":
-                    a = (i + 1) / (blend + 1)
-                    if scene.transition == "slide":
-                        out = previous.copy()
-                        dx = round(spec.width * (1 - a))
-                        out.paste(img.crop((0, 0, spec.width - dx, spec.height)), (dx, 0))
-                        img = out
-                    else:
-                        img = Image.blend(previous, img, a)
-                if index >= total - fade and fade:
-                    level = (total - index) / (fade + 1)
-                    img = img.point(lambda v, k=level: int(v * k))
-                if index == thumb_at:
-                    box = (540, 960) if spec.height >= spec.width else (960, 540)
-                    thumbnails.append(encode_jpeg(img, quality=85, max_size=box))
-                last = img
-                index += 1
-                yield img
-            previous = last
+    def scene_frames(k: int, previous: Image.Image | None) -> Iterator[Image.Image]:
+        """Scene ``k``'s frames: blended with ``previous`` (the last frame of scene k-1) at
+        its start, faded out at the end of the video."""
+        scene, n = board.scenes[k], counts[k]
+        source = composer.scene(k, scene, n)
+        blend = min(n // 2, round(TRANSITION_SECONDS * spec.fps))
+        for i in range(n):
+            img = source.frame(i)
+            if previous is not None and i < blend and scene.transition != "cut":
+                a = (i + 1) / (blend + 1)
+                if scene.transition == "slide":
+                    out = previous.copy()
+                    dx = round(spec.width * (1 - a))
+                    out.paste(img.crop((0, 0, spec.width - dx, spec.height)), (dx, 0))
+                    img = out
+                else:
+                    img = Image.blend(previous, img, a)
+            index = starts[k] + i
+            if index >= total - fade and fade:
+                level = (total - index) / (fade + 1)
+                img = img.point(lambda v, k=level: int(v * k))
+            yield img
 
-    mp4 = encode_mp4(frames(), spec, audio=True)
+    def last_frame(k: int) -> Image.Image:
+        # Never blended (a blend covers at most half a scene) and, but for the last scene,
+        # never faded: what scene k + 1 blends from.
+        return composer.scene(k, board.scenes[k], counts[k]).frame(counts[k] - 1)
+
+    if segments is None:
+
+        def frames() -> Iterator[Image.Image]:
+            previous: Image.Image | None = None
+            for k in range(len(board.scenes)):
+                img = None
+                for img in scene_frames(k, previous):
+                    yield img
+                previous = img
+
+        mp4 = encode_mp4(frames(), spec, audio=True)
+    else:
+        from ecomvideo.media import segments as seg
+
+        digests = {i: seg.picture_digest(img) for i, img in pictures.items()}
+
+        def segment(k: int) -> bytes:
+            key = seg.scene_key(
+                board, k, counts, spec, palette, digests, fade=fade if k == len(counts) - 1 else 0
+            )
+            part = segments.get(key)
+            if part is None:
+                previous = last_frame(k - 1) if k else None
+                part = encode_mp4(scene_frames(k, previous), spec, audio=False)
+                segments.put(key, part)
+            else:
+                composer.scene(k, board.scenes[k], counts[k])  # its text boxes, for the checks
+            return part
+
+        # Two scenes at a time: while one encoder drains its last frames (lookahead) the other
+        # starts, so both vCPUs stay busy across scene boundaries.
+        with ThreadPoolExecutor(max_workers=SEGMENT_WORKERS) as pool:
+            futures = [pool.submit(segment, k) for k in range(len(board.scenes))]
+            try:
+                parts = [future.result() for future in futures]
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+        mp4 = seg.concat(parts, spec.fps, audio=True)
+    # The thumbnail: the middle of the first photo scene (the hero), clear of transitions.
+    thumb_scene = 1 if len(board.scenes) > 1 and board.scenes[1].image is not None else 0
+    thumb = composer.scene(thumb_scene, board.scenes[thumb_scene], counts[thumb_scene]).frame(
+        counts[thumb_scene] // 2
+    )
+    box = (540, 960) if spec.height >= spec.width else (960, 540)
     return RenderedVideo(
         mp4=mp4,
-        thumbnail=thumbnails[0],
+        thumbnail=encode_jpeg(thumb, quality=85, max_size=box),
         width=spec.width,
         height=spec.height,
         fps=spec.fps,

@@ -208,6 +208,9 @@ class VideoRequest:
     # ``images`` (bytes per storyboard image; ``b""`` for one that could not be fetched).
     storyboard: dict[str, Any] | None = field(default=None, repr=False)
     images: tuple[bytes, ...] = field(default=(), repr=False)
+    # Where a storyboard renderer keeps each encoded scene between tries
+    # (``media.segments.SegmentStore``); ``None`` renders in one pass.
+    segments: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         _check_size(self.width, self.height)

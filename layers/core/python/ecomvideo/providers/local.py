@@ -160,7 +160,9 @@ class LocalProvider:
             preset=self.preset,
         )
         title = board.scenes[0].text if board.scenes else request.title
-        video = render_storyboard(board, pictures, spec, style=request.style, seed_text=title)
+        video = render_storyboard(
+            board, pictures, spec, style=request.style, seed_text=title, segments=request.segments
+        )
         return _completed(video, request.reference, scenes=video.scenes)
 
     def poll_video(self, task_id: str) -> ProviderResult:

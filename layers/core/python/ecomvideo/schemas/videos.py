@@ -93,6 +93,14 @@ class VideoCreate(_Request):
     style: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
     duration_seconds: int | None = Field(None, ge=1, le=60)
     aspect_ratio: AspectRatio | None = None
+    formats: list[AspectRatio] | None = Field(
+        None,
+        max_length=4,
+        description="Every format to render from the one storyboard (one MP4 and thumbnail "
+        "each, same short side as the main one). The main format is `aspect_ratio`, else the "
+        "first listed. Each extra format costs a render of the same duration.",
+        examples=[["9:16", "1:1", "16:9"]],
+    )
     resolution: Resolution | None = None
     provider: Provider | None = None
     auto_render: bool = Field(
@@ -212,6 +220,9 @@ class Quote(BaseModel):
     duration_seconds: int
     resolution: str
     aspect_ratio: str
+    formats: list[str] = Field(
+        default_factory=list, description="Every format the cost covers, the main one first"
+    )
     provider: str
     storyboard: StoryboardOut | None = None
 
@@ -235,6 +246,17 @@ class VideoSummary(BaseModel):
     thumbnail_url: str | None = None
     created_at: UtcDateTime
     completed_at: UtcDateTime | None = None
+
+
+class FormatOut(BaseModel):
+    """One rendered format of a Completed video (the main one first)."""
+
+    aspect_ratio: str
+    width: int
+    height: int
+    download_url: str
+    thumbnail_url: str | None = None
+    file_size_bytes: int
 
 
 class VideoDetail(VideoSummary):
@@ -310,6 +332,11 @@ class VideoDetail(VideoSummary):
     view_count: int = 0
     generation_cost_credits: int = 0
     metadata: RenderedVideoMetadata | None = None
+    formats: list[FormatOut] = Field(
+        default_factory=list,
+        description="Every rendered format with its own download and thumbnail URLs (1 h), "
+        "the main one first; empty until Completed.",
+    )
     user_id: uuid.UUID
     updated_at: UtcDateTime | None = None
 

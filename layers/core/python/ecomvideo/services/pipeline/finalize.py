@@ -9,6 +9,7 @@ credits released, the attempt's steps closed and its files removed.
 from __future__ import annotations
 
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,8 @@ from ecomvideo.enums import VideoStatus
 from ecomvideo.media.formats import VIDEO_METADATA_KEYS
 from ecomvideo.models import Video
 from ecomvideo.observability import logger, metrics
-from ecomvideo.services import media_store
-from ecomvideo.services.pipeline import assets, messages, rows
+from ecomvideo.services import media_store, scene_segments, video_formats
+from ecomvideo.services.pipeline import assets, messages, rows, steps
 from ecomvideo.services.pipeline.messages import StepMessage
 from ecomvideo.services.pipeline.results import (
     Recorded,
@@ -61,6 +62,11 @@ def finalize_step(ctx: StepContext) -> StepResult:
         rows.ensure_active(message.video_id, message.attempt)
         aws.s3().upload_file(str(path), bucket, video_key, ExtraArgs={"ContentType": "video/mp4"})
     assets.put_asset(message.video_id, message.attempt, thumb_key, thumb, "image/jpeg")
+    extras = video_formats.render_extras(  # the other formats asked for, if any
+        ctx,
+        storyboard=lambda provider: steps.storyboard_for(ctx, provider),
+        put=partial(assets.put_asset, message.video_id, message.attempt),
+    )
     output = {"videoKey": video_key, "thumbnailKey": thumb_key}
     with transaction() as session:
         row, video_row = rows.lock_step(session, message)
@@ -73,12 +79,20 @@ def finalize_step(ctx: StepContext) -> StepResult:
             _complete_video(
                 session, video_row, metadata, video_key, thumb_key, rendered.get("scenes")
             )
+            video_formats.record(video_row, extras)
             rows.mark_done(row, output)
     if not active:
         media_store.delete_keys(bucket, [video_key, thumb_key])
         raise VideoNotActive()
     media_store.delete_keys(
-        bucket, [render_key, *_work_keys(message), *filter(None, [rendered.get("thumbnailKey")])]
+        bucket,
+        [
+            render_key,
+            *_work_keys(message),
+            *filter(None, [rendered.get("thumbnailKey")]),
+            *video_formats.work_keys(video, message.attempt),
+            *scene_segments.keys(video),
+        ],
     )
     metrics.add_metric(name="VideosCompleted", unit="Count", value=1)
     return Recorded(output)

@@ -91,6 +91,7 @@ def image_step(ctx: StepContext) -> StepResult:
 
 def video_step(ctx: StepContext) -> StepResult:
     from ecomvideo.providers import VideoRequest
+    from ecomvideo.services import scene_segments
 
     video = ctx.video
     provider = provider_for(video)
@@ -101,11 +102,12 @@ def video_step(ctx: StepContext) -> StepResult:
     location = assets.source_location(ctx) if getattr(provider, "asynchronous", False) else None
     image_url = aws.presigned_get(*location, expires_in=3600) if location else None
     options = _model_options(video, provider, VIDEO)
-    storyboard, images = _storyboard(ctx, provider)
+    storyboard, images = storyboard_for(ctx, provider)
     result = provider.start_video(
         VideoRequest(
             storyboard=storyboard,
             images=images,
+            segments=scene_segments.S3Segments(video) if storyboard else None,
             prompt=video.text_prompt,
             duration_seconds=float(video.duration_seconds),
             aspect_ratio=video.aspect_ratio,
@@ -138,7 +140,9 @@ def video_step(ctx: StepContext) -> StepResult:
     return Output(output)
 
 
-def _storyboard(ctx: StepContext, provider: Any) -> tuple[dict[str, Any] | None, tuple[bytes, ...]]:
+def storyboard_for(
+    ctx: StepContext, provider: Any
+) -> tuple[dict[str, Any] | None, tuple[bytes, ...]]:
     """The storyboard and its photos for providers that compose scenes (``storyboards``).
 
     A photo that cannot be fetched is left out (its scenes fall back to designed cards); the

@@ -25,6 +25,7 @@ from ecomvideo.services import (
     outbound_webhooks,
     storyboards,
     system_settings,
+    video_formats,
 )
 from ecomvideo.services.video_access import awaiting_confirmation, current_attempt, owned_video
 from ecomvideo.services.video_lifecycle import POLL_AFTER_SECONDS, execution_name, transition
@@ -55,6 +56,7 @@ def quote(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> sc
         duration_seconds=prepared.duration_seconds,
         resolution=prepared.resolution,
         aspect_ratio=prepared.aspect_ratio,
+        formats=prepared.formats,
         provider=prepared.provider,
         storyboard=storyboards.to_schema(board),
     )
@@ -78,6 +80,8 @@ def _insert_video(session: Session, user_id: uuid.UUID, prepared: Prepared) -> V
         request_meta["awaitingConfirmation"] = True
     if prepared.more_images:
         request_meta["moreImages"] = prepared.more_images
+    if len(prepared.formats) > 1:
+        request_meta[video_formats.FORMATS_KEY] = prepared.formats
     video = Video(
         id=uuid.uuid4(),
         user_id=user_id,

@@ -15,7 +15,7 @@ from ecomvideo.models.videos import Video
 from ecomvideo.observability import logger
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.security.principal import Principal
-from ecomvideo.services import catalog, credits, media_store, public_media
+from ecomvideo.services import catalog, credits, media_store, public_media, video_formats
 from ecomvideo.services.storyboards import STORYBOARD_KEY
 from ecomvideo.services.video_access import current_attempt, owned_video
 from ecomvideo.services.video_lifecycle import close_open_steps, execution_arn, transition
@@ -86,12 +86,7 @@ def retry(principal: Principal, video_id: uuid.UUID) -> schemas.VideoAccepted:
         if video.status is not VideoStatus.FAILED:
             raise Conflict("Only failed videos can be retried.")
         attempt = current_attempt(video) + 1
-        cost = credits.quote(
-            session,
-            duration_seconds=video.duration_seconds,
-            resolution=video.resolution,
-            provider=video.ai_provider or "Local",
-        )
+        cost = video_formats.video_cost(session, video)
         credits.hold(session, video.user_id, video.id, cost, attempt=attempt)
         transition(video, VideoStatus.PENDING, retry=True)
         video.error_message = None

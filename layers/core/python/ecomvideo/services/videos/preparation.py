@@ -19,12 +19,11 @@ from ecomvideo.models.billing import SubscriptionPlan
 from ecomvideo.models.preferences import UserPreferences
 from ecomvideo.models.videos import VideoTemplate
 from ecomvideo.schemas import videos as schemas
-from ecomvideo.services import catalog, credits, plans
+from ecomvideo.services import catalog, credits, plans, video_formats
 from ecomvideo.services.video_access import invalid
 from ecomvideo.settings import get_settings
 
 RESOLUTION_RANK = {"720p": 1, "1080p": 2, "4k": 3}
-# Long side of each class; the short side follows from the aspect ratio.
 RATIOS = {"9:16": (9, 16), "1:1": (1, 1), "16:9": (16, 9), "4:5": (4, 5)}
 MIN_SIDE, MAX_SIDE = 64, 3840
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
@@ -110,6 +109,7 @@ class Prepared:
     cost: int = 0
     auto_render: bool = True
     more_images: list[str] = field(default_factory=list)
+    formats: list[str] = field(default_factory=list)
 
 
 def available_providers() -> set[str]:
@@ -154,7 +154,10 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
         )
 
     aspect_ratio = body.aspect_ratio or _first(
-        prefs and prefs.default_aspect_ratio, template and template.aspect_ratio, "9:16"
+        body.formats and body.formats[0],
+        prefs and prefs.default_aspect_ratio,
+        template and template.aspect_ratio,
+        "9:16",
     )
     if aspect_ratio not in RATIOS:
         aspect_ratio = "9:16"
@@ -247,8 +250,13 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
     if category_id is None and template is not None:
         category_id = template.category_id
 
-    cost = credits.quote(
-        session, duration_seconds=duration, resolution=resolution, provider=provider
+    formats = video_formats.wanted(aspect_ratio, body.formats)
+    cost = video_formats.cost(
+        session,
+        duration_seconds=duration,
+        resolution=resolution,
+        provider=provider,
+        formats=formats,
     )
     return Prepared(
         input_type=body.input_type,
@@ -269,6 +277,7 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
         cost=cost,
         auto_render=body.auto_render,
         more_images=more_images,
+        formats=formats,
     )
 
 

@@ -21,7 +21,7 @@ from ecomvideo.models.pipeline import PipelineStep
 from ecomvideo.models.videos import Video, VideoTag, video_tag_mappings
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.security.principal import Principal
-from ecomvideo.services import catalog, credits
+from ecomvideo.services import catalog, credits, video_formats
 from ecomvideo.services.video_access import READ_ALL_ROLES, owned_video, visible_to
 from ecomvideo.services.video_lifecycle import (
     POLL_AFTER_SECONDS,
@@ -183,6 +183,7 @@ def detail(session: Session, principal: Principal, video_id: uuid.UUID) -> schem
         view_count=video.view_count or 0,
         generation_cost_credits=video.generation_cost_credits or 0,
         metadata=metadata,
+        formats=video_formats.outputs(video),
         user_id=video.user_id,
         updated_at=video.updated_at,
     )

@@ -1,0 +1,132 @@
+"""Scene segments: each scene of a storyboard encoded on its own, kept, and joined.
+
+A segment is a video-only H.264 MP4 of one scene. Its key is a hash of everything its frames
+depend on: the scene, the scene before it (transitions blend from its last frame), the photos
+both show (by content), the frame size, rate and encoder settings, the palette, the scene's
+frame count and the fade-out of the last scene, and ``VERSION`` (bumped when drawing changes).
+So a stored segment is only ever reused for identical frames: after a failure the scenes
+already encoded are not rendered again, and after a text edit only the edited scene (and the
+one after it, which blends from it) is.
+
+``concat`` joins segments by copying their packets with shifted timestamps (no re-encoding;
+every segment starts with a keyframe and has the same encoder settings) and writes one silent
+AAC track for the whole length.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from ecomvideo.media.design import Palette
+    from ecomvideo.media.render import RenderSpec
+    from ecomvideo.media.storyboard import Storyboard
+
+VERSION = "1"
+
+
+class SegmentStore(Protocol):
+    """Where encoded scenes are kept between tries (S3 in the pipeline, a dict in tests)."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def put(self, key: str, data: bytes) -> None: ...
+
+
+class MemorySegments(dict[str, bytes]):
+    """A ``SegmentStore`` in memory (tests, benchmarks)."""
+
+    def put(self, key: str, data: bytes) -> None:
+        self[key] = data
+
+
+def picture_digest(img: Image.Image) -> str:
+    """A digest of a photo's pixels (what the scene draws from it)."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{img.mode}{img.size}".encode())
+    digest.update(img.tobytes())
+    return digest.hexdigest()
+
+
+def scene_key(
+    board: Storyboard,
+    k: int,
+    counts: list[int],
+    spec: RenderSpec,
+    palette: Palette,
+    digests: dict[int, str],
+    *,
+    fade: int,
+) -> str:
+    """The key of scene ``k``'s segment (see the module's docstring)."""
+
+    def scene(i: int) -> dict[str, Any] | None:
+        if i < 0:
+            return None
+        data = dataclasses.asdict(board.scenes[i])
+        data["picture"] = digests.get(data["image"]) if data["image"] is not None else None
+        data["frames"] = counts[i]
+        return data
+
+    parts = {
+        "version": VERSION,
+        "scene": scene(k),
+        "previous": scene(k - 1),
+        "size": [spec.width, spec.height],
+        "fps": spec.fps,
+        "encoder": [spec.preset, spec.crf],
+        "palette": dataclasses.asdict(palette),
+        "fade": fade,
+    }
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.blake2b(blob, digest_size=20).hexdigest()
+
+
+def concat(parts: list[bytes], fps: int, *, audio: bool = True) -> bytes:
+    """One MP4 of the segments ``parts`` in order (their packets copied, not re-encoded),
+    with a silent stereo AAC track of the same length when ``audio``."""
+    import io
+
+    import av
+
+    from ecomvideo.media.render import _SilentAudio
+
+    fd, path = tempfile.mkstemp(suffix=".mp4")
+    os.close(fd)
+    try:
+        with av.open(path, "w", format="mp4", options={"movflags": "+faststart"}) as out:
+            stream = None
+            silence = None
+            offset = 0  # frames written so far
+            for data in parts:
+                with av.open(io.BytesIO(data)) as part:
+                    source = part.streams.video[0]
+                    if stream is None:
+                        stream = out.add_stream_from_template(source)
+                        silence = _SilentAudio(out) if audio else None
+                    frames = 0
+                    for packet in part.demux(source):
+                        if packet.dts is None:  # the demuxer's flush packet
+                            continue
+                        shift = int(offset / fps / source.time_base)
+                        packet.pts = (packet.pts or 0) + shift
+                        packet.dts = packet.dts + shift
+                        packet.stream = stream
+                        out.mux(packet)
+                        frames += 1
+                offset += frames
+                if silence is not None:
+                    silence.until(offset / fps)
+            if silence is not None:
+                silence.flush()
+        with open(path, "rb") as fh:
+            return fh.read()
+    finally:
+        os.unlink(path)
