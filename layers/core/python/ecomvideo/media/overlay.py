@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw
 
 from ecomvideo.media.design import (
+    Font,
     Palette,
     fit_text,
     line_height,
@@ -54,7 +55,8 @@ def render_overlay(
     margin = w * 0.07
     probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
 
-    title_font, title_lines = (None, [])
+    title_font: Font | None = None
+    title_lines: list[str] = []
     if title:
         title_font, title_lines = fit_text(
             probe,

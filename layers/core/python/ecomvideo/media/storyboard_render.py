@@ -19,8 +19,9 @@ import colorsys
 import math
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
@@ -50,7 +51,7 @@ INK: RGB = (17, 24, 39)
 # ---------------------------------------------------------------------------- colour
 
 
-def _luminance(rgb: tuple[float, ...]) -> float:
+def _luminance(rgb: Sequence[float]) -> float:
     def channel(v: float) -> float:
         c = v / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
@@ -59,13 +60,13 @@ def _luminance(rgb: tuple[float, ...]) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
-def contrast_ratio(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+def contrast_ratio(a: Sequence[float], b: Sequence[float]) -> float:
     """WCAG contrast ratio of two colours (1 to 21)."""
     la, lb = _luminance(a), _luminance(b)
     return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
 
 
-def readable_on(background: tuple[float, ...]) -> RGB:
+def readable_on(background: Sequence[float]) -> RGB:
     """White or ink, whichever contrasts more with ``background``."""
     return WHITE if contrast_ratio(WHITE, background) >= contrast_ratio(INK, background) else INK
 
@@ -80,7 +81,8 @@ def palette_from_image(img: Image.Image) -> Palette:
     quant = small.quantize(colors=8, method=Image.Quantize.MEDIANCUT)
     colours = quant.getpalette() or []
     best: tuple[float, RGB] | None = None
-    for count, index in quant.getcolors() or []:
+    # A "P" image: each colour is a palette index (Pillow types getcolors for every mode).
+    for count, index in cast("list[tuple[int, int]]", quant.getcolors() or []):
         rgb = tuple(colours[index * 3 : index * 3 + 3])
         _h, light, sat = colorsys.rgb_to_hls(*(v / 255 for v in rgb))
         score = sat * (1 - abs(light - 0.5)) * math.sqrt(count)
@@ -105,11 +107,10 @@ def subject_center(img: Image.Image) -> tuple[float, float]:
     """Centre (0..1, 0..1) of what differs from the photo's border colour: the product on a
     studio background, the subject of a lifestyle shot. Centre of the frame when uniform."""
     small = img.convert("RGB").resize((48, 48), Image.Resampling.BILINEAR)
-    border = [small.getpixel((x, 0)) for x in range(48)] + [
-        small.getpixel((x, 47)) for x in range(48)
-    ]
-    border += [small.getpixel((0, y)) for y in range(48)]
-    border += [small.getpixel((47, y)) for y in range(48)]
+    edge = [(x, 0) for x in range(48)] + [(x, 47) for x in range(48)]
+    edge += [(0, y) for y in range(48)] + [(47, y) for y in range(48)]
+    # An "RGB" image: every pixel is a 3-tuple (Pillow types getpixel for every mode).
+    border = [cast("RGB", small.getpixel(xy)) for xy in edge]
     mean = tuple(sum(p[i] for p in border) // len(border) for i in range(3))
     diff = ImageChops.difference(small, Image.new("RGB", small.size, mean)).convert("L")
     data = diff.tobytes()
@@ -182,7 +183,7 @@ def _text_layer(
         )
         lh = int(line_height(font) * 1.08)
         sub_font = load_font(max(8, int(46 * u)), bold=False)
-        sub_lines = []
+        sub_lines: list[str] = []
         if subtext:
             _f, sub_lines = fit_text(
                 probe,

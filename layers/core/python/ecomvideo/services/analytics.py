@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import literal_column, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
+from ecomvideo.db import rowcount
 from ecomvideo.enums import AnalyticsEventType
 from ecomvideo.models import User, Video, VideoAnalytics
 from ecomvideo.models.engagement import AnalyticsCountedSession, VideoAnalyticsDaily
@@ -150,14 +151,14 @@ def country(value: str | None) -> str | None:
 
 def _claim_count(session: Session, event: TrackedEvent) -> bool:
     """True when no counted event of this kind exists for the session within the window."""
-    stmt = insert(AnalyticsCountedSession).values(
+    row = insert(AnalyticsCountedSession).values(
         video_id=event.video_id,
         session_key=session_key(event),
         event_type=str(event.event_type),
         counted_at=event.occurred_at,
     )
-    excluded = stmt.excluded
-    stmt = stmt.on_conflict_do_update(
+    excluded = row.excluded
+    stmt = row.on_conflict_do_update(
         index_elements=[
             AnalyticsCountedSession.video_id,
             AnalyticsCountedSession.session_key,
@@ -165,7 +166,7 @@ def _claim_count(session: Session, event: TrackedEvent) -> bool:
         ],
         set_={"counted_at": excluded.counted_at},
         where=AnalyticsCountedSession.counted_at <= excluded.counted_at - DEDUP_WINDOW,
-    ).returning(literal_column("1"))
+    ).returning(AnalyticsCountedSession.video_id)
     return session.execute(stmt).first() is not None
 
 
@@ -280,7 +281,7 @@ def purge_counted_sessions(session: Session, *, now: datetime | None = None) -> 
     result = session.execute(
         delete(AnalyticsCountedSession).where(AnalyticsCountedSession.counted_at < cutoff)
     )
-    return int(result.rowcount or 0)
+    return rowcount(result)
 
 
 # ---------------------------------------------------------------------------- ingestion

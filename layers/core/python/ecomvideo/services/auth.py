@@ -172,9 +172,9 @@ def _new_one_time_token(
     return secret
 
 
-def _consume_one_time_token(
-    session: Session, model: type[EmailVerificationToken | PasswordResetToken], secret: str
-) -> EmailVerificationToken | PasswordResetToken | None:
+def _consume_one_time_token[T: (EmailVerificationToken, PasswordResetToken)](
+    session: Session, model: type[T], secret: str
+) -> T | None:
     """The token row if it is unused and unexpired (locked, then marked used), else None."""
     row = session.scalars(
         select(model).where(model.token == tokens.hash_token(secret)).with_for_update()
@@ -289,7 +289,7 @@ def _revoke(session: Session, *conditions: ColumnElement[bool]) -> int:
         .where(*conditions, RefreshToken.is_revoked.is_(False))
         .values(is_revoked=True, revoked_at=now)
     )
-    return int(result.rowcount or 0)
+    return db.rowcount(result)
 
 
 def revoke_all_refresh_tokens(session: Session, user_id: uuid.UUID) -> int:

@@ -202,8 +202,8 @@ def claim_slot(session: Session, domain: str, delay_ms: int, *, max_wait_s: floa
     """
     now = clock.utcnow()
     delay = timedelta(milliseconds=max(0, delay_ms))
-    stmt = insert(ScrapeDomainGate).values(domain=domain[:255], next_fetch_at=now + delay)
-    stmt = stmt.on_conflict_do_update(
+    row = insert(ScrapeDomainGate).values(domain=domain[:255], next_fetch_at=now + delay)
+    stmt = row.on_conflict_do_update(
         index_elements=[ScrapeDomainGate.domain],
         set_={"next_fetch_at": func.greatest(ScrapeDomainGate.next_fetch_at, now) + delay},
         where=ScrapeDomainGate.next_fetch_at <= now + timedelta(seconds=max_wait_s),
@@ -545,7 +545,9 @@ def parse_message(body: str) -> tuple[uuid.UUID, int]:
 # ---------------------------------------------------------------------------- API: read/write
 
 
-def _own(session: Session, principal: Principal, product_id: uuid.UUID, *, lock: bool = False):
+def _own(
+    session: Session, principal: Principal, product_id: uuid.UUID, *, lock: bool = False
+) -> ProductData:
     stmt = select(ProductData).where(
         ProductData.id == product_id, ProductData.user_id == principal.user_id
     )

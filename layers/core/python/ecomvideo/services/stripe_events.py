@@ -636,7 +636,7 @@ def on_payment_intent(session: Session, event: Obj) -> None:
             )
             return
         if not succeeded:
-            payment = _upsert_payment(
+            failed = _upsert_payment(
                 session,
                 pi["id"],
                 user_id=user_id,
@@ -646,7 +646,7 @@ def on_payment_intent(session: Session, event: Obj) -> None:
                 description="Credit pack",
                 meta={"kind": KIND_CREDIT_PACK, "credit_pack_id": meta.get("credit_pack_id")},
             )
-            _record_decline(payment, pi)
+            _record_decline(failed, pi)
             return
     # Subscription payments are recorded from invoice events (PaymentIntents no longer name
     # their invoice), a pack without our metadata by its Checkout: complete what we know, and

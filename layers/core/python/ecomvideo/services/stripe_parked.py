@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
@@ -45,7 +45,9 @@ class SweepReport:
     overdue_ids: list[str] = field(default_factory=list)
 
 
-def _candidates(session: Session, *conditions: object, limit: int = 200) -> list[uuid.UUID]:
+def _candidates(
+    session: Session, *conditions: ColumnElement[bool], limit: int = 200
+) -> list[uuid.UUID]:
     return list(
         session.scalars(
             select(StripeParkedEvent.id)
@@ -87,7 +89,7 @@ def reapply(parked_id: uuid.UUID) -> str:
         return "applied"
 
 
-def _reapply_until_settled(*conditions: object) -> int:
+def _reapply_until_settled(*conditions: ColumnElement[bool]) -> int:
     applied = 0
     for _ in range(MAX_ROUNDS):
         with transaction() as session:

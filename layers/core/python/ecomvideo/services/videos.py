@@ -256,7 +256,7 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
     available = available_providers()
     allowed_providers = list(plan.ai_providers or ["Local"])
     if body.provider:
-        provider = body.provider
+        provider: str = body.provider
         if provider not in allowed_providers:
             raise PlanLimitExceeded(
                 f"The {plan.name} plan does not include the {provider} provider.",
