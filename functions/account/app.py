@@ -49,7 +49,7 @@ def patch_me(body: s.ProfileUpdate) -> s.ProfileOut:
 
 
 @app.delete("/v1/me", responses={204: {"description": "Account deleted"}})
-def delete_me(body: s.DeleteAccountRequest) -> None:
+def delete_me(body: s.DeleteAccountRequest) -> Response[None]:
     """Delete the account and all its data (requires the password)."""
     accounts.delete_account(_me(), body.password)
     return Response(status_code=204)
@@ -94,7 +94,7 @@ def put_interests(body: s.InterestsUpdate) -> s.InterestsOut:
 
 @app.delete("/v1/me/interests", responses={204: {"description": "All interests removed"}})
 @app.delete("/v1/me/interests/<category>", responses={204: {"description": "Removed"}})
-def delete_interests(category: str | None = None) -> None:
+def delete_interests(category: str | None = None) -> Response[None]:
     accounts.delete_interests(_me(), category=category, request=_meta())
     return Response(status_code=204)
 

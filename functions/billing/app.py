@@ -136,7 +136,7 @@ def detach(method_id: uuid.UUID) -> Response[None]:
     """Remove a saved payment method."""
     with transaction() as session:
         billing.detach_payment_method(session, _uid(), method_id)
-    return Response(status_code=204, body="")
+    return Response(status_code=204)
 
 
 @logger.inject_lambda_context(

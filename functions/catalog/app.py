@@ -42,9 +42,15 @@ def list_templates(
 ) -> schemas.TemplateList:
     if active is not True:  # inactive templates are an editor's view
         require_roles(current_principal(app), *EDITORS)
-    filters = {"category_id": category_id, "premium": premium, "active": active}
     with transaction() as session:
-        return catalog.list_templates(session, **filters, limit=clamp_limit(limit), cursor=cursor)
+        return catalog.list_templates(
+            session,
+            category_id=category_id,
+            premium=premium,
+            active=active,
+            limit=clamp_limit(limit),
+            cursor=cursor,
+        )
 
 
 @app.get("/v1/templates/<template_id>")
@@ -90,7 +96,7 @@ def delete_template(template_id: uuid.UUID) -> Response[None]:
     actor = _editor()
     with transaction() as session:
         catalog.delete_template(session, template_id, actor=actor)
-    return Response(status_code=204, body="")
+    return Response(status_code=204)
 
 
 @app.post("/v1/admin/video-categories", responses={201: {"description": "Created"}})
@@ -116,7 +122,7 @@ def delete_category(category_id: uuid.UUID) -> Response[None]:
     _editor()
     with transaction() as session:
         catalog.delete_category(session, category_id)
-    return Response(status_code=204, body="")
+    return Response(status_code=204)
 
 
 @app.post("/v1/admin/tags", responses={201: {"description": "Created"}})
@@ -140,7 +146,7 @@ def delete_tag(tag_id: uuid.UUID) -> Response[None]:
     _editor()
     with transaction() as session:
         catalog.delete_tag(session, tag_id)
-    return Response(status_code=204, body="")
+    return Response(status_code=204)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -45,7 +45,7 @@ def list_shares(
 def revoke_share(video_id: uuid.UUID, share_id: uuid.UUID) -> Response[None]:
     with transaction() as session:
         sharing.revoke_share(session, current_principal(app), video_id, share_id)
-    return Response(status_code=204, body="")
+    return Response(status_code=204)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

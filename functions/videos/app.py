@@ -84,7 +84,7 @@ def update_video(video_id: uuid.UUID, body: schemas.VideoUpdate) -> schemas.Vide
 @app.delete("/v1/videos/<video_id>")
 def delete_video(video_id: uuid.UUID) -> Response[None]:
     videos.delete(current_principal(app), video_id)
-    return Response(status_code=204, body="")
+    return Response(status_code=204)
 
 
 @app.post("/v1/videos/<video_id>/cancel")
@@ -122,7 +122,7 @@ def render_video(video_id: uuid.UUID) -> Response[schemas.VideoAccepted]:
 def download_video(video_id: uuid.UUID) -> Response[None]:
     with transaction() as session:
         url = videos.record_download(session, current_principal(app), video_id)
-    return Response(302, body="", headers={"Location": url, "Cache-Control": "no-store"})
+    return Response(302, headers={"Location": url, "Cache-Control": "no-store"})
 
 
 @app.post("/v1/uploads", responses={201: {"description": "Created"}}, openapi_extensions=TICKET)

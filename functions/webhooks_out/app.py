@@ -33,7 +33,7 @@ def _delivery(row: WebhookDelivery) -> s.DeliveryOut:
 
 
 @app.post("/v1/webhooks", responses={201: {"description": "Created"}})
-def create_webhook(body: s.WebhookCreate):
+def create_webhook(body: s.WebhookCreate) -> Response[s.WebhookCreated]:
     user_id = current_principal(app).user_id
     with transaction() as session:
         endpoint = hooks.create_endpoint(
@@ -43,7 +43,7 @@ def create_webhook(body: s.WebhookCreate):
     return Response(
         status_code=201,
         content_type="application/json",
-        body=created.model_dump_json(),
+        body=created,
         headers={"Location": f"/v1/webhooks/{created.id}"},
     )
 
@@ -56,11 +56,11 @@ def list_webhooks() -> s.WebhookList:
 
 
 @app.delete("/v1/webhooks/<webhook_id>")
-def delete_webhook(webhook_id: uuid.UUID) -> None:
+def delete_webhook(webhook_id: uuid.UUID) -> Response[None]:
     user_id = current_principal(app).user_id
     with transaction() as session:
         hooks.delete_endpoint(session, user_id, webhook_id)
-    return Response(status_code=204, body="")
+    return Response(status_code=204)
 
 
 @app.get("/v1/webhooks/<webhook_id>/deliveries")

@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecomvideo.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult, Result
 
 _engine: Engine | None = None
 _sessionmaker: sessionmaker[Session] | None = None
@@ -112,6 +115,15 @@ def bind_to(connection: Connection | Engine | None) -> None:
         _sessionmaker = sessionmaker(
             bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
         )
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an executed UPDATE/DELETE matched (0 when the driver reports none).
+
+    ``Session.execute`` is typed as returning ``Result``; for DML it is a ``CursorResult``,
+    the class that has ``rowcount``.
+    """
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 def ping() -> bool:

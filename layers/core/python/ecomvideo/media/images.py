@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import cast
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -47,7 +48,7 @@ def load_image(data: bytes, *, target: tuple[int, int] | None = None) -> LoadedI
     if len(data) > MAX_INPUT_BYTES:
         raise MediaError("the image is larger than 25 MB")
     try:
-        img = Image.open(io.BytesIO(data))
+        img: Image.Image = Image.open(io.BytesIO(data))
         if img.width * img.height > MAX_INPUT_PIXELS:
             raise MediaError(f"the image is too large ({img.width}x{img.height} pixels)")
         is_card = TITLE_CARD_MARK in _comment(img)
@@ -75,7 +76,8 @@ def _comment(img: Image.Image) -> bytes:
 def _normalise_mode(img: Image.Image) -> Image.Image:
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")
-        lo, _hi = rgba.getchannel("A").getextrema()
+        # One band: (min, max); Pillow types getextrema for multi-band images too.
+        lo, _hi = cast("tuple[int, int]", rgba.getchannel("A").getextrema())
         # Fully opaque "RGBA" files are common; treat them as plain photos.
         return rgba if lo < 250 else rgba.convert("RGB")
     return img.convert("RGB")

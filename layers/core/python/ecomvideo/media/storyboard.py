@@ -166,7 +166,10 @@ def _shorten(text: str, max_words: int = 7, max_chars: int = 48) -> str:
 
 
 def selling_points(
-    *sources: str | None, features: tuple[str, ...] = (), exclude: tuple[str, ...] = (), limit=4
+    *sources: str | None,
+    features: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+    limit: int = 4,
 ) -> list[str]:
     """2-4 short selling points: explicit ``features`` (bullets/specs) first, then phrases of
     the texts that carry a number or a product word, in their original order. Deterministic;

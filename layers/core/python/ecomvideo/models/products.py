@@ -92,7 +92,7 @@ class ProductData(Base):
     name: Mapped[str] = mapped_column(String(500), nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
     price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
-    currency: Mapped[str] = str_default(3, "USD")
+    currency: Mapped[str | None] = str_default(3, "USD")  # the scraper may find none
     original_price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     discount_percent: Mapped[int | None] = mapped_column(Integer)
     brand: Mapped[str | None] = mapped_column(String(200))

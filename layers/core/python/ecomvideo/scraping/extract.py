@@ -298,8 +298,9 @@ def _assemble(
     currency = price_layer.currency if price_layer else None
     currency = currency or _pick(layers, "currency")[0]
     currency = currency or tld_currency(page.domain)
-    lang = page.tree.css_first("html").attributes.get("lang") if page.html else None
-    currency = currency or locale_currency((page.meta.get("og:locale") or [None])[0])
+    html = page.tree.css_first("html") if page.html else None
+    lang = html.attributes.get("lang") if html is not None else None
+    currency = currency or locale_currency(page.meta_first("og:locale"))
     currency = currency or locale_currency(lang)
     currency = (currency or "").upper() or None
     if currency and (len(currency) != 3 or not currency.isalpha()):
@@ -378,13 +379,13 @@ def _seo(page: Page) -> dict[str, Any]:
     title = page.title()
     if title:
         seo["title"] = title
-    description = (page.meta.get("description") or [None])[0]
+    description = page.meta_first("description")
     if description:
         seo["meta_description"] = one_line(description)
     canonical = absolute_url(page.attr('link[rel="canonical" i]', "href"), page.base)
     if canonical:
         seo["canonical_url"] = canonical
-    keywords = (page.meta.get("keywords") or [None])[0]
+    keywords = page.meta_first("keywords")
     if keywords:
         seo["keywords"] = [k.strip() for k in keywords.split(",") if k.strip()]
     html_node = page.tree.css_first("html")

@@ -158,9 +158,9 @@ def candidate_from_img(node: LexborNode, base: str) -> ImageCandidate | None:
         if value:
             entries = parse_srcset(value)
             if entries:
-                url, width, _density = max(entries, key=lambda e: (e[1] or 0, e[2]))
-                best = (url, width)
-                aliases = [e[0] for e in entries if e[0] != url]
+                src, src_width, _density = max(entries, key=lambda e: (e[1] or 0, e[2]))
+                best = (src, src_width)
+                aliases = [e[0] for e in entries if e[0] != src]
                 break
     if best is None:
         for name in _SRC_ATTRS:

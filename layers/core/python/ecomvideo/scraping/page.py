@@ -51,5 +51,10 @@ class Page:
         value = node.attributes.get(name)
         return value.strip() if value and value.strip() else None
 
+    def meta_first(self, name: str) -> str | None:
+        """The first ``<meta>`` value for ``name`` (property or name), if any."""
+        values = self.meta.get(name)
+        return values[0] if values else None
+
     def title(self) -> str | None:
         return self.text("title")

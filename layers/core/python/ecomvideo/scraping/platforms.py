@@ -246,8 +246,9 @@ def amazon(page: Page) -> Fields:
     if not f.product_id and (m := _ASIN.search(urlsplit(page.url).path)):
         f.product_id = m.group(1)
     f.sku = f.product_id  # the ASIN is Amazon's item code
-    bullets = [one_line(li.text(deep=True)) for li in page.tree.css("#feature-bullets li")]
-    bullets = [b for b in bullets if b]
+    bullets = [
+        b for li in page.tree.css("#feature-bullets li") if (b := one_line(li.text(deep=True)))
+    ]
     f.description = page.block_text("#productDescription") or ("\n".join(bullets) or None)
     f.categories = [
         t
@@ -597,9 +598,9 @@ def html_breadcrumbs(page: Page) -> list[str]:
             names = [one_line(part) for part in parts]
         else:
             names = [one_line(a.text(deep=True)) for a in items]
-        names = [n for n in names if n and n not in _SEPARATORS]
-        if names:
-            return names
+        kept = [n for n in names if n and n not in _SEPARATORS]
+        if kept:
+            return kept
     return []
 
 
@@ -691,7 +692,7 @@ _TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,60}$")  # noqa: RUF
 def _title_name(page: Page) -> str | None:
     """The product name when the page has no ``<h1>``: og:title, else the <title> without a
     trailing " - Shop name"."""
-    title = (page.meta.get("og:title") or [None])[0] or page.title()
+    title = page.meta_first("og:title") or page.title()
     title = one_line(title) if title else None
     return _TITLE_SUFFIX.sub("", title) or title if title else None
 
@@ -700,7 +701,7 @@ def generic(page: Page) -> Fields:
     """Last-resort heuristics for pages without structured data."""
     f = Fields(source="html")
     f.name = page.text("h1") or _title_name(page)
-    f.description = one_line((page.meta.get("description") or [None])[0])
+    f.description = one_line(page.meta_first("description"))
     current, old, machine = _generic_prices(page)
     if current:
         f.currency = detect_currency(current, domain=page.domain)

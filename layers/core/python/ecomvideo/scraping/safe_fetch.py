@@ -421,7 +421,9 @@ class SafeFetcher:
         )
         return target
 
-    def _headers(self, target: _Target, extra: Mapping[str, str] | None, cookie: str | None):
+    def _headers(
+        self, target: _Target, extra: Mapping[str, str] | None, cookie: str | None
+    ) -> dict[str, str]:
         headers = {"User-Agent": self.config.user_agent, **_DEFAULT_HEADERS}
         for key, value in (extra or {}).items():
             if key.lower() not in _PROTECTED_HEADERS:

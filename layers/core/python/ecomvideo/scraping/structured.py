@@ -466,7 +466,8 @@ def product_from_node(
             every = offers + [o for v in variants_nodes[1:] for o in _offers(v, ld, domain)]
             found = [a for o in every if (a := normalise_availability(o.availability))]
             buyable = [a for a in found if a in _BUYABLE]
-            f.availability = buyable[0] if buyable else f.availability or (found or [None])[0]
+            fallback = f.availability or (found[0] if found else None)
+            f.availability = buyable[0] if buyable else fallback
         f.shipping = _shipping(chosen.node, ld.resolve)
     f.variants = [_variant(v, ld, base, domain) for v in variants_nodes]
     if not f.variants and len(offers) > 1:
@@ -490,11 +491,11 @@ def product_from_node(
     if category:
         f.categories = [c.strip() for c in re.split(r"\s*[<>/|]\s*", category) if c.strip()]
     for prop, label in _SPEC_PROPS.items():
-        value = _text(node.get(prop))
-        if value and value.lower() in _EMPTY_VALUES:
+        spec = _text(node.get(prop))
+        if spec and spec.lower() in _EMPTY_VALUES:
             continue
-        if value and label not in f.specifications:
-            f.specifications[label] = value.rsplit("/", 1)[-1] if "schema.org" in value else value
+        if spec and label not in f.specifications:
+            f.specifications[label] = spec.rsplit("/", 1)[-1] if "schema.org" in spec else spec
     for prop in _as_list(node.get("additionalProperty")):
         prop = ld.resolve(prop)
         if isinstance(prop, dict) and _text(prop.get("name")) and _text(prop.get("value")):
@@ -528,7 +529,9 @@ def _owner(node: LexborNode, scope_attr: str) -> LexborNode | None:
     return None
 
 
-def _prop_value(node: LexborNode, base: str, scope_attr: str, prop_attr: str, type_attr: str):
+def _prop_value(
+    node: LexborNode, base: str, scope_attr: str, prop_attr: str, type_attr: str
+) -> dict[str, Any] | str | None:
     attrs = node.attributes
     if scope_attr in attrs:
         return _item(node, base, scope_attr, prop_attr, type_attr)
@@ -547,7 +550,9 @@ def _prop_value(node: LexborNode, base: str, scope_attr: str, prop_attr: str, ty
     return node.text(deep=True, separator=" ")
 
 
-def _item(scope: LexborNode, base: str, scope_attr: str, prop_attr: str, type_attr: str):
+def _item(
+    scope: LexborNode, base: str, scope_attr: str, prop_attr: str, type_attr: str
+) -> dict[str, Any]:
     item: dict[str, Any] = {"@type": (scope.attributes.get(type_attr) or "").split()}
     if scope.attributes.get("itemid"):
         item["@id"] = scope.attributes.get("itemid")

@@ -57,10 +57,10 @@ def decode_html(data: bytes | str, header_charset: str | None = None) -> str:
     match = _META_CHARSET.search(data[:4096])
     if match:
         candidates.append(_codec(match.group(1).decode("ascii", "ignore")))
-    for name in candidates:
+    for label in candidates:
         # A page declaring UTF-16 in a meta tag is lying (it could not be read as ASCII).
-        if name and not name.startswith("utf-16"):
-            return data.decode(name, "replace")
+        if label and not label.startswith("utf-16"):
+            return data.decode(label, "replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

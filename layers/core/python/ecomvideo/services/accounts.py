@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import ColumnElement, delete, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ecomvideo import clock, db
@@ -113,7 +113,9 @@ def change_password(
     outcome: TokenPair | Exception
     with db.transaction() as session:
         user = _user(session, user_id, lock=True)
-        refused = None if can_sign_in(user) else Unauthorized("This account cannot sign in.")
+        refused: Exception | None = (
+            None if can_sign_in(user) else Unauthorized("This account cannot sign in.")
+        )
         refused = refused or throttled(session, user.email, request)
         if refused is not None:
             outcome = refused
@@ -281,7 +283,7 @@ def delete_interests(
         query = delete(UserInterest).where(UserInterest.user_id == user_id)
         if category is not None:
             query = query.where(func.lower(UserInterest.category) == category.strip().lower())
-        removed = session.execute(query).rowcount or 0
+        removed = db.rowcount(session.execute(query))
         if category is not None and not removed:
             raise NotFound("No such interest.")
         activity.record(session, user_id, Action.INTERESTS_UPDATED, request=request)
@@ -315,7 +317,7 @@ def list_users(
     cursor: str | None,
 ) -> AdminUserPage:
     """Users, newest first, filtered by email substring, active flag and role."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if email:
         pattern = (
             email.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

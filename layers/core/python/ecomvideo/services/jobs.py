@@ -34,7 +34,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
-from ecomvideo.db import transaction
+from ecomvideo.db import rowcount, transaction
 from ecomvideo.enums import JobStatus
 from ecomvideo.models import BackgroundJob
 from ecomvideo.observability import logger
@@ -321,7 +321,7 @@ def requeue_stale(
         ),
         {"now": moment, "stale": moment - lease},
     )
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def get(session: Session, job_id: uuid.UUID) -> BackgroundJob | None:

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
+from ecomvideo.db import rowcount
 from ecomvideo.enums import (
     ACTIVE_SUBSCRIPTION_STATUSES,
     TERMINAL_VIDEO_STATUSES,
@@ -70,7 +71,11 @@ def purge_tokens(session: Session, *, now: datetime | None = None, limit: int = 
         select(RefreshToken.id).where(RefreshToken.expires_at < moment).limit(limit),
     )
     if refresh:
-        session.execute(RefreshToken.__table__.delete().where(RefreshToken.id.in_(refresh)))
+        session.execute(
+            delete(RefreshToken)
+            .where(RefreshToken.id.in_(refresh))
+            .execution_options(synchronize_session=False)
+        )
         deleted += len(refresh)
     for model in (EmailVerificationToken, PasswordResetToken):
         ids = _ids_for_update(
@@ -85,7 +90,9 @@ def purge_tokens(session: Session, *, now: datetime | None = None, limit: int = 
             .limit(limit),
         )
         if ids:
-            session.execute(model.__table__.delete().where(model.id.in_(ids)))
+            session.execute(
+                delete(model).where(model.id.in_(ids)).execution_options(synchronize_session=False)
+            )
             deleted += len(ids)
     return deleted
 
@@ -264,7 +271,7 @@ def unlock_accounts(session: Session, *, now: datetime | None = None) -> int:
         .values(locked_until=None, failed_login_attempts=0)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 # ---------------------------------------------------------------------------- S3

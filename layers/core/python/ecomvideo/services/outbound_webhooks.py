@@ -35,6 +35,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
+from ecomvideo.db import rowcount
 from ecomvideo.errors import NotFound, ValidationFailed, field_error
 from ecomvideo.keyset import apply_keyset, decode_cursor, page
 from ecomvideo.models import User, WebhookDelivery, WebhookEndpoint
@@ -107,7 +108,9 @@ def active_secrets(endpoint: WebhookEndpoint, now: datetime | None = None) -> li
     return found
 
 
-def signed_headers(secrets_: list[str], event_id: str, timestamp: int, body: bytes):
+def signed_headers(
+    secrets_: list[str], event_id: str, timestamp: int, body: bytes
+) -> dict[str, str]:
     """``webhook-id`` (the event id: the same on every retry), ``webhook-timestamp`` and
     ``webhook-signature`` (one ``v1,`` entry per active secret), per Standard Webhooks."""
     return standard_webhook_headers(body, secrets_, event_id, timestamp)
@@ -256,7 +259,9 @@ def list_deliveries(
 # ---------------------------------------------------------------------------- events
 
 
-def build_event(event_type: str, data: dict[str, Any], *, event_id: uuid.UUID | None = None):
+def build_event(
+    event_type: str, data: dict[str, Any], *, event_id: uuid.UUID | None = None
+) -> dict[str, Any]:
     return {
         "id": str(event_id or uuid.uuid4()),
         "type": event_type,
@@ -314,7 +319,9 @@ class DeliveryResult:
     duration_ms: int
 
 
-def post_signed(url: str, secrets_: list[str], event: dict[str, Any], policy: DeliveryPolicy):
+def post_signed(
+    url: str, secrets_: list[str], event: dict[str, Any], policy: DeliveryPolicy
+) -> DeliveryResult:
     """POST ``event`` to ``url`` under ``policy``; never raises (the result says what happened)."""
     started = time.monotonic()
     body = json.dumps(event, separators=(",", ":"), sort_keys=True).encode()
@@ -373,7 +380,11 @@ def post_signed(url: str, secrets_: list[str], event: dict[str, Any], policy: De
 
 
 def _log(
-    session: Session, endpoint: WebhookEndpoint, event: dict[str, Any], attempt: int, outcome
+    session: Session,
+    endpoint: WebhookEndpoint,
+    event: dict[str, Any],
+    attempt: int,
+    outcome: DeliveryResult,
 ) -> WebhookDelivery:
     row = WebhookDelivery(
         id=uuid.uuid4(),
@@ -448,4 +459,4 @@ def purge_deliveries(session: Session, cutoff: datetime, *, batch_size: int = 50
         ),
         {"cutoff": cutoff, "n": batch_size},
     )
-    return result.rowcount or 0
+    return rowcount(result)

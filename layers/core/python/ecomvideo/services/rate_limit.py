@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
+from ecomvideo.db import rowcount
 from ecomvideo.errors import TooManyRequests
 from ecomvideo.models.ratelimit import RateLimitCounter
 
@@ -85,10 +86,8 @@ def hit(session: Session, key: str, *, limit: int, window_seconds: int) -> RateL
     now = clock.utcnow()
     start = window_start(now, window_seconds)
     reset_at = start + timedelta(seconds=window_seconds)
-    statement = insert(RateLimitCounter).values(
-        key=key, window_start=start, count=1, expires_at=reset_at
-    )
-    statement = statement.on_conflict_do_update(
+    row = insert(RateLimitCounter).values(key=key, window_start=start, count=1, expires_at=reset_at)
+    statement = row.on_conflict_do_update(
         index_elements=[RateLimitCounter.key, RateLimitCounter.window_start],
         set_={"count": RateLimitCounter.count + 1},
     ).returning(RateLimitCounter.count)
@@ -133,4 +132,4 @@ def purge_expired(session: Session, *, before: datetime | None = None) -> int:
     """Delete counters of finished windows; returns how many rows went."""
     cutoff = before or clock.utcnow()
     result = session.execute(delete(RateLimitCounter).where(RateLimitCounter.expires_at <= cutoff))
-    return int(result.rowcount or 0)
+    return rowcount(result)

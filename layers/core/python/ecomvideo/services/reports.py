@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
+from ecomvideo.db import rowcount
 from ecomvideo.errors import ValidationFailed, field_error
 from ecomvideo.schemas import analytics as schemas
 
@@ -248,4 +249,4 @@ def rebuild_rollup(session: Session, *, video_id: uuid.UUID | None = None) -> in
         ),
         params,
     )
-    return int(result.rowcount or 0)
+    return rowcount(result)

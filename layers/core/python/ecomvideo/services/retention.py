@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
+from ecomvideo.db import rowcount
 from ecomvideo.services import partitions, system_settings
 
 # table -> (setting key, default days)
@@ -93,7 +94,7 @@ def purge_table(
             ),
             {"cutoff": cutoff, "n": remaining},
         )
-        step.rows_deleted += result.rowcount or 0
+        step.rows_deleted += rowcount(result)
         remaining = batch_size - step.rows_deleted
     step.more = step.rows_deleted >= batch_size
     return step
@@ -118,7 +119,7 @@ def purge_background_jobs(
         ),
         {"cutoff": cutoff, "n": batch_size},
     )
-    deleted = result.rowcount or 0
+    deleted = rowcount(result)
     return RetentionStep(
         table="background_jobs", cutoff=cutoff, rows_deleted=deleted, more=deleted >= batch_size
     )
@@ -144,7 +145,7 @@ def purge_webhook_events(
         ),
         {"cutoff": cutoff, "n": batch_size},
     )
-    deleted = result.rowcount or 0
+    deleted = rowcount(result)
     return RetentionStep(
         table=table, cutoff=cutoff, rows_deleted=deleted, more=deleted >= batch_size
     )

@@ -286,7 +286,7 @@ def map_price(
     if plan_id is not None:
         if session.get(SubscriptionPlan, plan_id) is None:
             raise NotFound("No such plan.")
-        expected = {"month": BillingCycle.MONTHLY, "year": BillingCycle.YEARLY}.get(interval)
+        expected = {"month": BillingCycle.MONTHLY, "year": BillingCycle.YEARLY}.get(interval or "")
         if expected is None or expected != billing_cycle:
             raise ValidationFailed(
                 f"Price {price_id} bills every {interval or 'once'}; it cannot sell the "
