@@ -187,3 +187,19 @@ def aws() -> Iterator[None]:
 
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _clock_restored() -> Iterator[None]:
+    """Every test leaves ``ecomvideo.clock`` as it found it: a test that freezes the clock
+    and does not unfreeze it must not make the next test's tokens expired (xdist runs tests
+    of different files on one worker). A module-scoped freeze is set up before this snapshot,
+    so it is kept."""
+    from ecomvideo import clock
+
+    before = clock.frozen()
+    yield
+    if before is None:
+        clock.unfreeze()
+    else:
+        clock.freeze(before)

@@ -32,15 +32,8 @@ FORBIDDEN_FOR_LAYER = ("functions", "devserver", "tests", "bench", "tools")
 # In-flight splits (issue 17: auth; issue 18: pipeline; issue 21 helper: videos). Each entry is
 # (rule, importer, detail). Only violations inside those three modules may be listed here.
 KNOWN_VIOLATIONS: set[tuple[str, str, str]] = {
-    ("layers", "ecomvideo.services.videos", "ecomvideo.http.auth"),
-    ("layers", "ecomvideo.services.videos", "ecomvideo.http.pagination"),
-    # services.storyboards imports services.videos lazily because videos imports storyboards
-    # at import time; the videos split removes the cycle (then storyboards imports at the top).
-    ("cycle", "ecomvideo.services.pipeline", "ecomvideo.services.storyboards"),
-    ("cycle", "ecomvideo.services.pipeline", "ecomvideo.services.videos"),
-    ("cycle", "ecomvideo.services.storyboards", "ecomvideo.services.videos"),
-    ("lazy", "ecomvideo.services.storyboards", "ecomvideo.services.videos"),
-    # Function-level imports without a "# lazy:" reason, anywhere in these modules (packages).
+    # Function-level imports without a "# lazy:" reason, anywhere in these packages (their
+    # splits landed; the reasons or module-level imports are still to be written).
     ("lazy", "ecomvideo.services.auth", "*"),
     ("lazy", "ecomvideo.services.pipeline", "*"),
     ("lazy", "ecomvideo.services.videos", "*"),
@@ -48,7 +41,6 @@ KNOWN_VIOLATIONS: set[tuple[str, str, str]] = {
 IN_FLIGHT = frozenset(
     {"ecomvideo.services.auth", "ecomvideo.services.pipeline", "ecomvideo.services.videos"}
 )
-IN_FLIGHT_LINES = frozenset({"auth.py", "pipeline.py", "videos.py"})
 
 
 @dataclass(frozen=True)
@@ -202,11 +194,29 @@ def _cycles(edges: set[tuple[str, str]]) -> list[list[str]]:
     return components
 
 
+def _last_class_line(module: str) -> int:
+    tree = ast.parse(MODULES[module].read_text())
+    return max((n.lineno for n in tree.body if isinstance(n, ast.ClassDef)), default=0)
+
+
+def _mapper_registration(imp: Import) -> bool:
+    """A model module importing, after all its classes, the model modules its relationships
+    name (``models.users`` <-> ``models.billing``): SQLAlchemy's registry needs both mappers
+    before it configures either, and the import runs once both classes exist, so the mutual
+    import cannot see a half-initialised module. Not a dependency cycle between layers."""
+    return (
+        _in(imp.importer, "ecomvideo.models")
+        and _in(imp.target, "ecomvideo.models")
+        and imp.line > _last_class_line(imp.importer)
+    )
+
+
 def _edges(*, top_level_only: bool, within: str = "ecomvideo") -> set[tuple[str, str]]:
     return {
         (imp.importer, imp.target)
         for imp in IMPORTS
         if not imp.type_only
+        and not _mapper_registration(imp)
         and (imp.top_level or not top_level_only)
         and _in(imp.importer, within)
         and _in(imp.target, within)
@@ -336,6 +346,4 @@ def test_function_level_imports_in_services_say_why():
 )
 def test_service_modules_stay_short(path: Path):
     lines = len(path.read_text().splitlines())
-    if path.name in IN_FLIGHT_LINES and path.parent == SERVICES:
-        pytest.skip(f"{path.name} is being split (in flight): {lines} lines")
     assert lines <= MAX_SERVICE_LINES, f"{path.name}: {lines} lines; split it by concern"

@@ -38,6 +38,11 @@ def advance(delta: timedelta) -> None:
     _frozen = utcnow() + delta
 
 
+def frozen() -> datetime | None:
+    """The instant the clock is frozen at, or None when it runs (tests restore it)."""
+    return _frozen
+
+
 def unfreeze() -> None:
     global _frozen
     _frozen = None

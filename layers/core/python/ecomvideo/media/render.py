@@ -328,7 +328,7 @@ def encode_mp4(frames: Iterator[Image.Image], spec: RenderSpec, *, audio: bool =
             stream.pix_fmt = "yuv420p"
             stream.codec_context.time_base = Fraction(1, spec.fps)
             stream.codec_context.thread_count = spec.threads
-            silence = _SilentAudio(container) if audio else None
+            silence = SilentAudio(container) if audio else None
             worker.start()
             index = 0
             while True:
@@ -361,7 +361,7 @@ def encode_mp4(frames: Iterator[Image.Image], spec: RenderSpec, *, audio: bool =
         os.unlink(path)
 
 
-class _SilentAudio:
+class SilentAudio:
     """A silent 48 kHz stereo AAC stream, written in step with the video."""
 
     RATE = 48000

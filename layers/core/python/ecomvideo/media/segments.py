@@ -96,7 +96,7 @@ def concat(parts: list[bytes], fps: int, *, audio: bool = True) -> bytes:
 
     import av
 
-    from ecomvideo.media.render import _SilentAudio
+    from ecomvideo.media.render import SilentAudio
 
     fd, path = tempfile.mkstemp(suffix=".mp4")
     os.close(fd)
@@ -110,7 +110,7 @@ def concat(parts: list[bytes], fps: int, *, audio: bool = True) -> bytes:
                     source = part.streams.video[0]
                     if stream is None:
                         stream = out.add_stream_from_template(source)
-                        silence = _SilentAudio(out) if audio else None
+                        silence = SilentAudio(out) if audio else None
                     frames = 0
                     for packet in part.demux(source):
                         if packet.dts is None:  # the demuxer's flush packet

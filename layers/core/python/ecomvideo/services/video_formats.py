@@ -31,6 +31,7 @@ from ecomvideo.media.formats import frame_size
 from ecomvideo.models import Video
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.services import credits, media_store
+from ecomvideo.services.scene_segments import S3Segments, read_optional
 from ecomvideo.settings import get_settings
 
 if TYPE_CHECKING:
@@ -97,8 +98,6 @@ def work_keys(video: Video, attempt: int) -> list[str]:
 
 
 def _read_json(bucket: str, key: str) -> dict[str, Any] | None:
-    from ecomvideo.services.scene_segments import read_optional
-
     body = read_optional(bucket, key)
     return json.loads(body) if body is not None else None
 
@@ -116,9 +115,9 @@ def render_extras(
     extras = requested(video)[1:]
     if not extras:
         return []
+    # lazy: the API imports this module for quotes; PyAV and the renderers are worker-only
     from ecomvideo.media.probe import probe
     from ecomvideo.providers import VideoRequest, get_provider
-    from ecomvideo.services.scene_segments import S3Segments
 
     local = get_provider("Local")
     bucket = get_settings().videos_bucket

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
@@ -170,7 +170,6 @@ def queued_ahead(session: Session, row: PipelineStep, provider: str) -> int:
     """Queued steps of active videos for ``provider`` that came before ``row`` (queued
     earlier; ties by key; a step not queued yet comes after all) and whose message still comes
     back (touched within a few retry periods: a lost message cannot hold the line)."""
-    from sqlalchemy import func, tuple_
 
     retry = get_settings().provider_gate_retry_seconds
     # Database time on both sides: updated_at is stamped by PostgreSQL.
