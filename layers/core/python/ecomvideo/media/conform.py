@@ -101,19 +101,19 @@ def watermark(width: int, height: int, text: str) -> tuple[Image.Image, tuple[in
     """The RGBA watermark for a frame size and where to paste it: the text about 4.5% of the
     short side high, semi-opaque white on a soft shadow, in the top-right corner of the area
     the networks' own UI leaves free (``formats.safe_zone``)."""
-    from ecomvideo.media.design import load_font
     from ecomvideo.media.formats import safe_zone
+    from ecomvideo.media.text import load_face
 
-    font = load_font(max(12, round(min(width, height) * 0.045)))
-    probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
-    left, top, right, bottom = probe.textbbox((0, 0), text, font=font)
-    pad = max(2, (bottom - top) // 6)
-    image = Image.new("RGBA", (right - left + 2 * pad, bottom - top + 2 * pad), (0, 0, 0, 0))
+    face = load_face(max(12, round(min(width, height) * 0.045)))
+    ink_top, ink_bottom = face.ink(text)
+    pad = max(2, (ink_bottom - ink_top) // 6)
+    width_px = int(face.length(text)) + 1
+    image = Image.new("RGBA", (width_px + 2 * pad, ink_bottom - ink_top + 2 * pad), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
-    origin = (pad - left, pad - top)
+    origin = (pad, pad - ink_top)
     shadow = (origin[0] + max(1, pad // 2), origin[1] + max(1, pad // 2))
-    draw.text(shadow, text, font=font, fill=(0, 0, 0, 110))
-    draw.text(origin, text, font=font, fill=(255, 255, 255, 190))
+    face.draw(draw, shadow, text, fill=(0, 0, 0, 110))
+    face.draw(draw, origin, text, fill=(255, 255, 255, 190))
     _zone_left, zone_top, zone_right, _zone_bottom = safe_zone(width, height)
     x = max(0, min(zone_right, width) - image.width)
     return image, (x, min(zone_top, max(0, height - image.height)))

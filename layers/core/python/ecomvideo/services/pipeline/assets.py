@@ -70,6 +70,7 @@ def source_location(ctx: StepContext) -> tuple[str, str] | None:
 
 def fetch_remote_image(url: str) -> bytes:
     """Download a remote image (user-given or scraped) through the SSRF-safe fetcher."""
+    # lazy: the HTML extractor and fetcher load only for Product videos
     from ecomvideo.scraping import ScrapeError
     from ecomvideo.services import products
 
@@ -85,6 +86,7 @@ def _asset_bytes(result: Any) -> bytes:
     if result.asset:
         return bytes(result.asset)
     if result.asset_url:
+        # lazy: httpx loads only when a remote image is fetched
         import httpx
 
         response = httpx.get(result.asset_url, timeout=60, follow_redirects=True)

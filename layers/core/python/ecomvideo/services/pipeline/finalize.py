@@ -103,6 +103,7 @@ def _final_file(
 ) -> tuple[Path, dict[str, Any], bytes]:
     """The file to store, its metadata and thumbnail: the render conformed to the plan (its
     resolution cap, its watermark; ``media.conform``), probed as written."""
+    # lazy: PyAV/Pillow load only where a file is processed (webhook, sweeps import this)
     from ecomvideo.media.conform import conform
     from ecomvideo.media.probe import probe
 
@@ -125,6 +126,7 @@ def output_limits(video: Video) -> Any:
     """The plan's limits on the stored file (``media.conform.OutputLimits``): the long side of
     the smaller of the plan's ``max_resolution`` and the class the video was quoted for (a
     provider rendering more is scaled down), and the watermark when the plan carries one."""
+    # lazy: PyAV/Pillow load only where a file is processed (webhook, sweeps import this)
     from ecomvideo.media.conform import WATERMARK_TEXT, OutputLimits
     from ecomvideo.media.formats import CLASS_LONG_SIDE
     from ecomvideo.services import credits, plans
@@ -142,6 +144,7 @@ def output_limits(video: Video) -> Any:
 
 
 def _thumbnail(path: Path) -> bytes:
+    # lazy: PyAV/Pillow load only where a file is processed (webhook, sweeps import this)
     from ecomvideo.media.thumbnail import thumbnail_from_video
 
     return thumbnail_from_video(path.read_bytes())

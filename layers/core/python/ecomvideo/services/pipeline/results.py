@@ -81,12 +81,14 @@ StepResult = Output | Started | Recorded
 
 
 def provider_for(video: Video) -> Any:
+    # lazy: the provider registry (httpx, renderers) loads only in the step that calls a provider
     from ecomvideo.providers import get_provider
 
     return get_provider(video.ai_provider or None)
 
 
 def provider_named(name: str | None) -> Any:
+    # lazy: the provider registry (httpx, renderers) loads only in the step that calls a provider
     from ecomvideo.providers import get_provider
 
     return get_provider(name or None)

@@ -31,6 +31,7 @@ def _request(video: Video) -> dict[str, Any]:
 
 def _product(video: Video) -> Any:
     """The text on the video: from the scraped product when there is one, else the request."""
+    # lazy: the provider registry (httpx, renderers) loads only in the step that calls a provider
     from ecomvideo.providers import ProductCard
 
     variables = _request(video).get("variables") or {}
@@ -60,12 +61,14 @@ def _product(video: Video) -> Any:
 
 
 def _size(video: Video) -> tuple[int, int]:
+    # lazy: PyAV/Pillow load only where a file is processed (webhook, sweeps import this)
     from ecomvideo.media.formats import frame_size
 
     return frame_size(video.aspect_ratio, video.resolution)
 
 
 def image_step(ctx: StepContext) -> StepResult:
+    # lazy: the provider registry (httpx, renderers) loads only in the step that calls a provider
     from ecomvideo.providers import ImageRequest
 
     video = ctx.video
@@ -90,6 +93,7 @@ def image_step(ctx: StepContext) -> StepResult:
 
 
 def video_step(ctx: StepContext) -> StepResult:
+    # lazy: the provider registry (httpx, renderers) loads only in the step that calls a provider
     from ecomvideo.providers import VideoRequest
     from ecomvideo.services import scene_segments
 

@@ -115,6 +115,7 @@ class Prepared:
 def available_providers() -> set[str]:
     """Providers this deployment can run (Freepik needs a key, Local always works)."""
     try:
+        # lazy: quoting in the API must not load the provider registry (httpx, renderers)
         from ecomvideo.providers import available_providers as registry_available
 
         return set(registry_available())
@@ -332,6 +333,7 @@ def upload_reference(
 
 def _check_image_limits(bucket: str, key: str, limits: dict[str, float]) -> None:
     """The upload's dimensions against the model's limits (a ranged GET of its header)."""
+    # lazy: header parsing loads only for uploaded-image checks
     from ecomvideo.image_size import HEADER_BYTES, image_size
 
     try:
