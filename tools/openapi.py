@@ -5,7 +5,7 @@ describe its routes; this merges their ``get_openapi_schema()`` output for exact
 ``template.yaml`` declares, marks public routes (``Auth: {Authorizer: NONE}``) with
 ``security: []`` and adds the problem+json error responses every route can give.
 
-    python -m devserver.openapi > docs/openapi.json     (a test checks the file is current)
+    python -m tools.openapi > docs/openapi.json     (a test checks the file is current)
 """
 
 from __future__ import annotations
