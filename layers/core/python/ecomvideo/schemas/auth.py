@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from ecomvideo.schemas.base import Schema
 from ecomvideo.schemas.docs import examples as _examples
 from ecomvideo.schemas.fields import Email, Locale, Name, Password, Timezone, Token
 
 
-class _Request(BaseModel):
+class _Request(Schema):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
@@ -79,7 +80,7 @@ class ResetPasswordRequest(_Request):
     new_password: Password = Field(repr=False)
 
 
-class TokenResponse(BaseModel):
+class TokenResponse(Schema):
     model_config = _examples(
         {
             "access_token": (
@@ -101,11 +102,11 @@ class TokenResponse(BaseModel):
     refresh_expires_in: int = Field(description="Seconds until the refresh token expires.")
 
 
-class RegisteredResponse(BaseModel):
+class RegisteredResponse(Schema):
     id: str
     email: str
     email_verified: bool
 
 
-class MessageResponse(BaseModel):
+class MessageResponse(Schema):
     message: str

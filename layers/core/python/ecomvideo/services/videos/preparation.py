@@ -115,6 +115,7 @@ class Prepared:
 def available_providers() -> set[str]:
     """Providers this deployment can run (Freepik needs a key, Local always works)."""
     try:
+        # Imported here: the provider registry is needed by create and quote only.
         from ecomvideo.providers import available_providers as registry_available
 
         return set(registry_available())
@@ -323,6 +324,7 @@ def upload_reference(
 
 def _check_image_limits(bucket: str, key: str, limits: dict[str, float]) -> None:
     """The upload's dimensions against the model's limits (a ranged GET of its header)."""
+    # Imported here: only uploads for a provider with image limits are measured.
     from ecomvideo.image_size import HEADER_BYTES, image_size
 
     try:
