@@ -76,3 +76,16 @@ def test_after_restore_forgets_cached_secrets():
     snapstart.after_restore()
 
     assert "secrets" not in base.DEFAULT_PROVIDERS
+
+
+def test_before_snapshot_builds_the_deferred_schemas_of_what_was_imported(monkeypatch):
+    from ecomvideo import db
+    from ecomvideo.schemas.videos import VideoCreate, VideoDetail
+
+    monkeypatch.setattr(db, "reset_engine", lambda: None)
+    VideoCreate.__pydantic_complete__ = False  # as after a fresh import (defer_build)
+    VideoDetail.__pydantic_complete__ = False
+
+    snapstart.before_snapshot()
+
+    assert VideoCreate.__pydantic_complete__ and VideoDetail.__pydantic_complete__

@@ -1,7 +1,9 @@
 """Lambda SnapStart (prod API functions): what the snapshot may and may not hold.
 
 Snapshotted (done at import, once per published version): every module import (most of the
-cold start), the resolver and its routes, validation models, the settings object.
+cold start), the resolver and its routes, the settings object, and what import leaves for
+first use: the before-snapshot hook builds the validation models (schemas are
+``defer_build``) and configures the mappers, so a restored environment does not pay them.
 
 Never snapshotted, and why:
 
@@ -21,13 +23,32 @@ Lambda (tests, the local stack) ``register()`` does nothing.
 
 from __future__ import annotations
 
+import sys
+
 _registered = False
 
 
 def before_snapshot() -> None:
     from ecomvideo import db
 
+    build_deferred()
     db.reset_engine()
+
+
+def build_deferred() -> None:
+    """Build every imported schema and configure the imported mappers (work that import defers
+    to the first request); imports nothing the function did not import already."""
+    if (base := sys.modules.get("ecomvideo.schemas.base")) is not None:
+        pending = [base.Schema]
+        while pending:
+            cls = pending.pop()
+            pending.extend(cls.__subclasses__())
+            if not cls.__pydantic_complete__:
+                cls.model_rebuild()
+    if "ecomvideo.models.base" in sys.modules:
+        from sqlalchemy.orm import configure_mappers
+
+        configure_mappers()
 
 
 def after_restore() -> None:

@@ -6,9 +6,10 @@ import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from ecomvideo.enums import UserRole
+from ecomvideo.schemas.base import Schema
 from ecomvideo.schemas.docs import examples as _examples
 from ecomvideo.schemas.fields import (
     HttpsUrl,
@@ -33,15 +34,15 @@ TimeFormat = Literal["12h", "24h"]
 Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
-class _Request(BaseModel):
+class _Request(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
-class _Out(BaseModel):
+class _Out(Schema):
     model_config = ConfigDict(from_attributes=True)
 
 
-class _Page(BaseModel):
+class _Page(Schema):
     next_cursor: str | None = None
 
 
@@ -249,7 +250,7 @@ class InterestsUpdate(_Request):
         return value
 
 
-class InterestsOut(BaseModel):
+class InterestsOut(Schema):
     interests: list[InterestOut] = Field(
         json_schema_extra=bounded_list("at most 50, as PUT /v1/me/interests sets them")
     )

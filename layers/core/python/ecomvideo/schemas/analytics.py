@@ -6,14 +6,15 @@ import uuid
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from ecomvideo.schemas.base import Schema
 from ecomvideo.schemas.fields import UtcDateTime, bounded_list
 
 Interval = Literal["day", "week"]
 
 
-class Totals(BaseModel):
+class Totals(Schema):
     """Counted events (humans, views deduplicated per session per 30 minutes)."""
 
     views: int = 0
@@ -26,7 +27,7 @@ class Totals(BaseModel):
     avg_watch_seconds: float | None = None
 
 
-class SeriesPoint(BaseModel):
+class SeriesPoint(Schema):
     period_start: date
     views: int = 0
     downloads: int = 0
@@ -34,12 +35,12 @@ class SeriesPoint(BaseModel):
     likes: int = 0
 
 
-class TopItem(BaseModel):
+class TopItem(Schema):
     value: str
     views: int
 
 
-class TopVideo(BaseModel):
+class TopVideo(Schema):
     video_id: uuid.UUID
     title: str
     views: int
@@ -48,7 +49,7 @@ class TopVideo(BaseModel):
 _TOP = bounded_list("the top N: the `top` parameter, at most 50")
 
 
-class Report(BaseModel):
+class Report(Schema):
     scope: Literal["video", "own", "all"]
     video_id: uuid.UUID | None = None
     date_from: date
@@ -64,7 +65,7 @@ class Report(BaseModel):
     top_videos: list[TopVideo] = Field(default_factory=list, json_schema_extra=_TOP)
 
 
-class EndpointUsage(BaseModel):
+class EndpointUsage(Schema):
     endpoint: str
     method: str
     requests: int
@@ -72,7 +73,7 @@ class EndpointUsage(BaseModel):
     avg_response_ms: float | None
 
 
-class LimitState(BaseModel):
+class LimitState(Schema):
     name: str
     limit: int
     window_seconds: int
@@ -81,7 +82,7 @@ class LimitState(BaseModel):
     resets_at: UtcDateTime
 
 
-class UsageOut(BaseModel):
+class UsageOut(Schema):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [

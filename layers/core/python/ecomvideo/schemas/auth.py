@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from ecomvideo.schemas.base import Schema
 from ecomvideo.schemas.docs import examples as _examples
 from ecomvideo.schemas.fields import Email, Locale, Name, Password, Timezone, Token
 
 
-class _Request(BaseModel):
+class _Request(Schema):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
@@ -79,7 +80,7 @@ class ResetPasswordRequest(_Request):
     new_password: Password = Field(repr=False)
 
 
-class TokenResponse(BaseModel):
+class TokenResponse(Schema):
     model_config = _examples(
         {
             "access_token": (
@@ -111,5 +112,5 @@ class UnlockRequest(_Request):
     token: str = Field(min_length=20, max_length=1000, repr=False)
 
 
-class MessageResponse(BaseModel):
+class MessageResponse(Schema):
     message: str

@@ -6,14 +6,15 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from ecomvideo.enums import BillingCycle
+from ecomvideo.schemas.base import Schema
 from ecomvideo.schemas.docs import examples_extra as _examples
 from ecomvideo.schemas.fields import UtcDateTime
 
 
-class _Out(BaseModel):
+class _Out(Schema):
     model_config = ConfigDict(from_attributes=True)
 
 
@@ -38,11 +39,11 @@ class AdminPlanOut(PlanOut):
     is_active: bool
 
 
-class PlanList(BaseModel):
+class PlanList(Schema):
     items: list[PlanOut]
 
 
-class PlanCreate(BaseModel):
+class PlanCreate(Schema):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra=_examples(
@@ -81,7 +82,7 @@ class PlanCreate(BaseModel):
     sort_order: int = 0
 
 
-class PlanUpdate(BaseModel):
+class PlanUpdate(Schema):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra=_examples(
@@ -104,7 +105,7 @@ class PlanUpdate(BaseModel):
     sort_order: int | None = None
 
 
-class CheckoutRequest(BaseModel):
+class CheckoutRequest(Schema):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra=_examples({"plan": "Pro", "billing_cycle": "Monthly"}),
@@ -121,18 +122,18 @@ class ChangePlanRequest(CheckoutRequest):
     )
 
 
-class CreditPackCheckoutRequest(BaseModel):
+class CreditPackCheckoutRequest(Schema):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_examples({"pack": "pack_25"}))
 
     pack: str = Field(min_length=1, max_length=50, description="Credit pack code.")
 
 
-class CheckoutResponse(BaseModel):
+class CheckoutResponse(Schema):
     id: str
     url: str
 
 
-class PortalResponse(BaseModel):
+class PortalResponse(Schema):
     url: str
 
 
@@ -145,11 +146,11 @@ class CreditPackOut(_Out):
     validity_days: int | None = None
 
 
-class CreditPackList(BaseModel):
+class CreditPackList(Schema):
     items: list[CreditPackOut]
 
 
-class SubscriptionOut(BaseModel):
+class SubscriptionOut(Schema):
     id: uuid.UUID
     plan_id: uuid.UUID
     plan: str
@@ -183,7 +184,7 @@ class SubscriptionOut(BaseModel):
         )
 
 
-class SubscriptionResponse(BaseModel):
+class SubscriptionResponse(Schema):
     subscription: SubscriptionOut | None
 
 
@@ -199,12 +200,12 @@ class PaymentOut(_Out):
     created_at: UtcDateTime
 
 
-class PaymentPage(BaseModel):
+class PaymentPage(Schema):
     items: list[PaymentOut]
     next_cursor: str | None = None
 
 
-class InvoiceOut(BaseModel):
+class InvoiceOut(Schema):
     id: uuid.UUID
     invoice_number: str
     amount: Decimal
@@ -234,7 +235,7 @@ class InvoiceOut(BaseModel):
         )
 
 
-class InvoicePage(BaseModel):
+class InvoicePage(Schema):
     items: list[InvoiceOut]
     next_cursor: str | None = None
 
@@ -248,14 +249,14 @@ class PaymentMethodOut(_Out):
     is_default: bool
 
 
-class PaymentMethodList(BaseModel):
+class PaymentMethodList(Schema):
     items: list[PaymentMethodOut]
 
 
 # ------------------------------------------------------------------------------ admin: Stripe
 
 
-class StripePriceMapping(BaseModel):
+class StripePriceMapping(Schema):
     """Map a Stripe Price to a plan and cycle, or to a credit pack (exactly one)."""
 
     model_config = ConfigDict(
@@ -294,7 +295,7 @@ class StripePriceOut(_Out):
     reapplied_events: int = Field(0, description="Parked webhook events applied after mapping.")
 
 
-class BillingSyncRequest(BaseModel):
+class BillingSyncRequest(Schema):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_examples({"push": False}))
 
     push: bool = Field(
@@ -302,7 +303,7 @@ class BillingSyncRequest(BaseModel):
     )
 
 
-class UnmappedPrice(BaseModel):
+class UnmappedPrice(Schema):
     stripe_price_id: str
     stripe_product_id: str
     unit_amount: int | None = None
@@ -311,7 +312,7 @@ class UnmappedPrice(BaseModel):
     active: bool
 
 
-class BillingSyncReport(BaseModel):
+class BillingSyncReport(Schema):
     pushed: dict[str, list[str]] | None = None
     mapped: list[str]
     updated: list[str]
@@ -336,6 +337,6 @@ class StripeEventOut(_Out):
     last_error: str | None = None
 
 
-class StripeEventPage(BaseModel):
+class StripeEventPage(Schema):
     items: list[StripeEventOut]
     next_cursor: str | None = None

@@ -6,8 +6,9 @@ import re
 import uuid
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from ecomvideo.schemas.base import Schema
 from ecomvideo.schemas.docs import examples as _examples
 from ecomvideo.schemas.fields import UtcDateTime, bounded_list
 from ecomvideo.schemas.videos import AspectRatio
@@ -31,11 +32,11 @@ def template_variables(prompt_template: str) -> list[str]:
     return list(seen)
 
 
-class _Out(BaseModel):
+class _Out(Schema):
     model_config = ConfigDict(from_attributes=True)
 
 
-class _Request(BaseModel):
+class _Request(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -181,15 +182,15 @@ class TagPatch(_Request):
     color_hex: Hex | None = None
 
 
-class TemplateList(BaseModel):
+class TemplateList(Schema):
     items: list[TemplateOut]
     next_cursor: str | None = None
 
 
-class CategoryList(BaseModel):
+class CategoryList(Schema):
     items: list[CategoryOut]
 
 
-class TagList(BaseModel):
+class TagList(Schema):
     items: list[TagOut]
     next_cursor: str | None = None

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -18,6 +17,7 @@ from pydantic import (
 )
 
 from ecomvideo.enums import ScrapingStatus
+from ecomvideo.schemas.base import Schema
 from ecomvideo.schemas.fields import UtcDateTime, bounded_list
 
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
@@ -60,7 +60,7 @@ Currency = Annotated[str, AfterValidator(_currency)]
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("99999999.99"), decimal_places=2)]
 
 
-class ScrapeRequest(BaseModel):
+class ScrapeRequest(Schema):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -77,13 +77,13 @@ class ScrapeRequest(BaseModel):
     force: bool = Field(False, description="Scrape again even when a fresh copy exists.")
 
 
-class CategoryRef(BaseModel):
+class CategoryRef(Schema):
     id: uuid.UUID
     name: str
     level: int
 
 
-class ProductImageOut(BaseModel):
+class ProductImageOut(Schema):
     id: uuid.UUID
     url: str
     alt_text: str | None = None
@@ -93,7 +93,7 @@ class ProductImageOut(BaseModel):
     sort_order: int
 
 
-class ProductSummary(BaseModel):
+class ProductSummary(Schema):
     id: uuid.UUID
     status: ScrapingStatus
     url: str
@@ -131,12 +131,12 @@ class ProductDetail(ProductSummary):
     updated_at: UtcDateTime | None = None
 
 
-class ProductPage(BaseModel):
+class ProductPage(Schema):
     items: list[ProductSummary]
     next_cursor: str | None = None
 
 
-class ProductUpdate(BaseModel):
+class ProductUpdate(Schema):
     """The user's corrections before making a video.
 
     ``images`` is the ordered list of image ids to keep: list order becomes ``sort_order``,
@@ -196,7 +196,7 @@ SelectorSpec = (
 )
 
 
-class ScrapingRuleIn(BaseModel):
+class ScrapingRuleIn(Schema):
     """A per-domain scraping rule. ``selectors`` maps field names to a CSS selector or to
     ``{"css": "...", "attr": "content"}``; ``headers`` are extra request headers."""
 
@@ -295,7 +295,7 @@ def _css_ok(css: str) -> bool:
     return True
 
 
-class ScrapingRuleOut(BaseModel):
+class ScrapingRuleOut(Schema):
     id: uuid.UUID
     domain: str
     platform: str
@@ -308,6 +308,6 @@ class ScrapingRuleOut(BaseModel):
     updated_by: str | None = None
 
 
-class ScrapingRulePage(BaseModel):
+class ScrapingRulePage(Schema):
     items: list[ScrapingRuleOut]
     next_cursor: str | None = None

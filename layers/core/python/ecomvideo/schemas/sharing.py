@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
+from ecomvideo.schemas.base import Schema
 from ecomvideo.schemas.fields import UtcDateTime
 
 # Spellings accepted from clients; services.sharing normalises them ("X" -> "Twitter/X").
@@ -23,7 +24,7 @@ SharePlatform = Literal[
 ]
 
 
-class ShareCreate(BaseModel):
+class ShareCreate(Schema):
     """POST /v1/videos/{id}/shares."""
 
     model_config = ConfigDict(
@@ -42,7 +43,7 @@ class ShareCreate(BaseModel):
     caption: Annotated[str, StringConstraints(max_length=5000)] | None = None
 
 
-class SafeZone(BaseModel):
+class SafeZone(Schema):
     """Margins (percent of the frame) that the platform's UI covers: keep text out of them."""
 
     top_pct: float
@@ -51,7 +52,7 @@ class SafeZone(BaseModel):
     right_pct: float
 
 
-class PlatformPreset(BaseModel):
+class PlatformPreset(Schema):
     platform: str
     recommended_aspect_ratio: str | None
     accepted_aspect_ratios: list[str]
@@ -61,7 +62,7 @@ class PlatformPreset(BaseModel):
     safe_zone: SafeZone | None
 
 
-class ShareOut(BaseModel):
+class ShareOut(Schema):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -110,12 +111,12 @@ class ShareOut(BaseModel):
     )
 
 
-class ShareList(BaseModel):
+class ShareList(Schema):
     items: list[ShareOut]
     next_cursor: str | None = None
 
 
-class PublicVideo(BaseModel):
+class PublicVideo(Schema):
     """What anyone with the link may see: never the owner, prompt or internal fields."""
 
     slug: str
@@ -140,7 +141,7 @@ class PublicVideo(BaseModel):
     published_at: UtcDateTime | None
 
 
-class PublicEventIn(BaseModel):
+class PublicEventIn(Schema):
     """POST /v1/public/videos/{slug}/events."""
 
     model_config = ConfigDict(
@@ -165,5 +166,5 @@ class PublicEventIn(BaseModel):
     referrer: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
-class PublicEventAccepted(BaseModel):
+class PublicEventAccepted(Schema):
     status: Literal["accepted"] = "accepted"

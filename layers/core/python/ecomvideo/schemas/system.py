@@ -5,15 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ecomvideo.enums import SettingDataType
+from ecomvideo.schemas.base import Schema
 from ecomvideo.schemas.fields import UtcDateTime
 
 WebhookEvent = Literal["video.completed", "video.failed", "credits.low"]
 
 
-class SettingOut(BaseModel):
+class SettingOut(Schema):
     key: str
     value: Any = Field(description="Decoded according to data_type.")
     data_type: SettingDataType
@@ -24,21 +25,21 @@ class SettingOut(BaseModel):
     updated_by: str | None = None
 
 
-class PublicSettingOut(BaseModel):
+class PublicSettingOut(Schema):
     key: str
     value: Any
     data_type: SettingDataType
 
 
-class SettingsList(BaseModel):
+class SettingsList(Schema):
     items: list[SettingOut]
 
 
-class PublicSettingsList(BaseModel):
+class PublicSettingsList(Schema):
     items: list[PublicSettingOut]
 
 
-class SettingUpdate(BaseModel):
+class SettingUpdate(Schema):
     """One setting to create or change. ``value`` must match ``data_type`` (or the stored one)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -51,7 +52,7 @@ class SettingUpdate(BaseModel):
     is_public: bool | None = None
 
 
-class SettingsUpdate(BaseModel):
+class SettingsUpdate(Schema):
     # The example sets the seeded defaults: the contract tests send it to a live stack.
     model_config = ConfigDict(
         extra="forbid",
@@ -77,7 +78,7 @@ class SettingsUpdate(BaseModel):
     settings: list[SettingUpdate] = Field(min_length=1, max_length=100)
 
 
-class WebhookCreate(BaseModel):
+class WebhookCreate(Schema):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -96,7 +97,7 @@ class WebhookCreate(BaseModel):
     description: str | None = Field(default=None, max_length=200)
 
 
-class WebhookOut(BaseModel):
+class WebhookOut(Schema):
     id: uuid.UUID
     url: str
     events: list[str]
@@ -119,11 +120,11 @@ class WebhookSecretRotated(WebhookOut):
     )
 
 
-class WebhookList(BaseModel):
+class WebhookList(Schema):
     items: list[WebhookOut]
 
 
-class DeliveryOut(BaseModel):
+class DeliveryOut(Schema):
     id: uuid.UUID
     event_id: uuid.UUID
     event_type: str
@@ -135,6 +136,6 @@ class DeliveryOut(BaseModel):
     created_at: UtcDateTime
 
 
-class DeliveryList(BaseModel):
+class DeliveryList(Schema):
     items: list[DeliveryOut]
     next_cursor: str | None = None

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from ecomvideo.enums import VideoInputType, VideoStatus
 from ecomvideo.media.formats import RenderedVideoMetadata
+from ecomvideo.schemas.base import Schema
 from ecomvideo.schemas.docs import examples as _examples
 from ecomvideo.schemas.fields import HttpsUrl, UtcDateTime, bounded_list
 
@@ -26,7 +27,7 @@ Resolution = Annotated[
 ]
 
 
-class _Request(BaseModel):
+class _Request(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -146,7 +147,7 @@ class VideoUpdate(_Request):
     is_public: bool | None = None
 
 
-class VideoAccepted(BaseModel):
+class VideoAccepted(Schema):
     model_config = _examples(
         {"id": "5b0f2a8e-3c41-4d7a-9e62-8f1d0c7b4a93", "status": "Pending", "cost": 1}
     )
@@ -156,7 +157,7 @@ class VideoAccepted(BaseModel):
     cost: int
 
 
-class SceneOut(BaseModel):
+class SceneOut(Schema):
     """One scene of a storyboard; ``image`` indexes the storyboard's ``images``."""
 
     id: str
@@ -169,7 +170,7 @@ class SceneOut(BaseModel):
     transition: Literal["cut", "crossfade", "slide"]
 
 
-class StoryboardOut(BaseModel):
+class StoryboardOut(Schema):
     """The plan of a video: ordered scenes with their text, picture, length and transition."""
 
     video_id: uuid.UUID | None = None
@@ -214,7 +215,7 @@ class StoryboardEdit(_Request):
     scenes: list[SceneEdit] = Field(min_length=1, max_length=12)
 
 
-class Quote(BaseModel):
+class Quote(Schema):
     cost: int
     balance: int
     duration_seconds: int
@@ -227,7 +228,7 @@ class Quote(BaseModel):
     storyboard: StoryboardOut | None = None
 
 
-class VideoSummary(BaseModel):
+class VideoSummary(Schema):
     id: uuid.UUID
     title: str
     description: str | None = None
@@ -248,7 +249,7 @@ class VideoSummary(BaseModel):
     completed_at: UtcDateTime | None = None
 
 
-class FormatOut(BaseModel):
+class FormatOut(Schema):
     """One rendered format of a Completed video (the main one first)."""
 
     aspect_ratio: str
@@ -341,7 +342,7 @@ class VideoDetail(VideoSummary):
     updated_at: UtcDateTime | None = None
 
 
-class VideoPage(BaseModel):
+class VideoPage(Schema):
     items: list[VideoSummary]
     next_cursor: str | None = None
 
@@ -356,7 +357,7 @@ class UploadRequest(_Request):
     filename: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
-class UploadTicket(BaseModel):
+class UploadTicket(Schema):
     upload_url: str
     upload_key: str
     method: Literal["PUT"] = "PUT"
@@ -365,7 +366,7 @@ class UploadTicket(BaseModel):
     max_bytes: int
 
 
-class GrantOut(BaseModel):
+class GrantOut(Schema):
     id: uuid.UUID
     source: str
     amount: int
@@ -376,7 +377,7 @@ class GrantOut(BaseModel):
     created_at: UtcDateTime
 
 
-class MovementOut(BaseModel):
+class MovementOut(Schema):
     id: uuid.UUID
     kind: str
     amount: int
@@ -386,7 +387,7 @@ class MovementOut(BaseModel):
     created_at: UtcDateTime
 
 
-class CreditsOut(BaseModel):
+class CreditsOut(Schema):
     model_config = _examples(
         {
             "balance": 99,
@@ -421,7 +422,7 @@ class CreditsOut(BaseModel):
     )
 
 
-class GrantsPage(BaseModel):
+class GrantsPage(Schema):
     """``GET /v1/credits/grants``: the grants behind the balance, newest first."""
 
     model_config = _examples(
