@@ -41,6 +41,7 @@ from ecomvideo.models import (
 )
 from ecomvideo.observability import logger
 from ecomvideo.services import credits, system_settings
+from ecomvideo.services.video_lifecycle import close_open_steps
 
 USED_TOKEN_GRACE = timedelta(days=1)
 DEFAULT_STUCK_MINUTES = 60
@@ -227,6 +228,8 @@ def reap_stuck_videos(
         video.status = VideoStatus.FAILED
         video.error_message = STUCK_VIDEO_MESSAGE
         video.updated_by = "maintenance"
+        # Its waiting steps end too: no poll, webhook or redelivery runs them again.
+        close_open_steps(session, video.id, STUCK_VIDEO_MESSAGE)
         released = credits.release(session, video.user_id, video.id)
         result.videos.append(StuckVideo(video.id, video.user_id, released, _attempt(video)))
         session.flush()
