@@ -19,6 +19,7 @@ from ecomvideo.models import (
     EmailVerificationToken,
     MovementKind,
     PasswordResetToken,
+    PipelineStep,
     RefreshToken,
     User,
     UserSubscription,
@@ -182,6 +183,18 @@ def test_stuck_video_is_failed_its_credits_released_once_and_execution_stopped(s
     stuck = _stuck_video(session, 60 + 1 / 60)  # threshold 60 min + 1 s
     fresh = _stuck_video(session, 60 - 1 / 60)
     done = _stuck_video(session, 600, status=VideoStatus.COMPLETED)
+    for video in (stuck, fresh):  # each waits on a provider task
+        session.add(
+            PipelineStep(
+                video_id=video.id,
+                attempt=1,
+                step="GenerateVideo",
+                state="Started",
+                provider_task_id=f"task-{video.id}",
+                next_poll_at=NOW,
+            )
+        )
+    session.flush()
 
     first = run_task("stuck_videos")
     second = run_task("stuck_videos")
@@ -190,6 +203,10 @@ def test_stuck_video_is_failed_its_credits_released_once_and_execution_stopped(s
     assert session.get(Video, stuck.id).status is VideoStatus.FAILED
     assert "too long" in session.get(Video, stuck.id).error_message
     assert session.get(Video, fresh.id).status is VideoStatus.GENERATING_VIDEO
+    # The stuck video's waiting step is closed (never polled again); the fresh one still waits.
+    closed = session.get(PipelineStep, (stuck.id, 1, "GenerateVideo"))
+    assert (closed.state, closed.next_poll_at) == ("Failed", None)
+    assert session.get(PipelineStep, (fresh.id, 1, "GenerateVideo")).state == "Started"
     assert session.get(Video, done.id).status is VideoStatus.COMPLETED
     assert [m.amount for m in _releases(session, stuck.id)] == [4]
     assert credits.balance(session, stuck.user_id) == 10

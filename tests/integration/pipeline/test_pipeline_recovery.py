@@ -340,6 +340,13 @@ def _upload(stack, user_id, size: tuple[int, int]) -> str:
     return ticket["upload_key"]
 
 
+def _image_video(user_id, **source: str):
+    """POST /v1/videos for a 5 s Freepik video of an image (``upload_key`` or ``image_url``)."""
+    body = {"input_type": "Image", "provider": "Freepik", "resolution": "720x1280"}
+    body["duration_seconds"] = 5
+    return call("videos", "POST", "/v1/videos", user_id=user_id, body=body | source)
+
+
 @pytest.mark.parametrize(
     ("size", "reason"),
     [((200, 200), "at least 300x300 px"), ((300, 1000), "ratio must be between 1:2.5 and 2.5:1")],
@@ -350,28 +357,78 @@ def test_an_upload_outside_the_video_models_limits_is_422_before_credits_are_hel
     with freepik_configured(monkeypatch) as freepik:
         user = make_user(session)
         make_grant(session, user, 10)
-        image = {
-            "input_type": "Image",
-            "provider": "Freepik",
-            "resolution": "720x1280",
-            "duration_seconds": 5,
-        }
-        bad = call(
-            "videos",
-            "POST",
-            "/v1/videos",
-            user_id=user.id,
-            body={**image, "upload_key": _upload(stack, user.id, size)},
-        )
-        good = call(
-            "videos",
-            "POST",
-            "/v1/videos",
-            user_id=user.id,
-            body={**image, "upload_key": _upload(stack, user.id, (576, 1024))},
-        )
+        bad = _image_video(user.id, upload_key=_upload(stack, user.id, size))
+        good = _image_video(user.id, upload_key=_upload(stack, user.id, (576, 1024)))
 
     assert bad[0] == 422 and reason in bad[1]["detail"], bad[1]
     assert good[0] == 202, good[1]
     assert credits.balance(session, user.id) == 10 - good[1]["cost"]  # only the good one held
     assert freepik.calls == []
+
+
+def _png(size: tuple[int, int]) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, (10, 120, 200)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def image_host():
+    """The scraper's SSRF-safe fetcher over an in-process "CDN": ``/<w>x<h>.png`` serves a PNG
+    of that size, ``/huge.png`` 11 MB; cdn.test is public, intranet.test a private address."""
+    import httpx
+
+    from ecomvideo.scraping import SafeFetcher
+    from ecomvideo.services import products
+
+    served: list[str] = []
+
+    class Cdn(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            served.append(request.url.path)
+            name = request.url.path.strip("/").removesuffix(".png")
+            if name == "huge":
+                body = b"\x89PNG" + bytes(11 << 20)
+            else:
+                body = _png(tuple(int(v) for v in name.split("x")))
+            headers = {"content-type": "image/png", "content-length": str(len(body))}
+            return httpx.Response(200, headers=headers, stream=httpx.ByteStream(body))
+
+    def resolve(host: str, port: int) -> list[str]:
+        return ["10.0.0.7"] if host == "intranet.test" else ["93.184.216.34"]
+
+    products.set_fetcher(SafeFetcher(resolver=resolve, transport=Cdn()))
+    try:
+        yield served
+    finally:
+        products.set_fetcher(None)
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://cdn.test/200x200.png", "at least 300x300 px"),
+        ("https://cdn.test/1000x300.png", "ratio must be between 1:2.5 and 2.5:1"),
+        ("https://cdn.test/huge.png", "larger than 10 MB"),
+        ("https://intranet.test/576x1024.png", "could not be downloaded"),
+    ],
+)
+def test_an_image_url_outside_the_video_models_limits_is_422_before_credits_are_held(
+    session, stack, monkeypatch, image_host, url, reason
+):
+    with freepik_configured(monkeypatch) as freepik:
+        user = make_user(session)
+        make_grant(session, user, 10)
+        bad = _image_video(user.id, image_url=url)
+        good = _image_video(user.id, image_url="https://cdn.test/576x1024.png")
+
+    assert bad[0] == 422, bad[1]
+    assert reason in bad[1]["detail"] and bad[1]["errors"][0]["pointer"] == "/image_url"
+    assert good[0] == 202, good[1]
+    assert credits.balance(session, user.id) == 10 - good[1]["cost"]  # only the good one held
+    assert freepik.calls == []
+    assert "/576x1024.png" in image_host  # the good image was fetched (bounded) at create

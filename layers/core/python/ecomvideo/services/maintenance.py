@@ -48,6 +48,7 @@ from ecomvideo.services import (
     system_settings,
     video_lifecycle,
 )
+from ecomvideo.services.video_lifecycle import close_open_steps
 
 USED_TOKEN_GRACE = timedelta(days=1)
 DEFAULT_STUCK_MINUTES = 60
@@ -228,6 +229,8 @@ def reap_stuck_videos(
         video.status = VideoStatus.FAILED
         video.error_message = STUCK_VIDEO_MESSAGE
         video.updated_by = "maintenance"
+        # Its waiting steps end too: no poll, webhook or redelivery runs them again.
+        close_open_steps(session, video.id, STUCK_VIDEO_MESSAGE)
         released = credits.release(session, video.user_id, video.id)
         result.videos.append(StuckVideo(video.id, video.user_id, released, _attempt(video)))
         session.flush()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecomvideo.enums import UserRole, VideoStatus
-from ecomvideo.errors import NotFound, ValidationFailed, field_error
+from ecomvideo.errors import NotFound, invalid_field
 from ecomvideo.models.videos import Video
 from ecomvideo.security.principal import Principal
 from ecomvideo.services.video_lifecycle import attempt_of
@@ -18,11 +18,7 @@ from ecomvideo.services.video_lifecycle import attempt_of
 READ_ALL_ROLES = (UserRole.ADMIN, UserRole.MODERATOR, UserRole.SUPPORT)
 
 
-def invalid(field_name: str, message: str) -> ValidationFailed:
-    """A 422 naming one request field (``/field_name``)."""
-    return ValidationFailed(
-        f"{field_name}: {message}.", errors=[field_error("/" + field_name, message)]
-    )
+invalid = invalid_field  # a 422 naming one request field (errors.invalid_field)
 
 
 def visible_to(principal: Principal) -> Any:

@@ -19,7 +19,7 @@ from ecomvideo.models.billing import SubscriptionPlan
 from ecomvideo.models.preferences import UserPreferences
 from ecomvideo.models.videos import VideoTemplate
 from ecomvideo.schemas import videos as schemas
-from ecomvideo.services import catalog, credits, plans, video_formats
+from ecomvideo.services import catalog, credits, plans, provider_inputs, video_formats
 from ecomvideo.services.video_access import invalid
 from ecomvideo.settings import get_settings
 
@@ -28,10 +28,6 @@ RATIOS = {"9:16": (9, 16), "1:1": (1, 1), "16:9": (16, 9), "4:5": (4, 5)}
 MIN_SIDE, MAX_SIDE = 64, 3840
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 UPLOAD_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
-# Input limits of the providers' image-to-video models (Freepik Kling: >= 300x300 px, aspect
-# ratio 1:2.5 to 2.5:1, <= 10 MB; shared/reference/freepik-api.md): checked at create, before
-# credits are held, instead of failing at the provider minutes later.
-PROVIDER_IMAGE_LIMITS = {"Freepik": {"min_side": 300, "min_ratio": 1 / 2.5, "max_ratio": 2.5}}
 PREMIUM_FEATURE = "Premium Templates"
 
 
@@ -300,6 +296,9 @@ def upload_prefix(user_id: uuid.UUID) -> str:
 def _image_reference(user_id: uuid.UUID, body: schemas.VideoCreate, provider: str) -> str:
     """The image of an Image video: our uploads bucket (checked now) or an https URL."""
     if body.image_url:
+        # Checked against the model's limits (provider_inputs) before credits are held.
+        if limits := provider_inputs.limits_for(provider):
+            provider_inputs.check_remote(str(body.image_url), limits, "image_url")
         return str(body.image_url)
     return upload_reference(user_id, body.upload_key or "", "upload_key", provider)
 
@@ -325,38 +324,9 @@ def upload_reference(
         or head.get("ContentLength", 0) > UPLOAD_MAX_BYTES
     ):
         raise invalid(field_name, "the upload must be a JPEG, PNG or WebP up to 10 MB")
-    limits = PROVIDER_IMAGE_LIMITS.get(provider) if provider else None
-    if limits:
-        _check_image_limits(bucket, key, limits)
+    if limits := provider_inputs.limits_for(provider):
+        provider_inputs.check_upload(bucket, key, limits, field_name)
     return f"s3://{bucket}/{key}"
-
-
-def _check_image_limits(bucket: str, key: str, limits: dict[str, float]) -> None:
-    """The upload's dimensions against the model's limits (a ranged GET of its header)."""
-    # lazy: header parsing loads only for uploaded-image checks
-    from ecomvideo.image_size import HEADER_BYTES, image_size
-
-    try:
-        head = aws.s3().get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{HEADER_BYTES - 1}")
-        size = image_size(head["Body"].read())
-    except Exception as exc:
-        raise ServiceUnavailable("Storage is not reachable; try again.") from exc
-    if size is None:
-        raise invalid("upload_key", "the upload is not a readable JPEG, PNG or WebP image")
-    width, height = size
-    side = int(limits["min_side"])
-    if min(width, height) < side:
-        raise invalid(
-            "upload_key",
-            f"the image is {width}x{height} px; it must be at least {side}x{side} px",
-        )
-    ratio = width / height
-    if not limits["min_ratio"] <= ratio <= limits["max_ratio"]:
-        raise invalid(
-            "upload_key",
-            f"the image is {width}x{height} px; its width-to-height ratio must be between"
-            " 1:2.5 and 2.5:1",
-        )
 
 
 def create_upload(user_id: uuid.UUID, request: schemas.UploadRequest) -> schemas.UploadTicket:
