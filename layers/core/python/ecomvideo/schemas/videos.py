@@ -337,6 +337,7 @@ class VideoDetail(VideoSummary):
         default_factory=list,
         description="Every rendered format with its own download and thumbnail URLs (1 h), "
         "the main one first; empty until Completed.",
+        json_schema_extra=bounded_list("at most 4: the formats one request may ask for"),
     )
     user_id: uuid.UUID
     updated_at: UtcDateTime | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecomvideo.clients import aws
 from ecomvideo.errors import ServiceUnavailable, invalid_field
 
 LIMITS: dict[str, dict[str, float]] = {
@@ -28,7 +29,7 @@ invalid = invalid_field  # a 422 for one field (errors.invalid_field)
 
 def check_upload(bucket: str, key: str, limits: dict[str, float], field_name: str) -> None:
     """An upload's dimensions against the model's limits (a ranged GET of its header)."""
-    from ecomvideo.clients import aws
+    # lazy: header parsing loads only for uploaded-image checks
     from ecomvideo.image_size import HEADER_BYTES, image_size
 
     try:
@@ -44,6 +45,7 @@ def check_upload(bucket: str, key: str, limits: dict[str, float], field_name: st
 def check_remote(url: str, limits: dict[str, float], field_name: str) -> None:
     """A remote image, downloaded through the SSRF-safe fetcher up to the model's size limit
     (a larger one is refused while it downloads), against the model's limits."""
+    # lazy: the fetcher and extractor (httpx, HTML parsing) load only for image_url videos
     from ecomvideo.image_size import image_size
     from ecomvideo.scraping import ScrapeError, TooLarge
     from ecomvideo.services import products

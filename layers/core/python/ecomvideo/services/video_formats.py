@@ -21,7 +21,7 @@ import json
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -33,9 +33,6 @@ from ecomvideo.schemas import videos as schemas
 from ecomvideo.services import credits, media_store
 from ecomvideo.services.scene_segments import S3Segments, read_optional
 from ecomvideo.settings import get_settings
-
-if TYPE_CHECKING:
-    from ecomvideo.services.pipeline.results import StepContext
 
 FORMATS_KEY = "formats"
 URL_TTL = 3600
@@ -103,7 +100,8 @@ def _read_json(bucket: str, key: str) -> dict[str, Any] | None:
 
 
 def render_extras(
-    ctx: StepContext,
+    video: Video,
+    attempt: int,
     storyboard: Callable[[Any], tuple[dict[str, Any] | None, tuple[bytes, ...]]],
     put: Callable[[str, bytes, str], None],
 ) -> list[dict[str, Any]]:
@@ -111,7 +109,6 @@ def render_extras(
 
     ``storyboard(provider)`` gives the storyboard and its photos, ``put(key, body, type)``
     stores a file (the pipeline's, which refuses once the video is no longer active)."""
-    video, attempt = ctx.video, ctx.message.attempt
     extras = requested(video)[1:]
     if not extras:
         return []

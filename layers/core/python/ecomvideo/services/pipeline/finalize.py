@@ -63,7 +63,8 @@ def finalize_step(ctx: StepContext) -> StepResult:
         aws.s3().upload_file(str(path), bucket, video_key, ExtraArgs={"ContentType": "video/mp4"})
     assets.put_asset(message.video_id, message.attempt, thumb_key, thumb, "image/jpeg")
     extras = video_formats.render_extras(  # the other formats asked for, if any
-        ctx,
+        video,
+        message.attempt,
         storyboard=lambda provider: steps.storyboard_for(ctx, provider),
         put=partial(assets.put_asset, message.video_id, message.attempt),
     )
