@@ -70,7 +70,7 @@ def conform(
             audio_out = out.add_stream_from_template(audio_in) if audio_in is not None else None
             streams = [video_in] + ([audio_in] if audio_in is not None else [])
             for packet in src.demux(streams):
-                if packet.stream is audio_in:
+                if audio_out is not None and packet.stream is audio_in:
                     if packet.dts is not None:
                         packet.stream = audio_out
                         out.mux(packet)
@@ -101,12 +101,14 @@ def watermark(width: int, height: int, text: str) -> tuple[Image.Image, tuple[in
     """The RGBA watermark for a frame size and where to paste it: the text about 4.5% of the
     short side high, semi-opaque white on a soft shadow, in the top-right corner of the area
     the networks' own UI leaves free (``formats.safe_zone``)."""
-    from ecomvideo.media.design import load_font
     from ecomvideo.media.formats import safe_zone
+    from ecomvideo.media.text import load_face
 
-    font = load_font(max(12, round(min(width, height) * 0.045)))
+    # The chain's first font (DejaVu Sans Bold), as before media.text replaced design's loader.
+    font = load_face(max(12, round(min(width, height) * 0.045))).fonts[0]
     probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
-    left, top, right, bottom = probe.textbbox((0, 0), text, font=font)
+    # whole pixels for a FreeType font; Pillow types the box as floats for every font kind
+    left, top, right, bottom = map(int, probe.textbbox((0, 0), text, font=font))
     pad = max(2, (bottom - top) // 6)
     image = Image.new("RGBA", (right - left + 2 * pad, bottom - top + 2 * pad), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
