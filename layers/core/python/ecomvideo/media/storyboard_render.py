@@ -72,6 +72,11 @@ def _shade(rgb: RGB, factor: float) -> RGB:
     return (int(rgb[0] * factor), int(rgb[1] * factor), int(rgb[2] * factor))
 
 
+def _from_hls(hue: float, light: float, sat: float) -> RGB:
+    red, green, blue = colorsys.hls_to_rgb(hue, light, sat)
+    return (int(red * 255), int(green * 255), int(blue * 255))
+
+
 def palette_from_image(img: Image.Image) -> Palette:
     """A palette taken from the photo: accent = its most saturated frequent colour."""
     small = img.convert("RGB").resize((64, 64), Image.Resampling.BILINEAR)
@@ -88,12 +93,12 @@ def palette_from_image(img: Image.Image) -> Palette:
             best = (score, rgb)
     accent: RGB = best[1] if best and best[0] > 0.5 else (250, 204, 21)
     hue, _light, sat = colorsys.rgb_to_hls(*(v / 255 for v in accent))
-    top = tuple(int(v * 255) for v in colorsys.hls_to_rgb(hue, 0.10, min(0.6, sat)))
-    bottom = tuple(int(v * 255) for v in colorsys.hls_to_rgb(hue, 0.22, min(0.7, sat)))
+    top = _from_hls(hue, 0.10, min(0.6, sat))
+    bottom = _from_hls(hue, 0.22, min(0.7, sat))
     return Palette(
         "photo",
-        top,  # type: ignore[arg-type]
-        bottom,  # type: ignore[arg-type]
+        top,
+        bottom,
         accent,
         accent,
         readable_on(accent),
