@@ -122,14 +122,14 @@ def refresh(body: RefreshRequest) -> Response[TokenResponse]:
 def logout(body: LogoutRequest) -> Response[None]:
     """Revoke this session's refresh token."""
     auth_sessions.logout(body.refresh_token, request=_meta())
-    return Response(status_code=204, body="")
+    return Response(status_code=204)
 
 
 @app.post("/v1/auth/logout-all", responses={204: {"description": "Signed out everywhere"}})
 def logout_all() -> Response[None]:
     """Revoke every refresh token of the caller (requires the access token)."""
     auth_sessions.logout_all(current_principal(app).user_id, request=_meta())
-    return Response(status_code=204, body="")
+    return Response(status_code=204)
 
 
 if get_settings().stage == "local":

@@ -48,7 +48,7 @@ def get_public_media(slug: str, kind: str) -> Response[None]:
     location = public_media.redirect_url(source, key)
     # The target expires: a cached redirect must not outlive it.
     headers = {"Location": location, "Cache-Control": "private, max-age=240"}
-    return Response(302, None, "", headers)
+    return Response(302, headers=headers)
 
 
 @app.post("/v1/public/videos/<slug>/events")

@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -58,8 +59,15 @@ def list_products(
 ) -> schemas.ProductPage:
     principal = current_principal(app)
     with transaction() as session:
-        filters = {"status": status, "platform": platform, "domain": domain}
-        return products.list_products(session, principal, cursor=cursor, limit=limit, **filters)
+        return products.list_products(
+            session,
+            principal,
+            status=status,
+            platform=platform,
+            domain=domain,
+            cursor=cursor,
+            limit=limit,
+        )
 
 
 @app.get("/v1/products/<product_id>")
@@ -78,7 +86,7 @@ def update_product(product_id: uuid.UUID, body: schemas.ProductUpdate) -> schema
 def delete_product(product_id: uuid.UUID) -> Response[None]:
     with transaction() as session:
         products.delete_product(session, current_principal(app), product_id)
-    return Response(status_code=204, body="")
+    return Response(status_code=204)
 
 
 @app.get("/v1/admin/scraping-rules")
@@ -122,7 +130,7 @@ def delete_rule(rule_id: uuid.UUID) -> Response[None]:
     require_roles(current_principal(app), *RULE_ROLES)
     with transaction() as session:
         scraping_rules.delete_rule(session, rule_id)
-    return Response(status_code=204, body="")
+    return Response(status_code=204)
 
 
 @tracer.capture_method
@@ -142,7 +150,9 @@ def record_handler(record: SQSRecord) -> str:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(
+    event: dict[str, Any], context: LambdaContext
+) -> dict[str, Any] | PartialItemFailureResponse:
     if "Records" in event:  # the scrape queue
         return process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context

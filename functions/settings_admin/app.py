@@ -70,7 +70,7 @@ def update_settings(body: s.SettingsUpdate) -> s.SettingsList:
 
 
 @app.get("/v1/settings/public")
-def public_settings():
+def public_settings() -> Response[s.PublicSettingsList]:
     with transaction() as session:
         items = [
             s.PublicSettingOut(key=o.key, value=o.value, data_type=o.data_type)
@@ -79,7 +79,7 @@ def public_settings():
     return Response(
         status_code=200,
         content_type="application/json",
-        body=s.PublicSettingsList(items=items).model_dump_json(),
+        body=s.PublicSettingsList(items=items),
         headers={"Cache-Control": PUBLIC_CACHE},
     )
 
@@ -122,7 +122,7 @@ def admin_retire_plan(plan_id: uuid.UUID) -> Response[None]:
     actor = _admin()
     with transaction() as session:
         plan_catalog.deactivate_plan(session, plan_id, actor=actor)
-    return Response(status_code=204, body="")
+    return Response(status_code=204)
 
 
 @logger.inject_lambda_context(

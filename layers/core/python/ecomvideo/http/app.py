@@ -69,12 +69,12 @@ class Api(APIGatewayHttpResolver):
     table of the routes registered on it (``routes``, ``matched_route``, ``allowed_methods``)
     and its response serializer (``response_serializer``)."""
 
-    def __init__(self, *args: Any, serializer: Callable[[Any], str] | None = None, **kwargs: Any):
+    def __init__(self, *, serializer: Callable[[Any], str] | None = None, **kwargs: Any):
         self.response_serializer: Callable[[Any], str] = serializer or partial(
             json.dumps, separators=(",", ":"), cls=Encoder
         )
         self.routes: list[RouteInfo] = []
-        super().__init__(*args, serializer=self.response_serializer, **kwargs)
+        super().__init__(serializer=self.response_serializer, **kwargs)
 
     def route(
         self, rule: str, method: str | list[str] | tuple[str], *args: Any, **kwargs: Any

@@ -143,7 +143,7 @@ def _event_problem_detail(body: Any) -> str | None:
     return None
 
 
-def usage_middleware(app: Api, next_middleware: Callable[[Any], Response]) -> Response:
+def usage_middleware(app: AccountedApi, next_middleware: Callable[[Any], Response]) -> Response:
     """Powertools middleware recording one api_usage row per routed request."""
     app.accounted = True  # AccountedApi: this request needs no after-the-fact row
     started = time.perf_counter()

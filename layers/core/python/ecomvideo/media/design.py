@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from PIL import Image, ImageDraw
 
@@ -198,7 +199,7 @@ def fit[F](
     size = start_size
     while size > min_size:
         font = load(size)
-        lines = wrap(text, lambda s, f=font: measure(f, s), max_width, max_lines + 1)
+        lines = wrap(text, partial(measure, font), max_width, max_lines + 1)
         if len(lines) <= max_lines:
             return font, lines
         size = int(size * 0.9)

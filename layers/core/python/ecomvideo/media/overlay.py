@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw
 
 from ecomvideo.media.design import Palette, rounded_box
-from ecomvideo.media.text import fit_face, load_face
+from ecomvideo.media.text import Face, fit_face, load_face
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,8 @@ def render_overlay(
     portrait = h >= w
     margin = w * 0.07
 
-    title_font, title_lines = (None, [])
+    title_font: Face | None = None
+    title_lines: list[str] = []
     if title:
         title_font, title_lines = fit_face(
             title,

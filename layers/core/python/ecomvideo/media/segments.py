@@ -106,7 +106,7 @@ def concat(parts: list[bytes], fps: int, *, audio: bool = True) -> bytes:
             silence = None
             offset = 0  # frames written so far
             for data in parts:
-                with av.open(io.BytesIO(data)) as part:
+                with av.open(io.BytesIO(data), "r") as part:
                     source = part.streams.video[0]
                     if stream is None:
                         stream = out.add_stream_from_template(source)

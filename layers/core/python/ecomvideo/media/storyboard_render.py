@@ -20,7 +20,7 @@ import math
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +48,7 @@ INK: RGB = (17, 24, 39)
 # ---------------------------------------------------------------------------- colour
 
 
-def _luminance(rgb: tuple[float, ...]) -> float:
+def _luminance(rgb: Sequence[float]) -> float:
     def channel(v: float) -> float:
         c = v / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
@@ -57,19 +57,24 @@ def _luminance(rgb: tuple[float, ...]) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
-def contrast_ratio(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+def contrast_ratio(a: Sequence[float], b: Sequence[float]) -> float:
     """WCAG contrast ratio of two colours (1 to 21)."""
     la, lb = _luminance(a), _luminance(b)
     return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
 
 
-def readable_on(background: tuple[float, ...]) -> RGB:
+def readable_on(background: Sequence[float]) -> RGB:
     """White or ink, whichever contrasts more with ``background``."""
     return WHITE if contrast_ratio(WHITE, background) >= contrast_ratio(INK, background) else INK
 
 
 def _shade(rgb: RGB, factor: float) -> RGB:
     return (int(rgb[0] * factor), int(rgb[1] * factor), int(rgb[2] * factor))
+
+
+def _from_hls(hue: float, light: float, sat: float) -> RGB:
+    red, green, blue = colorsys.hls_to_rgb(hue, light, sat)
+    return (int(red * 255), int(green * 255), int(blue * 255))
 
 
 def palette_from_image(img: Image.Image) -> Palette:
@@ -79,19 +84,21 @@ def palette_from_image(img: Image.Image) -> Palette:
     colours = quant.getpalette() or []
     best: tuple[float, RGB] | None = None
     for count, index in quant.getcolors() or []:
-        rgb = tuple(colours[index * 3 : index * 3 + 3])
+        if not isinstance(index, int):  # a "P" image's colours are palette indexes
+            continue
+        rgb: RGB = (colours[index * 3], colours[index * 3 + 1], colours[index * 3 + 2])
         _h, light, sat = colorsys.rgb_to_hls(*(v / 255 for v in rgb))
         score = sat * (1 - abs(light - 0.5)) * math.sqrt(count)
         if best is None or score > best[0]:
-            best = (score, rgb)  # type: ignore[assignment]
+            best = (score, rgb)
     accent: RGB = best[1] if best and best[0] > 0.5 else (250, 204, 21)
     hue, _light, sat = colorsys.rgb_to_hls(*(v / 255 for v in accent))
-    top = tuple(int(v * 255) for v in colorsys.hls_to_rgb(hue, 0.10, min(0.6, sat)))
-    bottom = tuple(int(v * 255) for v in colorsys.hls_to_rgb(hue, 0.22, min(0.7, sat)))
+    top = _from_hls(hue, 0.10, min(0.6, sat))
+    bottom = _from_hls(hue, 0.22, min(0.7, sat))
     return Palette(
         "photo",
-        top,  # type: ignore[arg-type]
-        bottom,  # type: ignore[arg-type]
+        top,
+        bottom,
         accent,
         accent,
         readable_on(accent),
@@ -99,15 +106,23 @@ def palette_from_image(img: Image.Image) -> Palette:
     )
 
 
+def _pixel(img: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
+    """The channels of a multi-band image's pixel (Pillow types ``getpixel`` for every mode)."""
+    value = img.getpixel(xy)
+    if not isinstance(value, tuple):
+        raise TypeError(f"expected a multi-band pixel, got {value!r}")
+    return value
+
+
 def subject_center(img: Image.Image) -> tuple[float, float]:
     """Centre (0..1, 0..1) of what differs from the photo's border colour: the product on a
     studio background, the subject of a lifestyle shot. Centre of the frame when uniform."""
     small = img.convert("RGB").resize((48, 48), Image.Resampling.BILINEAR)
-    border = [small.getpixel((x, 0)) for x in range(48)] + [
-        small.getpixel((x, 47)) for x in range(48)
+    border = [_pixel(small, (x, 0)) for x in range(48)] + [
+        _pixel(small, (x, 47)) for x in range(48)
     ]
-    border += [small.getpixel((0, y)) for y in range(48)]
-    border += [small.getpixel((47, y)) for y in range(48)]
+    border += [_pixel(small, (0, y)) for y in range(48)]
+    border += [_pixel(small, (47, y)) for y in range(48)]
     mean = tuple(sum(p[i] for p in border) // len(border) for i in range(3))
     diff = ImageChops.difference(small, Image.new("RGB", small.size, mean)).convert("L")
     data = diff.tobytes()

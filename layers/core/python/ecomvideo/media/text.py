@@ -210,8 +210,22 @@ def load_face(size: int, bold: bool = True, engine: ImageFont.Layout | None = No
 
 
 def fit_face(
-    text: str, *, bold: bool = True, engine: ImageFont.Layout | None = None, **limits: int
+    text: str,
+    *,
+    max_width: float,
+    max_lines: int,
+    start_size: int,
+    min_size: int,
+    bold: bool = True,
+    engine: ImageFont.Layout | None = None,
 ) -> tuple[Face, list[str]]:
-    """The largest face at which ``text`` wraps into ``max_lines`` (``design.fit``'s
-    ``max_width``, ``max_lines``, ``start_size`` and ``min_size``)."""
-    return fit(text, lambda size: load_face(size, bold, engine), Face.length, **limits)
+    """The largest face at which ``text`` wraps into ``max_lines`` (see ``design.fit``)."""
+    return fit(
+        text,
+        lambda size: load_face(size, bold, engine),
+        Face.length,
+        max_width=max_width,
+        max_lines=max_lines,
+        start_size=start_size,
+        min_size=min_size,
+    )

@@ -18,6 +18,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
 )
+from pydantic.config import JsonDict
 
 _LOCALE = re.compile(
     # language[-Script][-REGION], the subset of BCP 47 that fits the 10-character column
@@ -106,6 +107,6 @@ Token = Annotated[str, StringConstraints(min_length=20, max_length=200)]
 BOUNDED_LIST_EXTENSION = "x-bounded-list"
 
 
-def bounded_list(reason: str) -> dict[str, str]:
+def bounded_list(reason: str) -> JsonDict:
     """``json_schema_extra`` of such an array, with why it is bounded."""
     return {BOUNDED_LIST_EXTENSION: reason}

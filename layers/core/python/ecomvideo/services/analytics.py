@@ -26,12 +26,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, literal_column, select, update
+from sqlalchemy import Integer, delete, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
 from ecomvideo.clients import aws
+from ecomvideo.db import rowcount
 from ecomvideo.enums import AnalyticsEventType
 from ecomvideo.models import User, Video, VideoAnalytics
 from ecomvideo.models.engagement import AnalyticsCountedSession, VideoAnalyticsDaily
@@ -152,14 +153,14 @@ def country(value: str | None) -> str | None:
 
 def _claim_count(session: Session, event: TrackedEvent) -> bool:
     """True when no counted event of this kind exists for the session within the window."""
-    stmt = insert(AnalyticsCountedSession).values(
+    marker = insert(AnalyticsCountedSession).values(
         video_id=event.video_id,
         session_key=session_key(event),
         event_type=str(event.event_type),
         counted_at=event.occurred_at,
     )
-    excluded = stmt.excluded
-    stmt = stmt.on_conflict_do_update(
+    excluded = marker.excluded
+    stmt = marker.on_conflict_do_update(
         index_elements=[
             AnalyticsCountedSession.video_id,
             AnalyticsCountedSession.session_key,
@@ -167,7 +168,7 @@ def _claim_count(session: Session, event: TrackedEvent) -> bool:
         ],
         set_={"counted_at": excluded.counted_at},
         where=AnalyticsCountedSession.counted_at <= excluded.counted_at - DEDUP_WINDOW,
-    ).returning(literal_column("1"))
+    ).returning(literal_column("1", Integer))
     return session.execute(stmt).first() is not None
 
 
@@ -280,7 +281,7 @@ def purge_counted_sessions(session: Session, *, now: datetime | None = None) -> 
     result = session.execute(
         delete(AnalyticsCountedSession).where(AnalyticsCountedSession.counted_at < cutoff)
     )
-    return int(result.rowcount or 0)
+    return rowcount(result)
 
 
 # ---------------------------------------------------------------------------- ingestion

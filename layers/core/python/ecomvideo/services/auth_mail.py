@@ -95,10 +95,12 @@ def new_link_token(
     return secret
 
 
-def consume_link_token(
-    session: Session, model: type[EmailVerificationToken | PasswordResetToken], secret: str
-) -> EmailVerificationToken | PasswordResetToken | None:
-    """The token row if it is unused and unexpired (locked, then marked used), else None."""
+def consume_link_token[Token: (EmailVerificationToken, PasswordResetToken)](
+    session: Session, model: type[Token], secret: str
+) -> Token | None:
+    """The token row if it is unused and unexpired (locked, then marked used), else None.
+
+    Generic over the two single-use token tables (same columns): returns the caller's model."""
     row = session.scalars(
         select(model).where(model.token == tokens.hash_token(secret)).with_for_update()
     ).first()

@@ -67,7 +67,7 @@ def _revoke(session: Session, *conditions: ColumnElement[bool]) -> int:
         .where(*conditions, RefreshToken.is_revoked.is_(False))
         .values(is_revoked=True, revoked_at=now)
     )
-    return int(result.rowcount or 0)
+    return db.rowcount(result)
 
 
 def revoke_all_refresh_tokens(session: Session, user_id: uuid.UUID) -> int:

@@ -193,8 +193,8 @@ def claim_slot(session: Session, domain: str, delay_ms: int, *, max_wait_s: floa
     """
     now = clock.utcnow()
     delay = timedelta(milliseconds=max(0, delay_ms))
-    stmt = insert(ScrapeDomainGate).values(domain=domain[:255], next_fetch_at=now + delay)
-    stmt = stmt.on_conflict_do_update(
+    gate = insert(ScrapeDomainGate).values(domain=domain[:255], next_fetch_at=now + delay)
+    stmt = gate.on_conflict_do_update(
         index_elements=[ScrapeDomainGate.domain],
         set_={"next_fetch_at": func.greatest(ScrapeDomainGate.next_fetch_at, now) + delay},
         where=ScrapeDomainGate.next_fetch_at <= now + timedelta(seconds=max_wait_s),

@@ -46,7 +46,9 @@ IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "
 # ---------------------------------------------------------------------------- API: read/write
 
 
-def _own(session: Session, principal: Principal, product_id: uuid.UUID, *, lock: bool = False):
+def _own(
+    session: Session, principal: Principal, product_id: uuid.UUID, *, lock: bool = False
+) -> ProductData:
     stmt = select(ProductData).where(
         ProductData.id == product_id, ProductData.user_id == principal.user_id
     )

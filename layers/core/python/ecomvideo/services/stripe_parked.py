@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -71,7 +71,9 @@ def park_event(session: Session, event: Obj, park: Park) -> None:
     )
 
 
-def _candidates(session: Session, *conditions: object, limit: int = 200) -> list[uuid.UUID]:
+def _candidates(
+    session: Session, *conditions: ColumnElement[bool], limit: int = 200
+) -> list[uuid.UUID]:
     return list(
         session.scalars(
             select(StripeParkedEvent.id)
@@ -111,7 +113,7 @@ def reapply(parked_id: uuid.UUID) -> str:
         return "applied"
 
 
-def _reapply_until_settled(*conditions: object) -> int:
+def _reapply_until_settled(*conditions: ColumnElement[bool]) -> int:
     applied = 0
     for _ in range(MAX_ROUNDS):
         with transaction() as session:

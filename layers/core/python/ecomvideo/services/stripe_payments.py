@@ -125,7 +125,7 @@ def on_payment_intent(session: Session, event: Obj) -> None:
             )
             return
         if not succeeded:
-            payment = upsert_payment(
+            failed = upsert_payment(
                 session,
                 pi["id"],
                 user_id=user_id,
@@ -135,7 +135,7 @@ def on_payment_intent(session: Session, event: Obj) -> None:
                 description="Credit pack",
                 meta={"kind": KIND_CREDIT_PACK, "credit_pack_id": meta.get("credit_pack_id")},
             )
-            record_decline(payment, pi)
+            record_decline(failed, pi)
             return
     # Subscription payments are recorded from invoice events (PaymentIntents no longer name
     # their invoice), a pack without our metadata by its Checkout: complete what we know, and

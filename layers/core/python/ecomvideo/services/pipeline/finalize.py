@@ -163,7 +163,8 @@ def _complete_video(
 
     bucket = get_settings().videos_bucket
     transition(video, VideoStatus.COMPLETED)
-    kept = {k: video.meta[k] for k in ("storyboard",) if k in (video.meta or {})}
+    meta = video.meta or {}
+    kept = {k: meta[k] for k in ("storyboard",) if k in meta}
     video.meta = {**kept, **{k: metadata[k] for k in VIDEO_METADATA_KEYS}}
     if scenes:
         video.meta["scenes"] = scenes

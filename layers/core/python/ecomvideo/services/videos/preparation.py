@@ -203,6 +203,7 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
 
     available = available_providers()
     allowed_providers = list(plan.ai_providers or ["Local"])
+    provider: str  # the request's choice, or a default from the user's or the plan's providers
     if body.provider:
         provider = body.provider
         if provider not in allowed_providers:
