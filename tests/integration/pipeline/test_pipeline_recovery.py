@@ -383,7 +383,7 @@ def image_host():
     import httpx
 
     from ecomvideo.scraping import SafeFetcher
-    from ecomvideo.services import products
+    from ecomvideo.services import product_scraper
 
     served: list[str] = []
 
@@ -401,11 +401,11 @@ def image_host():
     def resolve(host: str, port: int) -> list[str]:
         return ["10.0.0.7"] if host == "intranet.test" else ["93.184.216.34"]
 
-    products.set_fetcher(SafeFetcher(resolver=resolve, transport=Cdn()))
+    product_scraper.set_fetcher(SafeFetcher(resolver=resolve, transport=Cdn()))
     try:
         yield served
     finally:
-        products.set_fetcher(None)
+        product_scraper.set_fetcher(None)
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,7 @@ def conform(
             audio_out = out.add_stream_from_template(audio_in) if audio_in is not None else None
             streams = [video_in] + ([audio_in] if audio_in is not None else [])
             for packet in src.demux(streams):
-                if packet.stream is audio_in:
+                if audio_out is not None and packet.stream is audio_in:
                     if packet.dts is not None:
                         packet.stream = audio_out
                         out.mux(packet)

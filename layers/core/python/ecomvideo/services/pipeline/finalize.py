@@ -22,7 +22,14 @@ from ecomvideo.enums import VideoStatus
 from ecomvideo.media.formats import VIDEO_METADATA_KEYS
 from ecomvideo.models import Video
 from ecomvideo.observability import logger, metrics
-from ecomvideo.services import media_store, scene_segments, video_formats
+from ecomvideo.services import (
+    catalog,
+    credits,
+    media_store,
+    notifications,
+    scene_segments,
+    video_formats,
+)
 from ecomvideo.services.pipeline import assets, messages, rows, steps
 from ecomvideo.services.pipeline.messages import StepMessage
 from ecomvideo.services.pipeline.results import (
@@ -159,8 +166,6 @@ def _complete_video(
     thumb_key: str,
     scenes: list[dict[str, Any]] | None = None,
 ) -> None:
-    from ecomvideo.services import catalog, credits
-
     bucket = get_settings().videos_bucket
     transition(video, VideoStatus.COMPLETED)
     meta = video.meta or {}
@@ -183,8 +188,6 @@ def _complete_video(
 
 def notify_finished(session: Session, video: Video) -> None:
     """Email + customer webhooks, enqueued in the same transaction as the final status."""
-    from ecomvideo.services import notifications
-
     notifications.on_video_finished(session, video)
 
 
@@ -195,8 +198,6 @@ def _work_keys(message: StepMessage) -> list[str]:
 
 def mark_failed(message: StepMessage) -> str:
     """Catch-all of the state machine: Failed + error_message + credits released."""
-    from ecomvideo.services import credits
-
     discard: dict[str, Any] | None = None
     with transaction() as session:
         video = session.get(Video, message.video_id, with_for_update=True)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecomvideo.models import Video
 from ecomvideo.models.pipeline import PipelineStep
+from ecomvideo.services import system_settings
 from ecomvideo.services.pipeline.results import provider_for
 from ecomvideo.services.video_lifecycle import (
     POLLABLE_STEPS,
@@ -32,8 +33,6 @@ def gate_full(session: Session, video: Video, row: PipelineStep) -> bool:
     under the account's limit (``provider_concurrency``), so a freed slot goes to the oldest
     waiting step, whichever retries first. Otherwise it waits (``Queued``) instead of earning
     a 429 or a failure. A limit of 0 disables the gate."""
-    from sqlalchemy import func
-
     provider = provider_for(video)
     if not getattr(provider, "asynchronous", False):
         return False
@@ -61,8 +60,6 @@ def provider_concurrency(session: Session, provider: Any) -> int:
     """The provider account's limit of tasks in flight: the ``pipeline.provider_concurrency``
     system setting for the provider's name (admins set it to their account's plan), else what
     the provider declares for an account (``account_concurrency``; Freepik: 3), else none."""
-    from ecomvideo.services import system_settings
-
     configured = system_settings.get(session, "pipeline.provider_concurrency", None)
     name = str(provider.name)
     if isinstance(configured, dict) and isinstance(configured.get(name), int | float):

@@ -8,6 +8,7 @@ SendTaskFailure (``send_success`` / ``send_failure``). Task tokens only move for
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -99,8 +100,6 @@ def _send(method: str, **kwargs: Any) -> bool:
 
 
 def send_success(token: str, output: dict[str, Any]) -> bool:
-    import json
-
     return _send("send_task_success", taskToken=token, output=json.dumps(output))
 
 

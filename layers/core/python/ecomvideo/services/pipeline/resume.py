@@ -16,14 +16,14 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
 from ecomvideo.clients import aws
 from ecomvideo.db import transaction
 from ecomvideo.errors import ProviderError
-from ecomvideo.models import Video
+from ecomvideo.models import FreepikWebhookEvent, Video
 from ecomvideo.models.pipeline import PipelineStep
 from ecomvideo.observability import logger, metrics
 from ecomvideo.services.pipeline import assets, messages, rows, timers
@@ -215,8 +215,6 @@ def poll_provider_task(provider_task_id: str, poll: int | None) -> str:
 def apply_parked_webhook(provider_task_id: str) -> None:
     """A terminal webhook that arrived before the task id was committed was recorded (parked)
     as unknown: re-apply it now (the webhook side re-checks too, see freepik_webhooks)."""
-    from ecomvideo.models import FreepikWebhookEvent
-
     with transaction() as session:
         parked = session.scalar(
             select(FreepikWebhookEvent.webhook_id)
@@ -237,8 +235,6 @@ def stalled_provider_tasks(
     """Provider task ids whose scheduled poll is overdue by the threshold (its delayed poll
     message was lost), most overdue first: ordered by due time, not age, so closed or stale
     rows cannot starve the ones that need a poll."""
-    from sqlalchemy import func
-
     due = func.coalesce(PipelineStep.next_poll_at, PipelineStep.started_at)
     cutoff = clock.utcnow() - timedelta(minutes=older_than_minutes)
     return list(

@@ -10,8 +10,10 @@ from typing import Any
 
 from ecomvideo.clients import aws
 from ecomvideo.db import transaction
-from ecomvideo.models import ProductData, Video
+from ecomvideo.enums import ScrapingStatus
+from ecomvideo.models import ProductData, Video, VideoTemplate
 from ecomvideo.observability import logger
+from ecomvideo.services import plans, storyboards
 from ecomvideo.services.pipeline import assets
 from ecomvideo.services.pipeline.results import (
     Output,
@@ -154,7 +156,6 @@ def storyboard_for(
     """
     if not getattr(provider, "storyboards", False):
         return None, ()
-    from ecomvideo.services import storyboards
 
     with transaction() as session:
         video = session.get(Video, ctx.video.id)
@@ -184,8 +185,6 @@ def _model_options(video: Video, provider: Any, step: str) -> dict[str, Any]:
     if not getattr(provider, "configurable_models", False):
         return {}
     key = f"{str(provider.name).lower()}_{'image' if step == IMAGE else 'video'}_model"
-    from ecomvideo.models import VideoTemplate
-    from ecomvideo.services import plans
 
     with transaction() as session:
         template = session.get(VideoTemplate, video.template_id) if video.template_id else None
@@ -221,7 +220,7 @@ def _reference(ctx: StepContext) -> str:
 
 def scrape_step(ctx: StepContext) -> StepResult:
     """Url input: scrape the product page; its primary image then feeds the video step."""
-    from ecomvideo.enums import ScrapingStatus
+    # lazy: the fetcher and extractor (httpx, HTML parsing) load only for Product videos
     from ecomvideo.scraping import ScrapeError
     from ecomvideo.services import products
 

@@ -109,7 +109,7 @@ def _insert_video(session: Session, user_id: uuid.UUID, prepared: Prepared) -> V
 
 def _warn_when_credits_low(session: Session, user_id: uuid.UUID) -> None:
     """Tell the customer's webhooks (credits.low) when this hold left the balance low."""
-    # Imported here: its HTTP delivery stack is needed only when a hold leaves credits low.
+    # lazy: its HTTP delivery stack is needed only when a hold leaves credits low
     from ecomvideo.services import outbound_webhooks
 
     outbound_webhooks.emit_credits_low(session, user_id, credits.balance(session, user_id))
