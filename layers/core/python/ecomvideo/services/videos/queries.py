@@ -189,25 +189,6 @@ def detail(session: Session, principal: Principal, video_id: uuid.UUID) -> schem
     )
 
 
-def update_video(
-    session: Session, principal: Principal, video_id: uuid.UUID, changes: schemas.VideoUpdate
-) -> None:
-    video = owned_video(session, principal, video_id, write=True, lock=True)
-    data = changes.model_dump(exclude_unset=True)
-    if data.get("title"):
-        video.title = data["title"]
-    if "description" in data:
-        video.description = data["description"]
-    if "category" in data:
-        video.category_id = catalog.resolve_category(session, data["category"])
-    if "is_public" in data and data["is_public"] is not None:
-        video.is_public = data["is_public"]
-    if data.get("tags") is not None:
-        catalog.set_video_tags(session, video.id, data["tags"])
-    video.updated_by = str(principal.user_id)
-    session.flush()
-
-
 def record_download(session: Session, principal: Principal, video_id: uuid.UUID) -> str:
     """Count the download atomically and return a presigned URL (1 h) to redirect to."""
     row = session.execute(
