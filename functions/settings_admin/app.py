@@ -69,7 +69,7 @@ def update_settings(body: s.SettingsUpdate) -> s.SettingsList:
         return s.SettingsList(items=[_out(r) for r in rows])
 
 
-@app.get("/v1/settings/public")
+@app.get("/v1/settings/public", openapi_extensions=BOUNDED_LIST)
 def public_settings() -> Response[s.PublicSettingsList]:
     with transaction() as session:
         items = [
