@@ -15,8 +15,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.services import jobs
 
-jobs.load_default_handlers()
-
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 from datetime import datetime, timedelta
@@ -202,3 +203,12 @@ def test_worker_lambda_drains_the_queue_on_its_schedule(session):
 
     assert sorted(done) == ["a", "b"]
     assert result["completed"] >= 2 and result["failed"] == 0
+
+
+@pytest.mark.parametrize("job_type", sorted(jobs.HANDLER_MODULES))
+def test_each_job_type_is_handled_by_the_module_listed_for_it(job_type):
+    """The worker imports a job type's module on its first job (cold start): the module listed
+    must be the one that registers that type's handler."""
+    handler = jobs.handler_for(job_type)
+    assert handler is not None
+    assert handler.__module__ == importlib.import_module(jobs.HANDLER_MODULES[job_type]).__name__

@@ -44,12 +44,13 @@ JobHandler = Callable[[Session, dict[str, Any]], None]
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 3600
 DEFAULT_LEASE = timedelta(minutes=15)
-# Modules whose import registers handlers (the worker imports them once).
-HANDLER_MODULES = (
-    "ecomvideo.services.auth_mail",
-    "ecomvideo.services.notifications",
-    "ecomvideo.services.outbound_webhooks",
-)
+# The module whose import registers each job type's handler: imported on the first job of that
+# type, so a worker run that only sends mail never loads the webhook delivery stack (httpx).
+HANDLER_MODULES = {
+    "auth.email": "ecomvideo.services.auth_mail",
+    "notification.email": "ecomvideo.services.notifications",
+    "webhook.deliver": "ecomvideo.services.outbound_webhooks",
+}
 
 _handlers: dict[str, JobHandler] = {}
 
@@ -82,9 +83,19 @@ def registered_types() -> list[str]:
 
 
 def load_default_handlers() -> None:
-    """Import the modules that register the application's job handlers."""
-    for module in HANDLER_MODULES:
+    """Import every module that registers one of the application's job handlers (eagerly;
+    the worker itself loads them per job type, see ``handler_for``)."""
+    for module in HANDLER_MODULES.values():
         importlib.import_module(module)
+
+
+def handler_for(job_type: str) -> JobHandler | None:
+    """The handler registered for ``job_type``, importing its module on first use."""
+    fn = _handlers.get(job_type)
+    if fn is None and job_type in HANDLER_MODULES:
+        importlib.import_module(HANDLER_MODULES[job_type])
+        fn = _handlers.get(job_type)
+    return fn
 
 
 def backoff(attempts: int) -> timedelta:
@@ -223,7 +234,7 @@ def _describe(exc: BaseException) -> str:
 
 def run_job(job: ClaimedJob) -> JobStatus:
     """Run one claimed job in its own transaction; returns its resulting status."""
-    fn = _handlers.get(job.job_type)
+    fn = handler_for(job.job_type)
     try:
         with transaction() as session:
             if fn is None:
