@@ -43,14 +43,8 @@ def list_templates(
     if active is not True:  # inactive templates are an editor's view
         require_roles(current_principal(app), *EDITORS)
     with transaction() as session:
-        return catalog.list_templates(
-            session,
-            category_id=category_id,
-            premium=premium,
-            active=active,
-            limit=clamp_limit(limit),
-            cursor=cursor,
-        )
+        by = catalog.TemplateFilters(category_id=category_id, premium=premium, active=active)
+        return catalog.list_templates(session, **by, limit=clamp_limit(limit), cursor=cursor)
 
 
 @app.get("/v1/templates/<template_id>")

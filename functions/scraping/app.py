@@ -59,15 +59,8 @@ def list_products(
 ) -> schemas.ProductPage:
     principal = current_principal(app)
     with transaction() as session:
-        return products.list_products(
-            session,
-            principal,
-            status=status,
-            platform=platform,
-            domain=domain,
-            cursor=cursor,
-            limit=limit,
-        )
+        by = products.ProductFilters(status=status, platform=platform, domain=domain)
+        return products.list_products(session, principal, cursor=cursor, limit=limit, **by)
 
 
 @app.get("/v1/products/<product_id>")
@@ -135,16 +128,7 @@ def delete_rule(rule_id: uuid.UUID) -> Response[None]:
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> str:
-    try:
-        product_id, attempt = scrape_jobs.parse_message(record.body)
-    except (ValueError, KeyError, TypeError) as exc:
-        # A malformed message can never succeed: log it and drop it instead of looping.
-        logger.error("dropping malformed scrape message", extra={"reason": str(exc)})
-        return "dropped"
-    logger.append_keys(product_id=str(product_id))
-    outcome = scrape_jobs.scrape_product(product_id, attempt=attempt)
-    logger.info("scrape handled", extra={"outcome": outcome})
-    return outcome
+    return scrape_jobs.handle_message(record.body)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -64,6 +64,14 @@ def get_template(
     if template is None or (active_only and not template.is_active):
         raise NotFound("No such template.")
     return template
+
+
+class TemplateFilters(TypedDict, total=False):
+    """The optional filters of ``list_templates`` (the API passes its query parameters)."""
+
+    category_id: uuid.UUID | None
+    premium: bool | None
+    active: bool | None
 
 
 def list_templates(

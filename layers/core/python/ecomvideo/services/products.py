@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -116,6 +116,14 @@ def to_detail(session: Session, p: ProductData) -> schemas.ProductDetail:
 def detail(session: Session, principal: Principal, product_id: uuid.UUID) -> schemas.ProductDetail:
     """One of the caller's products with its images (others' ids are 404)."""
     return to_detail(session, _own(session, principal, product_id))
+
+
+class ProductFilters(TypedDict, total=False):
+    """The optional filters of ``list_products`` (the API passes its query parameters)."""
+
+    status: ScrapingStatus | None
+    platform: str | None
+    domain: str | None
 
 
 def list_products(

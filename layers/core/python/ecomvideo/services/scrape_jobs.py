@@ -145,3 +145,17 @@ def parse_message(body: str) -> tuple[uuid.UUID, int]:
     if not isinstance(data, dict):
         raise ValueError("message is not an object")
     return uuid.UUID(str(data["productId"])), int(data.get("attempt") or 0)
+
+
+def handle_message(body: str) -> str:
+    """One scrape-queue message: scrape its product and return the outcome. A malformed
+    message can never succeed, so it is logged and dropped (``"dropped"``) instead of looping."""
+    try:
+        product_id, attempt = parse_message(body)
+    except (ValueError, KeyError, TypeError) as exc:
+        logger.error("dropping malformed scrape message", extra={"reason": str(exc)})
+        return "dropped"
+    logger.append_keys(product_id=str(product_id))
+    outcome = scrape_product(product_id, attempt=attempt)
+    logger.info("scrape handled", extra={"outcome": outcome})
+    return outcome
