@@ -24,9 +24,6 @@ def limits_for(provider: str | None) -> dict[str, float] | None:
     return LIMITS.get(provider) if provider else None
 
 
-invalid = invalid_field  # a 422 for one field (errors.invalid_field)
-
-
 def check_upload(bucket: str, key: str, limits: dict[str, float], field_name: str) -> None:
     """An upload's dimensions against the model's limits (a ranged GET of its header)."""
     # lazy: header parsing loads only for uploaded-image checks
@@ -38,7 +35,7 @@ def check_upload(bucket: str, key: str, limits: dict[str, float], field_name: st
     except Exception as exc:
         raise ServiceUnavailable("Storage is not reachable; try again.") from exc
     if size is None:
-        raise invalid(field_name, "the upload is not a readable JPEG, PNG or WebP image")
+        raise invalid_field(field_name, "the upload is not a readable JPEG, PNG or WebP image")
     check_size(size, limits, field_name)
 
 
@@ -54,12 +51,14 @@ def check_remote(url: str, limits: dict[str, float], field_name: str) -> None:
     try:
         content, _ = products.fetch_image(url, max_bytes=most)
     except TooLarge as exc:
-        raise invalid(field_name, f"the image is larger than {most >> 20} MB") from exc
+        raise invalid_field(field_name, f"the image is larger than {most >> 20} MB") from exc
     except ScrapeError as exc:
-        raise invalid(field_name, f"the image could not be downloaded: {exc.message}") from exc
+        raise invalid_field(
+            field_name, f"the image could not be downloaded: {exc.message}"
+        ) from exc
     size = image_size(content)
     if size is None:
-        raise invalid(field_name, "the URL is not a readable JPEG, PNG or WebP image")
+        raise invalid_field(field_name, "the URL is not a readable JPEG, PNG or WebP image")
     check_size(size, limits, field_name)
 
 
@@ -67,12 +66,12 @@ def check_size(size: tuple[int, int], limits: dict[str, Any], field_name: str) -
     width, height = size
     side = int(limits["min_side"])
     if min(width, height) < side:
-        raise invalid(
+        raise invalid_field(
             field_name,
             f"the image is {width}x{height} px; it must be at least {side}x{side} px",
         )
     if not limits["min_ratio"] <= width / height <= limits["max_ratio"]:
-        raise invalid(
+        raise invalid_field(
             field_name,
             f"the image is {width}x{height} px; its width-to-height ratio must be between"
             " 1:2.5 and 2.5:1",

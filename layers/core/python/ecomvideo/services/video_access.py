@@ -10,15 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecomvideo.enums import UserRole, VideoStatus
-from ecomvideo.errors import NotFound, invalid_field
+from ecomvideo.errors import NotFound
 from ecomvideo.models.videos import Video
 from ecomvideo.security.principal import Principal
 from ecomvideo.services.video_lifecycle import attempt_of
 
 READ_ALL_ROLES = (UserRole.ADMIN, UserRole.MODERATOR, UserRole.SUPPORT)
-
-
-invalid = invalid_field  # a 422 naming one request field (errors.invalid_field)
 
 
 def visible_to(principal: Principal) -> Any:

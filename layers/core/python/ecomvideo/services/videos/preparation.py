@@ -13,14 +13,18 @@ from sqlalchemy.orm import Session
 
 from ecomvideo.clients import aws
 from ecomvideo.enums import VideoInputType
-from ecomvideo.errors import PaymentRequired, PlanLimitExceeded, ServiceUnavailable
+from ecomvideo.errors import (
+    PaymentRequired,
+    PlanLimitExceeded,
+    ServiceUnavailable,
+    invalid_field,
+)
 from ecomvideo.media.formats import CLASS_LONG_SIDE
 from ecomvideo.models.billing import SubscriptionPlan
 from ecomvideo.models.preferences import UserPreferences
 from ecomvideo.models.videos import VideoTemplate
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.services import catalog, credits, plans, provider_inputs, video_formats
-from ecomvideo.services.video_access import invalid
 from ecomvideo.settings import get_settings
 
 RESOLUTION_RANK = {"720p": 1, "1080p": 2, "4k": 3}
@@ -59,16 +63,18 @@ def normalise_resolution(resolution: str, aspect_ratio: str) -> str:
     try:
         width, height = (int(p) for p in text.split("x", 1))
     except ValueError:
-        raise invalid("resolution", "must look like 1080x1920 or 720p/1080p/4k") from None
+        raise invalid_field("resolution", "must look like 1080x1920 or 720p/1080p/4k") from None
     rw, rh = RATIOS[aspect_ratio]
     if width * rh != height * rw:
-        raise invalid("resolution", f"{width}x{height} is not {aspect_ratio}")
+        raise invalid_field("resolution", f"{width}x{height} is not {aspect_ratio}")
     if (
         width % 2
         or height % 2
         or not (min(width, height) >= MIN_SIDE and max(width, height) <= MAX_SIDE)
     ):
-        raise invalid("resolution", f"sides must be even and between {MIN_SIDE} and {MAX_SIDE}")
+        raise invalid_field(
+            "resolution", f"sides must be even and between {MIN_SIDE} and {MAX_SIDE}"
+        )
     return f"{width}x{height}"
 
 
@@ -214,7 +220,7 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
                 requested=provider,
             )
         if provider not in available:
-            raise invalid("provider", f"{provider} is not available right now")
+            raise invalid_field("provider", f"{provider} is not available right now")
     else:
         preferred = prefs.preferred_ai_provider if prefs else None
         candidates = [preferred, default_provider(), "Local"]
@@ -234,7 +240,7 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
         prompt_parts.append(f"Marketing video for {subject}")
     text_prompt = " ".join(prompt_parts)
     if len(text_prompt) > 2000:
-        raise invalid("text_prompt", "the prompt (with the template) exceeds 2000 characters")
+        raise invalid_field("text_prompt", "the prompt (with the template) exceeds 2000 characters")
     title = (title or text_prompt[:60].rstrip() or "Untitled video")[:200]
 
     image_url = None
@@ -311,20 +317,20 @@ def upload_reference(
     ``provider``, to fit that provider's image-to-video model)."""
     key = key.strip()
     if not key.startswith(upload_prefix(user_id)) or ".." in key:
-        raise invalid(field_name, "unknown upload")
+        raise invalid_field(field_name, "unknown upload")
     bucket = get_settings().uploads_bucket
     try:
         head = aws.s3().head_object(Bucket=bucket, Key=key)
     except Exception as exc:  # botocore ClientError (404) or a transport error
         code = getattr(exc, "response", {}).get("Error", {}).get("Code")
         if code in {"404", "NoSuchKey", "NotFound", "403"}:
-            raise invalid(field_name, "the upload was not found; PUT the file first") from exc
+            raise invalid_field(field_name, "the upload was not found; PUT the file first") from exc
         raise ServiceUnavailable("Storage is not reachable; try again.") from exc
     if (
         head.get("ContentType") not in UPLOAD_TYPES
         or head.get("ContentLength", 0) > UPLOAD_MAX_BYTES
     ):
-        raise invalid(field_name, "the upload must be a JPEG, PNG or WebP up to 10 MB")
+        raise invalid_field(field_name, "the upload must be a JPEG, PNG or WebP up to 10 MB")
     if limits := provider_inputs.limits_for(provider):
         provider_inputs.check_upload(bucket, key, limits, field_name)
     return f"s3://{bucket}/{key}"
@@ -333,7 +339,7 @@ def upload_reference(
 def create_upload(user_id: uuid.UUID, request: schemas.UploadRequest) -> schemas.UploadTicket:
     """A presigned PUT for an image under the user's prefix of the uploads bucket."""
     if request.size_bytes > UPLOAD_MAX_BYTES:
-        raise invalid("size_bytes", f"images are limited to {UPLOAD_MAX_BYTES} bytes")
+        raise invalid_field("size_bytes", f"images are limited to {UPLOAD_MAX_BYTES} bytes")
     key = f"{upload_prefix(user_id)}{uuid.uuid4().hex}.{UPLOAD_TYPES[request.content_type]}"
     expires_in = 900
     url = aws.presigned_put(
