@@ -13,10 +13,6 @@ from pydantic.fields import FieldInfo
 from ecomvideo.settings import Settings
 
 
-def env_name(name: str, field: FieldInfo) -> str:
-    """The environment variable pydantic-settings reads for ``name``."""
-    alias = field.validation_alias if isinstance(field.validation_alias, str) else field.alias
-    return (alias or name).upper()
 
 
 def _default(field: FieldInfo) -> str:
@@ -28,8 +24,9 @@ def _default(field: FieldInfo) -> str:
 
 def rows() -> list[tuple[str, str, str]]:
     """(variable, default, description) for every field, in declaration order."""
+    names = Settings.env_names()
     return [
-        (env_name(name, field), _default(field), (field.description or "").replace("|", "\\|"))
+        (names[name], _default(field), (field.description or "").replace("|", "\\|"))
         for name, field in Settings.model_fields.items()
     ]
 

@@ -48,9 +48,17 @@ def test_each_model_module_configures_and_flushes_on_its_own(module):
 def test_a_video_does_not_bring_the_whole_registry():
     loaded = {m.rpartition(".")[2] for m in _loaded_by("videos")}
 
-    assert loaded == {"base", "billing", "products", "users", "videos"}
+    assert loaded == {"base", "products", "users", "videos"}
 
 
 def test_every_public_model_name_resolves_lazily():
     for name in models.__all__:
         assert getattr(models, name) is not None
+
+
+def test_a_users_plan_maps_users_and_subscriptions_only():
+    """Every API function asks for the caller's plan (rate limits): payments, invoices, credit
+    grants and session tokens stay unmapped there."""
+    loaded = {m.rpartition(".")[2] for m in _loaded_by("billing")}
+
+    assert loaded == {"base", "billing", "users"}

@@ -15,6 +15,7 @@ from ecomvideo.models import (
     NotificationSettings,
     RefreshToken,
     UserPreferences,
+    UserSubscription,
     Video,
     VideoAnalytics,
     VideoShare,
@@ -43,7 +44,7 @@ def test_cancelled_subscriptions_do_not_count_as_active(session):
     make_subscription(session, user, SubscriptionStatus.CANCELLED)
     make_subscription(session, user, SubscriptionStatus.EXPIRED)
     make_subscription(session, user, SubscriptionStatus.PAST_DUE)
-    assert len(user.subscriptions) == 3
+    assert _count(session, UserSubscription, user_id=user.id) == 3
 
 
 def test_used_amount_above_amount_is_rejected(session):

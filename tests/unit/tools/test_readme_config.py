@@ -5,15 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ecomvideo.settings import Settings
-from tools.config_table import env_name, rows
+from tools.config_table import rows
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_every_setting_env_var_is_in_the_readme():
     readme = (ROOT / "README.md").read_text()
-    missing = [env_name(n, f) for n, f in Settings.model_fields.items()]
-    missing = [name for name in missing if f"`{name}`" not in readme]
+    missing = [name for name in Settings.env_names().values() if f"`{name}`" not in readme]
     assert not missing, f"add to README (python -m tools.config_table): {missing}"
 
 

@@ -13,6 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
+# The driver loads at import (INIT), not inside the first request: every function that imports
+# this module queries on its first request anyway, and in a SnapStart snapshot (prod API
+# functions) the loaded driver is restored for free. Connections still open on first use.
+import psycopg  # noqa: F401
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 

@@ -4,20 +4,26 @@ Every variable is documented in the README's configuration table. Values are rea
 Lambda container (``get_settings`` is cached); tests call ``reset_settings()`` after changing
 the environment. The exception is ``jwt_config``: the authorizer reads its five variables
 there without pydantic (same names and defaults, checked by a test).
+
+A field's variable is its alias or its name, upper-cased, matched case-insensitively; pydantic
+converts and validates the strings. This is a plain ``BaseModel`` read by ``Settings.from_env``,
+not pydantic-settings: that package's sources cost every function 30-60 ms of cold start for
+features we do not use (dotenv files, secrets directories, CLI, cloud vaults).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ecomvideo.jwt_config import DEFAULT_AUDIENCE, DEFAULT_ISSUER, jwt_config
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     stage: str = Field("dev", description="Deployment stage name (dev, prod, local, test).")
     app_version: str = Field("0.1.0", description="Version reported by /v1/health.")
@@ -132,6 +138,24 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_048_576, description="Largest accepted request body.")
     cors_allow_origin: str = Field("*", description="CORS allowed origin for the HTTP API.")
 
+    @classmethod
+    def env_names(cls) -> dict[str, str]:
+        """Field name -> the environment variable it is read from."""
+        return {
+            name: (field.alias or name).upper() for name, field in cls.model_fields.items()
+        }
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings from ``environ`` (default: the process environment)."""
+        upper = {key.upper(): value for key, value in (os.environ if environ is None else environ).items()}
+        values = {
+            cls.model_fields[name].alias or name: upper[var]
+            for name, var in cls.env_names().items()
+            if var in upper
+        }
+        return cls.model_validate(values)
+
     def sqlalchemy_url(self) -> str | None:
         """DATABASE_URL rewritten for the psycopg 3 driver, or None when unset."""
         url = self.database_url
@@ -145,7 +169,7 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return Settings.from_env()
 
 
 def reset_settings() -> None:

@@ -14,21 +14,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ecomvideo.models.analytics import VideoAnalytics
     from ecomvideo.models.base import Base, utcnow
-    from ecomvideo.models.billing import (
-        Invoice,
-        Payment,
-        PaymentMethod,
-        SubscriptionPlan,
-        UsageCredit,
-        UserSubscription,
-    )
+    from ecomvideo.models.billing import PaymentMethod, SubscriptionPlan, UserSubscription
     from ecomvideo.models.engagement import (
         AnalyticsCountedSession,
         VideoAnalyticsDaily,
         VideoShareLink,
     )
     from ecomvideo.models.freepik import FreepikWebhookEvent
-    from ecomvideo.models.ledger import CreditMovement, MovementKind
+    from ecomvideo.models.ledger import CreditMovement, MovementKind, UsageCredit
+    from ecomvideo.models.payments import Invoice, Payment
     from ecomvideo.models.pipeline import IdempotencyRecord, PipelineStep
     from ecomvideo.models.preferences import NotificationSettings, UserInterest, UserPreferences
     from ecomvideo.models.products import ProductCategory, ProductData, ProductImage, ScrapingRule
@@ -42,15 +36,14 @@ if TYPE_CHECKING:
         StripePrice,
     )
     from ecomvideo.models.system import BackgroundJob, SystemSetting
-    from ecomvideo.models.tracking import ApiUsage, UserActivity
-    from ecomvideo.models.users import (
+    from ecomvideo.models.tokens import (
         EmailVerificationToken,
         PasswordResetToken,
         RefreshToken,
-        User,
-        UserRoleAssignment,
         UserSecurityStamp,
     )
+    from ecomvideo.models.tracking import ApiUsage, UserActivity
+    from ecomvideo.models.users import User, UserRoleAssignment
     from ecomvideo.models.videos import (
         Video,
         VideoCategory,
@@ -69,21 +62,21 @@ _LOCATION: dict[str, str] = {
     "BillingCustomer": "stripe",
     "CreditMovement": "ledger",
     "CreditPack": "stripe",
-    "EmailVerificationToken": "users",
+    "EmailVerificationToken": "tokens",
     "FreepikWebhookEvent": "freepik",
     "IdempotencyRecord": "pipeline",
-    "Invoice": "billing",
+    "Invoice": "payments",
     "MovementKind": "ledger",
     "NotificationSettings": "preferences",
-    "PasswordResetToken": "users",
-    "Payment": "billing",
+    "PasswordResetToken": "tokens",
+    "Payment": "payments",
     "PaymentMethod": "billing",
     "PipelineStep": "pipeline",
     "ProductCategory": "products",
     "ProductData": "products",
     "ProductImage": "products",
     "RateLimitCounter": "ratelimit",
-    "RefreshToken": "users",
+    "RefreshToken": "tokens",
     "ScrapeDomainGate": "scraping",
     "ScrapingRule": "products",
     "StripeEvent": "stripe",
@@ -91,13 +84,13 @@ _LOCATION: dict[str, str] = {
     "StripePrice": "stripe",
     "SubscriptionPlan": "billing",
     "SystemSetting": "system",
-    "UsageCredit": "billing",
+    "UsageCredit": "ledger",
     "User": "users",
     "UserActivity": "tracking",
     "UserInterest": "preferences",
     "UserPreferences": "preferences",
     "UserRoleAssignment": "users",
-    "UserSecurityStamp": "users",
+    "UserSecurityStamp": "tokens",
     "UserSubscription": "billing",
     "utcnow": "base",
     "Video": "videos",

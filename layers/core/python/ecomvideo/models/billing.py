@@ -1,4 +1,10 @@
-"""Spec section 4: subscriptions and billing (money is DECIMAL, credits are integers)."""
+"""Spec section 4, subscriptions: plans, a user's subscriptions and payment methods.
+
+The rest of section 4 lives where it is used: payments and invoices in ``models.payments``,
+credit grants (``usage_credits``) with their movements in ``models.ledger``. A function that
+only asks for a user's plan (every API function: rate limits, ``services.plans``) maps these
+three classes, not the whole section (cold start).
+"""
 
 from __future__ import annotations
 
@@ -25,12 +31,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ecomvideo.enums import (
     ACTIVE_SUBSCRIPTION_STATUSES,
     BillingCycle,
-    CreditSource,
-    CreditType,
-    InvoiceStatus,
     PaymentMethodType,
     PaymentProvider,
-    PaymentStatus,
     SubscriptionStatus,
 )
 from ecomvideo.models.base import (
@@ -129,10 +131,9 @@ class UserSubscription(Base):
     created_by: Mapped[str | None] = audit_column()
     updated_by: Mapped[str | None] = audit_column()
 
-    user: Mapped[User] = relationship(back_populates="subscriptions")
+    user: Mapped[User] = relationship()
     plan: Mapped[SubscriptionPlan] = relationship()
     payment_method: Mapped[PaymentMethod | None] = relationship()
-    payments: Mapped[list[Payment]] = relationship(back_populates="subscription")
 
 
 class PaymentMethod(Base):
@@ -163,123 +164,7 @@ class PaymentMethod(Base):
     created_by: Mapped[str | None] = audit_column()
     updated_by: Mapped[str | None] = audit_column()
 
-    user: Mapped[User] = relationship(back_populates="payment_methods")
-
-
-class Payment(Base):
-    __tablename__ = "payments"
-    __table_args__ = (
-        UniqueConstraint("payment_intent_id"),
-        Index("ix_payments_user_id", "user_id"),
-        Index("ix_payments_user_subscription_id", "user_subscription_id"),
-        Index("ix_payments_payment_method_id", "payment_method_id"),
-        Index("ix_payments_status", "status"),
-        Index("ix_payments_payment_intent_id", "payment_intent_id"),
-        Index("ix_payments_created_at", "created_at"),
-        CheckConstraint("amount >= 0", name="amount_non_negative"),
-        CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount", name="refund_range"),
-    )
-
-    id: Mapped[uuid.UUID] = uuid_pk()
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
-    user_subscription_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("user_subscriptions.id")
-    )
-    payment_method_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("payment_methods.id")
-    )
-    amount: Mapped[Decimal] = mapped_column(Numeric(8, 2), nullable=False)
-    currency: Mapped[str] = str_default(3, "USD")
-    status: Mapped[PaymentStatus] = enum_column(PaymentStatus, "status")
-    payment_intent_id: Mapped[str] = mapped_column(String(255), nullable=False)
-    provider: Mapped[PaymentProvider] = enum_column(PaymentProvider, "provider")
-    provider_fee: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
-    description: Mapped[str | None] = mapped_column(String(500))
-    failure_reason: Mapped[str | None] = mapped_column(String(500))
-    refunded_amount: Mapped[Decimal] = mapped_column(
-        Numeric(8, 2), nullable=True, default=Decimal("0"), server_default=text("0")
-    )
-    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONB)
-    paid_at: Mapped[datetime | None] = mapped_column(DateTime)
-    created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime | None] = updated_at_column()
-    created_by: Mapped[str | None] = audit_column()
-    updated_by: Mapped[str | None] = audit_column()
-
-    subscription: Mapped[UserSubscription | None] = relationship(back_populates="payments")
-    invoices: Mapped[list[Invoice]] = relationship(
-        back_populates="payment", cascade="all, delete-orphan", passive_deletes=True
-    )
-
-
-class Invoice(Base):
-    __tablename__ = "invoices"
-    __table_args__ = (
-        UniqueConstraint("invoice_number"),
-        Index("ix_invoices_payment_id", "payment_id"),
-        Index("ix_invoices_invoice_number", "invoice_number"),
-        Index("ix_invoices_status", "status"),
-        Index("ix_invoices_issued_at", "issued_at"),
-    )
-
-    id: Mapped[uuid.UUID] = uuid_pk()
-    payment_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("payments.id", ondelete="CASCADE"), nullable=False
-    )
-    invoice_number: Mapped[str] = mapped_column(String(50), nullable=False)
-    amount: Mapped[Decimal] = mapped_column(Numeric(8, 2), nullable=False)
-    tax_amount: Mapped[Decimal] = mapped_column(
-        Numeric(8, 2), nullable=True, default=Decimal("0"), server_default=text("0")
-    )
-    currency: Mapped[str] = str_default(3, "USD")
-    status: Mapped[InvoiceStatus] = enum_column(InvoiceStatus, "status")
-    issued_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
-    due_at: Mapped[datetime | None] = mapped_column(DateTime)
-    paid_at: Mapped[datetime | None] = mapped_column(DateTime)
-    pdf_url: Mapped[str | None] = mapped_column(String(500))
-    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONB)
-    created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime | None] = updated_at_column()
-
-    payment: Mapped[Payment] = relationship(back_populates="invoices")
-
-
-class UsageCredit(Base):
-    """A credit grant. ``used_amount`` grows as videos are charged; never past ``amount``."""
-
-    __tablename__ = "usage_credits"
-    __table_args__ = (
-        Index("ix_usage_credits_user_id", "user_id"),
-        Index("ix_usage_credits_user_subscription_id", "user_subscription_id"),
-        Index("ix_usage_credits_credit_type", "credit_type"),
-        Index("ix_usage_credits_expires_at", "expires_at"),
-        Index("ix_usage_credits_is_active", "is_active"),
-        CheckConstraint("amount >= 0", name="amount_non_negative"),
-        CheckConstraint("used_amount >= 0 AND used_amount <= amount", name="used_amount_range"),
-    )
-
-    id: Mapped[uuid.UUID] = uuid_pk()
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
-    user_subscription_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("user_subscriptions.id")
-    )
-    credit_type: Mapped[CreditType] = enum_column(CreditType, "credit_type")
-    amount: Mapped[int] = mapped_column(Integer, nullable=False)
-    used_amount: Mapped[int] = int_column(0)
-    source: Mapped[CreditSource] = enum_column(CreditSource, "source")
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
-    is_active: Mapped[bool] = bool_column(True)
-    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONB)
-    created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime | None] = updated_at_column()
-    created_by: Mapped[str | None] = audit_column()
-    updated_by: Mapped[str | None] = audit_column()
-
-    user: Mapped[User] = relationship(back_populates="credits")
+    user: Mapped[User] = relationship()
 
 
 # What this module's foreign keys and relationships name (``ecomvideo.models`` is lazy).

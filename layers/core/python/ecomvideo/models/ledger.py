@@ -1,8 +1,8 @@
-"""Credit movements: the audit trail of the credit ledger (an addition to the spec).
+"""The credit ledger: grants (spec section 4's ``usage_credits``) and their movements.
 
-``usage_credits`` rows are grants; every change to a grant's ``used_amount`` or activity is
-recorded here, so each credit is traceable to a video, payment or grant. See
-docs/decisions.md ("Credit ledger").
+``credit_movements`` is an addition to the spec. ``usage_credits`` rows are grants; every
+change to a grant's ``used_amount`` or activity is recorded here, so each credit is traceable
+to a video, payment or grant. See docs/decisions.md ("Credit ledger").
 """
 
 from __future__ import annotations
@@ -10,13 +10,62 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ecomvideo.models.base import Base, created_at_column, enum_column, uuid_pk
+from ecomvideo.enums import CreditSource, CreditType
+from ecomvideo.models.base import (
+    Base,
+    audit_column,
+    bool_column,
+    created_at_column,
+    enum_column,
+    int_column,
+    updated_at_column,
+    uuid_pk,
+)
+
+if TYPE_CHECKING:
+    from ecomvideo.models.users import User
+
+
+class UsageCredit(Base):
+    """A credit grant. ``used_amount`` grows as videos are charged; never past ``amount``."""
+
+    __tablename__ = "usage_credits"
+    __table_args__ = (
+        Index("ix_usage_credits_user_id", "user_id"),
+        Index("ix_usage_credits_user_subscription_id", "user_subscription_id"),
+        Index("ix_usage_credits_credit_type", "credit_type"),
+        Index("ix_usage_credits_expires_at", "expires_at"),
+        Index("ix_usage_credits_is_active", "is_active"),
+        CheckConstraint("amount >= 0", name="amount_non_negative"),
+        CheckConstraint("used_amount >= 0 AND used_amount <= amount", name="used_amount_range"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    user_subscription_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("user_subscriptions.id")
+    )
+    credit_type: Mapped[CreditType] = enum_column(CreditType, "credit_type")
+    amount: Mapped[int] = mapped_column(Integer, nullable=False)
+    used_amount: Mapped[int] = int_column(0)
+    source: Mapped[CreditSource] = enum_column(CreditSource, "source")
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    is_active: Mapped[bool] = bool_column(True)
+    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONB)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime | None] = updated_at_column()
+    created_by: Mapped[str | None] = audit_column()
+    updated_by: Mapped[str | None] = audit_column()
+
+    user: Mapped[User] = relationship()
 
 
 class MovementKind(StrEnum):

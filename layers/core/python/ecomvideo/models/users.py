@@ -1,10 +1,13 @@
-"""Spec section 1: authentication and user management."""
+"""Spec section 1: users and their roles.
+
+The rest of section 1 (refresh tokens, one-time email/password tokens, the session version)
+is in ``models.tokens``: a function that reads a user (most of them) maps two classes, not six.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
@@ -12,10 +15,8 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    Integer,
     String,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -32,9 +33,6 @@ from ecomvideo.models.base import (
     updated_at_column,
     uuid_pk,
 )
-
-if TYPE_CHECKING:
-    from ecomvideo.models.billing import PaymentMethod, UsageCredit, UserSubscription
 
 
 class User(Base):
@@ -71,18 +69,9 @@ class User(Base):
     roles: Mapped[list[UserRoleAssignment]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
-    refresh_tokens: Mapped[list[RefreshToken]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
-    )
-    subscriptions: Mapped[list[UserSubscription]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
-    )
-    payment_methods: Mapped[list[PaymentMethod]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
-    )
-    credits: Mapped[list[UsageCredit]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
-    )
+    # No collections of billing rows here: their foreign keys cascade in the database
+    # (ON DELETE CASCADE) and nothing reads them through the user, so mapping a User does not
+    # map the six billing classes (cold start of every function that loads a user).
 
     @property
     def role_names(self) -> list[str]:
@@ -111,89 +100,7 @@ class UserRoleAssignment(Base):
     user: Mapped[User] = relationship(back_populates="roles")
 
 
-class RefreshToken(Base):
-    """``token`` holds a SHA-256 hash of the secret the client keeps, never the secret."""
-
-    __tablename__ = "refresh_tokens"
-    __table_args__ = (
-        UniqueConstraint("token"),
-        Index("ix_refresh_tokens_user_id", "user_id"),
-        Index("ix_refresh_tokens_token", "token"),
-        Index("ix_refresh_tokens_expires_at", "expires_at"),
-    )
-
-    id: Mapped[uuid.UUID] = uuid_pk()
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
-    token: Mapped[str] = mapped_column(String(500), nullable=False)
-    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
-    is_revoked: Mapped[bool] = bool_column(False)
-    created_at: Mapped[datetime] = created_at_column()
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
-
-    user: Mapped[User] = relationship(back_populates="refresh_tokens")
-
-
-class UserSecurityStamp(Base):
-    """The user's session version (an added table: the spec's ``users`` stays as written).
-
-    Access tokens carry the version they were issued under (claim ``sv``); logout-all, password
-    change/reset, deactivation and role changes increment it and the Lambda authorizer refuses
-    tokens with an older one (``security.session_state``). No row means version 0.
-    """
-
-    __tablename__ = "user_security_stamps"
-
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    session_version: Mapped[int] = mapped_column(
-        Integer, nullable=False, default=0, server_default=text("0")
-    )
-    updated_at: Mapped[datetime] = created_at_column()
-
-
-class _OneTimeToken:
-    id: Mapped[uuid.UUID] = uuid_pk()
-    token: Mapped[str] = mapped_column(String(255), nullable=False)
-    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
-    used_at: Mapped[datetime | None] = mapped_column(DateTime)
-    created_at: Mapped[datetime] = created_at_column()
-
-
-class EmailVerificationToken(_OneTimeToken, Base):
-    __tablename__ = "email_verification_tokens"
-    __table_args__ = (
-        UniqueConstraint("token"),
-        Index("ix_email_verification_tokens_user_id", "user_id"),
-        Index("ix_email_verification_tokens_token", "token"),
-    )
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
-
-
-class PasswordResetToken(_OneTimeToken, Base):
-    __tablename__ = "password_reset_tokens"
-    __table_args__ = (
-        UniqueConstraint("token"),
-        Index("ix_password_reset_tokens_user_id", "user_id"),
-        Index("ix_password_reset_tokens_token", "token"),
-    )
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
-
-
 __all__ = [
-    "EmailVerificationToken",
-    "PasswordResetToken",
-    "RefreshToken",
     "User",
     "UserRoleAssignment",
-    "UserSecurityStamp",
 ]
-
-# What this module's foreign keys and relationships name (``ecomvideo.models`` is lazy).
-from ecomvideo.models import billing  # noqa: E402, F401
