@@ -13,8 +13,6 @@ from pydantic.fields import FieldInfo
 from ecomvideo.settings import Settings
 
 
-
-
 def _default(field: FieldInfo) -> str:
     value: Any = field.get_default(call_default_factory=True)
     if value is None:

@@ -141,14 +141,13 @@ class Settings(BaseModel):
     @classmethod
     def env_names(cls) -> dict[str, str]:
         """Field name -> the environment variable it is read from."""
-        return {
-            name: (field.alias or name).upper() for name, field in cls.model_fields.items()
-        }
+        return {name: (field.alias or name).upper() for name, field in cls.model_fields.items()}
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings from ``environ`` (default: the process environment)."""
-        upper = {key.upper(): value for key, value in (os.environ if environ is None else environ).items()}
+        source = os.environ if environ is None else environ
+        upper = {key.upper(): value for key, value in source.items()}
         values = {
             cls.model_fields[name].alias or name: upper[var]
             for name, var in cls.env_names().items()
