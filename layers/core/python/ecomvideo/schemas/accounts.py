@@ -12,6 +12,7 @@ from ecomvideo.enums import UserRole
 from ecomvideo.schemas.base import Schema
 from ecomvideo.schemas.docs import examples as _examples
 from ecomvideo.schemas.fields import (
+    AspectRatio,
     HttpsUrl,
     Locale,
     Name,
@@ -25,7 +26,6 @@ from ecomvideo.schemas.fields import (
 
 # Allowed values (one place; the web app reads them from the OpenAPI enums).
 Resolution = Literal["720x1280", "1080x1920", "1080x1080", "1080x1350", "1280x720", "1920x1080"]
-AspectRatio = Literal["9:16", "1:1", "4:5", "16:9"]
 Provider = Literal["Freepik", "Local"]
 Theme = Literal["Dark", "Light", "System"]
 VideoQuality = Literal["Standard", "High", "Ultra"]

@@ -10,8 +10,7 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from ecomvideo.schemas.base import Schema
 from ecomvideo.schemas.docs import examples as _examples
-from ecomvideo.schemas.fields import UtcDateTime, bounded_list
-from ecomvideo.schemas.videos import AspectRatio
+from ecomvideo.schemas.fields import AspectRatio, UtcDateTime, bounded_list
 
 Hex = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
 Name100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

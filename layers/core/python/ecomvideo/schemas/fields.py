@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
 from pydantic import (
@@ -25,6 +25,10 @@ _LOCALE = re.compile(
     r"^(?P<lang>[A-Za-z]{2,3})(?:-(?P<script>[A-Za-z]{4}))?(?:-(?P<region>[A-Za-z]{2}|[0-9]{3}))?$"
 )
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+# The output formats (media.formats has their sizes and safe zones): one definition for the
+# video request, the template and the user's preference.
+AspectRatio = Literal["9:16", "1:1", "16:9", "4:5"]
 
 
 @lru_cache(maxsize=1)

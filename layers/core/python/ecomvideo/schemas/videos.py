@@ -11,9 +11,8 @@ from ecomvideo.enums import VideoInputType, VideoStatus
 from ecomvideo.media.formats import RenderedVideoMetadata
 from ecomvideo.schemas.base import Schema
 from ecomvideo.schemas.docs import examples as _examples
-from ecomvideo.schemas.fields import HttpsUrl, UtcDateTime, bounded_list
+from ecomvideo.schemas.fields import AspectRatio, HttpsUrl, UtcDateTime, bounded_list
 
-AspectRatio = Literal["9:16", "1:1", "16:9", "4:5"]
 Provider = Literal["Local", "Freepik"]
 ImageContentType = Literal["image/jpeg", "image/png", "image/webp"]
 TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
