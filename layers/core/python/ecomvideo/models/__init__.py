@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ecomvideo.models.activity import UserActivity
     from ecomvideo.models.analytics import VideoAnalytics
     from ecomvideo.models.base import Base, utcnow
     from ecomvideo.models.billing import PaymentMethod, SubscriptionPlan, UserSubscription
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
         VideoShareLink,
     )
     from ecomvideo.models.freepik import FreepikWebhookEvent
+    from ecomvideo.models.jobs import BackgroundJob
     from ecomvideo.models.ledger import CreditMovement, MovementKind, UsageCredit
     from ecomvideo.models.payments import Invoice, Payment
     from ecomvideo.models.pipeline import IdempotencyRecord, PipelineStep
@@ -35,14 +37,14 @@ if TYPE_CHECKING:
         StripeParkedEvent,
         StripePrice,
     )
-    from ecomvideo.models.system import BackgroundJob, SystemSetting
+    from ecomvideo.models.system import SystemSetting
     from ecomvideo.models.tokens import (
         EmailVerificationToken,
         PasswordResetToken,
         RefreshToken,
         UserSecurityStamp,
     )
-    from ecomvideo.models.tracking import ApiUsage, UserActivity
+    from ecomvideo.models.tracking import ApiUsage
     from ecomvideo.models.users import User, UserRoleAssignment
     from ecomvideo.models.videos import (
         Video,
@@ -57,7 +59,7 @@ if TYPE_CHECKING:
 _LOCATION: dict[str, str] = {
     "AnalyticsCountedSession": "engagement",
     "ApiUsage": "tracking",
-    "BackgroundJob": "system",
+    "BackgroundJob": "jobs",
     "Base": "base",
     "BillingCustomer": "stripe",
     "CreditMovement": "ledger",
@@ -86,7 +88,7 @@ _LOCATION: dict[str, str] = {
     "SystemSetting": "system",
     "UsageCredit": "ledger",
     "User": "users",
-    "UserActivity": "tracking",
+    "UserActivity": "activity",
     "UserInterest": "preferences",
     "UserPreferences": "preferences",
     "UserRoleAssignment": "users",

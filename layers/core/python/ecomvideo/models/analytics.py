@@ -16,8 +16,9 @@ from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ecomvideo.enums import AnalyticsEventType, DeviceType
+from ecomvideo.models.activity import UserActivity
 from ecomvideo.models.base import Base, enum_column, uuid_pk
-from ecomvideo.models.tracking import ApiUsage, UserActivity, partition_key_column
+from ecomvideo.models.tracking import ApiUsage, partition_key_column
 
 if TYPE_CHECKING:
     from ecomvideo.models.videos import Video

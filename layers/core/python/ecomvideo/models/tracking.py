@@ -1,17 +1,16 @@
-"""Spec section 6, the per-user tables: API usage and user activity (high-volume,
-retention-bound, RANGE-partitioned by month on ``created_at`` like ``video_analytics``; see
-``ecomvideo.models.analytics``). Apart from it so that every API function, which logs usage,
-declares only these and ``users``, not the video tables.
+"""Spec section 6, API usage (high-volume, retention-bound, RANGE-partitioned by month on
+``created_at`` like ``video_analytics``; see ``ecomvideo.models.analytics``). Apart from the
+other tables so that every API function, which logs usage, declares only this and ``users``;
+``user_activity`` is in ``models.activity``.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, text
-from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
+from sqlalchemy.dialects.postgresql import INET, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ecomvideo.models.base import Base, bool_column, uuid_pk
@@ -22,29 +21,6 @@ def partition_key_column() -> Mapped[datetime]:
     return mapped_column(
         DateTime, primary_key=True, nullable=False, server_default=text("CURRENT_TIMESTAMP")
     )
-
-
-class UserActivity(Base):
-    __tablename__ = "user_activity"
-    __table_args__ = (
-        Index("ix_user_activity_user_id", "user_id"),
-        Index("ix_user_activity_action", "action"),
-        Index("ix_user_activity_resource_type", "resource_type"),
-        Index("ix_user_activity_created_at", "created_at"),
-    )
-
-    id: Mapped[uuid.UUID] = uuid_pk()
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
-    action: Mapped[str] = mapped_column(String(100), nullable=False)
-    resource_type: Mapped[str | None] = mapped_column(String(50))
-    resource_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    description: Mapped[str | None] = mapped_column(String(500))
-    ip_address: Mapped[str | None] = mapped_column(INET)
-    user_agent: Mapped[str | None] = mapped_column(String(1000))
-    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONB)
-    created_at: Mapped[datetime] = partition_key_column()
 
 
 class ApiUsage(Base):
