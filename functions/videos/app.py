@@ -18,7 +18,7 @@ from ecomvideo.http.auth import current_principal
 from ecomvideo.http.contract import SPENDS_CREDITS as SPENDS
 from ecomvideo.http.contract import SPENDS_CREDITS_ONCE_PER_STATE as SPENDS_ONCE
 from ecomvideo.http.contract import no_location
-from ecomvideo.http.pagination import PageCursor, PageLimit
+from ecomvideo.http.pagination import PageCursor, PageLimit, RenderedFormat
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.services import storyboards, videos
@@ -119,9 +119,10 @@ def render_video(video_id: uuid.UUID) -> Response[schemas.VideoAccepted]:
 
 
 @app.get("/v1/videos/<video_id>/download")
-def download_video(video_id: uuid.UUID) -> Response[None]:
+def download_video(video_id: uuid.UUID, ratio: RenderedFormat = None) -> Response[None]:
+    """Count the download and redirect to the file (``format``: one of its rendered formats)."""
     with transaction() as session:
-        url = videos.record_download(session, current_principal(app), video_id)
+        url = videos.record_download(session, current_principal(app), video_id, ratio)
     return Response(302, headers={"Location": url, "Cache-Control": "no-store"})
 
 

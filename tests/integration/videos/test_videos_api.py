@@ -482,3 +482,33 @@ def test_progress_percent_never_decreases_along_the_pipeline():
     values = [progress_percent(*point) for point in path]
     assert values == sorted(values) and values[0] == 0 and values[-1] == 100
     assert all(v < 100 for v in values[:-1])
+
+
+def test_download_of_a_rendered_format_is_counted_and_redirects_to_that_file(session, stack):
+    user = make_user(session)
+    main_uri, square_uri = "s3://videos/u/v/video.mp4", "s3://videos/u/v/video-1x1.mp4"
+    video = make_video(
+        session,
+        user,
+        status=VideoStatus.COMPLETED,
+        video_url=main_uri,
+        meta={
+            "formats": [
+                {"aspectRatio": "9:16", "videoUrl": main_uri},
+                {"aspectRatio": "1:1", "videoUrl": square_uri},
+            ]
+        },
+    )
+    base = f"/v1/videos/{video.id}/download"
+
+    status, _, headers = call("videos", "GET", base, user_id=user.id, query="format=1:1")
+    assert status == 302
+    assert "/u/v/video-1x1.mp4" in headers["Location"]
+    assert "video-1x1.mp4" not in call("videos", "GET", base, user_id=user.id)[2]["Location"]
+
+    status, problem, _ = call("videos", "GET", base, user_id=user.id, query="format=16:9")
+    assert status == 404 and "16:9" in problem["detail"]
+    status, problem, _ = call("videos", "GET", base, user_id=user.id, query="format=2:1")
+    assert status == 422
+    session.expire_all()
+    assert session.get(Video, video.id).download_count == 2  # the 404 rolled its count back

@@ -11,20 +11,14 @@ from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-# Re-exported for modules that still import them from here (services/videos.py while it is
-# being split); new code imports them from ecomvideo.keyset.
-from ecomvideo.keyset import (  # noqa: F401
-    MAX_LIMIT,
-    apply_keyset,
-    clamp_limit,
-    decode_cursor,
-    page,
-)
-from ecomvideo.schemas.fields import bounded_list
+from ecomvideo.keyset import MAX_LIMIT
+from ecomvideo.schemas.fields import AspectRatio, bounded_list
 
 # The query parameters of every list route: ``limit: PageLimit = None, cursor: PageCursor = None``.
 PageLimit = Annotated[int | None, Query(ge=1, le=MAX_LIMIT)]
 PageCursor = Annotated[str | None, Query(max_length=200)]
+# ``?format=`` of a video's download: one of the formats it was rendered in.
+RenderedFormat = Annotated[AspectRatio | None, Query(alias="format")]
 
 
 def link_next_middleware(app: Any, next_middleware: Callable[[Any], Any]) -> Any:

@@ -186,6 +186,14 @@ def record(video: Video, extras: list[dict[str, Any]]) -> None:
     video.meta = {**meta, FORMATS_KEY: [main, *extras]}
 
 
+def rendered_uri(meta: dict[str, Any] | None, ratio: str) -> str | None:
+    """The stored file of format ``ratio`` of a completed video, None when not rendered."""
+    for entry in (meta or {}).get(FORMATS_KEY) or []:
+        if entry.get("aspectRatio") == ratio and entry.get("videoUrl"):
+            return str(entry["videoUrl"])
+    return None
+
+
 def _presign(uri: str | None) -> str | None:
     if not uri or not uri.startswith("s3://"):
         return uri

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ecomvideo import clock
 from ecomvideo.clients import aws
 from ecomvideo.enums import VideoStatus
-from ecomvideo.errors import Conflict
+from ecomvideo.errors import Conflict, NotFound
 from ecomvideo.keyset import apply_keyset, clamp_limit, decode_cursor, page
 from ecomvideo.models.pipeline import PipelineStep
 from ecomvideo.models.videos import Video, VideoTag, video_tag_mappings
@@ -189,20 +189,32 @@ def detail(session: Session, principal: Principal, video_id: uuid.UUID) -> schem
     )
 
 
-def record_download(session: Session, principal: Principal, video_id: uuid.UUID) -> str:
-    """Count the download atomically and return a presigned URL (1 h) to redirect to."""
+def record_download(
+    session: Session, principal: Principal, video_id: uuid.UUID, ratio: str | None = None
+) -> str:
+    """Count the download atomically and return a presigned URL (1 h) to redirect to: the main
+    file, or the rendered format ``ratio`` (a format that was not rendered is a 404, and the
+    count rolls back with the request's transaction)."""
     row = session.execute(
         update(Video)
         .where(Video.id == video_id, visible_to(principal), Video.status == VideoStatus.COMPLETED)
         .values(download_count=func.coalesce(Video.download_count, 0) + 1)
-        .returning(Video.video_url, Video.title)
+        .returning(Video.video_url, Video.title, Video.aspect_ratio, Video.meta)
     ).first()
     if row is None or not row.video_url:
         owned_video(session, principal, video_id)  # 404 for others' ids
         raise Conflict("The video is not ready to download yet.")
-    bucket, key = aws.split_s3_uri(row.video_url)
+    uri = row.video_url
+    if ratio is not None and ratio != row.aspect_ratio:
+        uri = video_formats.rendered_uri(row.meta, ratio)
+        if uri is None:
+            raise NotFound(f"This video was not rendered in the {ratio} format.")
+    bucket, key = aws.split_s3_uri(uri)
     safe_name = "".join(c for c in row.title if c.isalnum() or c in " -_")[:60].strip() or "video"
-    return aws.presigned_get(bucket, key, expires_in=DOWNLOAD_URL_TTL, filename=f"{safe_name}.mp4")
+    suffix = "" if ratio is None else "-" + ratio.replace(":", "x")
+    return aws.presigned_get(
+        bucket, key, expires_in=DOWNLOAD_URL_TTL, filename=f"{safe_name}{suffix}.mp4"
+    )
 
 
 def credits_summary(
