@@ -170,3 +170,40 @@ def test_every_sqs_event_source_caps_its_concurrency(resources):
                 scaling = event["Properties"].get("ScalingConfig", {})
                 assert scaling.get("MaximumConcurrency"), f"{name}.{event_name}"
     assert checked
+
+
+# Functions whose own code path calls SES SendEmail. Every other one only enqueues mail jobs
+# (tests/integration/auth/test_mail_from_the_queue.py shows it for Auth and Account).
+SES_SENDERS = {
+    # Drains background_jobs: auth.email (verify, reset, locked, already registered) and
+    # notification.email jobs are sent here.
+    "JobsWorkerFunction",
+    # Billing mails (payment failed, trial ending) are sent inline while an event is applied.
+    "StripeWebhookFunction",
+}
+
+
+def _grants_ses(policy: Any) -> bool:
+    if isinstance(policy, dict) and "Fn::If" in policy:
+        return any(_grants_ses(branch) for branch in policy["Fn::If"][1:])
+    if not isinstance(policy, dict):
+        return False
+    if any(key.startswith("SES") for key in policy):
+        return True
+    for statement in policy.get("Statement", []):
+        actions = statement["Action"]
+        actions = [actions] if isinstance(actions, str) else actions
+        if any(action.lower().startswith("ses:") for action in actions):
+            return True
+    return False
+
+
+def test_only_functions_that_send_mail_themselves_may_use_ses(resources):
+    functions = _of_type(resources, "AWS::Serverless::Function")
+    senders = {
+        name
+        for name, resource in functions.items()
+        if any(_grants_ses(p) for p in resource["Properties"].get("Policies", []))
+    }
+    assert senders == SES_SENDERS
+    assert {"AuthFunction", "AccountFunction"} <= functions.keys() - senders
