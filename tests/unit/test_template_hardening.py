@@ -207,3 +207,25 @@ def test_only_functions_that_send_mail_themselves_may_use_ses(resources):
     }
     assert senders == SES_SENDERS
     assert {"AuthFunction", "AccountFunction"} <= functions.keys() - senders
+
+
+def test_the_jobs_worker_may_only_list_and_delete_in_the_media_buckets(resources):
+    """media.purge needs ListBucket and DeleteObject; it never reads or writes media."""
+    policies = resources["JobsWorkerFunction"]["Properties"]["Policies"]
+    assert not [p for p in policies if isinstance(p, dict) and any(k.startswith("S3") for k in p)]
+    s3_statements = [
+        s
+        for p in policies
+        if isinstance(p, dict)
+        for s in p.get("Statement", [])
+        if any(
+            str(a).startswith("s3:")
+            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        )
+    ]
+    actions = {s["Action"] for s in s3_statements}
+    assert actions == {"s3:ListBucket", "s3:DeleteObject"}
+    assert set().union(*(_refs(s["Resource"]) for s in s3_statements)) == {
+        "VideosBucket",
+        "UploadsBucket",
+    }
