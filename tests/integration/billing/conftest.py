@@ -64,7 +64,7 @@ def mailbox() -> Iterator[list[Any]]:
             return "msg-1"
 
     recorder = Recorder()
-    email.set_email_client(recorder)  # type: ignore[arg-type]
+    email.set_email_client(recorder)  # type: ignore[arg-type]  # duck-typed: send() only
     yield recorder.sent
     email.set_email_client(None)
 
