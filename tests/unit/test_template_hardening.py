@@ -173,13 +173,12 @@ def test_every_sqs_event_source_caps_its_concurrency(resources):
 
 
 # Functions whose own code path calls SES SendEmail. Every other one only enqueues mail jobs
-# (tests/integration/auth/test_mail_from_the_queue.py shows it for Auth and Account).
+# (tests/integration/auth/test_mail_from_the_queue.py shows it for Auth and Account,
+# tests/integration/billing/test_billing_stories.py for the Stripe webhook).
 SES_SENDERS = {
-    # Drains background_jobs: auth.email (verify, reset, locked, already registered) and
-    # notification.email jobs are sent here.
+    # Drains background_jobs: auth.email (verify, reset, locked, already registered),
+    # billing.email (payment failed, trial ending) and notification.email jobs are sent here.
     "JobsWorkerFunction",
-    # Billing mails (payment failed, trial ending) are sent inline while an event is applied.
-    "StripeWebhookFunction",
 }
 
 
@@ -206,7 +205,8 @@ def test_only_functions_that_send_mail_themselves_may_use_ses(resources):
         if any(_grants_ses(p) for p in resource["Properties"].get("Policies", []))
     }
     assert senders == SES_SENDERS
-    assert {"AuthFunction", "AccountFunction"} <= functions.keys() - senders
+    mail_queuers = {"AuthFunction", "AccountFunction", "StripeWebhookFunction"}
+    assert mail_queuers <= functions.keys() - senders
 
 
 def test_the_jobs_worker_may_only_list_and_delete_in_the_media_buckets(resources):
