@@ -48,7 +48,9 @@ def _construct(node: yaml.Node, loader: yaml.SafeLoader) -> Any:
         return loader.construct_scalar(node)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node, deep=True)
-    return loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    if not isinstance(node, yaml.MappingNode):  # YAML has no fourth kind of node
+        raise TypeError(f"unexpected YAML node {node.id}")
+    return loader.construct_mapping(node, deep=True)
 
 
 def _fn(name: str) -> Callable[[yaml.SafeLoader, yaml.Node], dict[str, Any]]:

@@ -149,7 +149,7 @@ def _ensure_traversable(path: Path) -> None:
 
 def _start_embedded() -> str:
     try:
-        import pgserver  # type: ignore[import-not-found]
+        import pgserver  # type: ignore[import-not-found]  # optional, no type information
     except ImportError as exc:  # pragma: no cover - depends on the machine
         raise SystemExit(
             "No PostgreSQL binaries found and the 'pgserver' package is not installed. "
@@ -261,7 +261,7 @@ def stop_server(*, started_here: bool = False) -> None:
             )
         embedded = STATE_DIR / "embedded.url"
         if embedded.exists():
-            import pgserver  # type: ignore[import-not-found]
+            import pgserver  # type: ignore[import-not-found]  # optional, no type information
 
             pgserver.get_server(str(STATE_DIR / "embedded"), cleanup_mode="stop").cleanup()
             embedded.unlink()

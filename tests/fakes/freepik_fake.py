@@ -310,7 +310,7 @@ def freepik_respx(
     st = state if state is not None else FreepikFakeState()
     base = base_url.rstrip("/")
     router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
-    router.freepik_state = st  # type: ignore[attr-defined]
+    router.freepik_state = st  # type: ignore[attr-defined]  # the fake's state rides on respx's router
     api = re.escape(base)
     tid = r"(?P<task_id>[^/?]+)"
 

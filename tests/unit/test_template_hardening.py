@@ -170,3 +170,62 @@ def test_every_sqs_event_source_caps_its_concurrency(resources):
                 scaling = event["Properties"].get("ScalingConfig", {})
                 assert scaling.get("MaximumConcurrency"), f"{name}.{event_name}"
     assert checked
+
+
+# Functions whose own code path calls SES SendEmail. Every other one only enqueues mail jobs
+# (tests/integration/auth/test_mail_from_the_queue.py shows it for Auth and Account,
+# tests/integration/billing/test_billing_stories.py for the Stripe webhook).
+SES_SENDERS = {
+    # Drains background_jobs: auth.email (verify, reset, locked, already registered),
+    # billing.email (payment failed, trial ending) and notification.email jobs are sent here.
+    "JobsWorkerFunction",
+}
+
+
+def _grants_ses(policy: Any) -> bool:
+    if isinstance(policy, dict) and "Fn::If" in policy:
+        return any(_grants_ses(branch) for branch in policy["Fn::If"][1:])
+    if not isinstance(policy, dict):
+        return False
+    if any(key.startswith("SES") for key in policy):
+        return True
+    for statement in policy.get("Statement", []):
+        actions = statement["Action"]
+        actions = [actions] if isinstance(actions, str) else actions
+        if any(action.lower().startswith("ses:") for action in actions):
+            return True
+    return False
+
+
+def test_only_functions_that_send_mail_themselves_may_use_ses(resources):
+    functions = _of_type(resources, "AWS::Serverless::Function")
+    senders = {
+        name
+        for name, resource in functions.items()
+        if any(_grants_ses(p) for p in resource["Properties"].get("Policies", []))
+    }
+    assert senders == SES_SENDERS
+    mail_queuers = {"AuthFunction", "AccountFunction", "StripeWebhookFunction"}
+    assert mail_queuers <= functions.keys() - senders
+
+
+def test_the_jobs_worker_may_only_list_and_delete_in_the_media_buckets(resources):
+    """media.purge needs ListBucket and DeleteObject; it never reads or writes media."""
+    policies = resources["JobsWorkerFunction"]["Properties"]["Policies"]
+    assert not [p for p in policies if isinstance(p, dict) and any(k.startswith("S3") for k in p)]
+    s3_statements = [
+        s
+        for p in policies
+        if isinstance(p, dict)
+        for s in p.get("Statement", [])
+        if any(
+            str(a).startswith("s3:")
+            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        )
+    ]
+    actions = {s["Action"] for s in s3_statements}
+    assert actions == {"s3:ListBucket", "s3:DeleteObject"}
+    assert set().union(*(_refs(s["Resource"]) for s in s3_statements)) == {
+        "VideosBucket",
+        "UploadsBucket",
+    }

@@ -151,3 +151,13 @@ def test_dates_outside_the_supported_range_are_a_422(session, jwt_env, query):
         response = _report(path, token_for(owner.id, "User", "Admin"), query)
         assert response.status == 422, (path, query, response.body)
         assert response.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize("interval", ["month", "DAY", ""])
+def test_an_interval_other_than_day_or_week_is_a_422_naming_the_parameter(
+    session, jwt_env, interval
+):
+    owner = make_user(session)
+    response = _report("/v1/analytics/overview", token_for(owner.id), f"interval={interval}")
+    assert response.status == 422, response.body
+    assert [e["pointer"] for e in response.json()["errors"]] == ["interval"]  # a query parameter

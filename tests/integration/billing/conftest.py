@@ -50,22 +50,43 @@ def fake(stripe_env: None) -> Iterator[StripeFake]:
         yield stripe
 
 
+class Mailbox(list[Any]):
+    """Billing emails as the SES client would have received them. Reading the list first runs
+    the queued ``billing.email`` jobs (what the jobs worker does), so a test sees what was
+    sent by then."""
+
+    def _drain(self) -> None:
+        from ecomvideo.services import billing_mail, jobs
+
+        jobs.work(job_types=[billing_mail.JOB_TYPE])
+
+    def __iter__(self) -> Iterator[Any]:
+        self._drain()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._drain()
+        return super().__len__()
+
+    def __eq__(self, other: object) -> bool:
+        self._drain()
+        return list(super().__iter__()) == other
+
+    __hash__ = None  # type: ignore[assignment]  # a list: mutable, unhashable
+
+    def send(self, message: Any) -> str:
+        self.append(message)
+        return f"msg-{super().__len__()}"
+
+
 @pytest.fixture
-def mailbox() -> Iterator[list[Any]]:
-    """Billing emails, captured instead of sent (no SES call)."""
+def mailbox() -> Iterator[Mailbox]:
+    """Billing emails, captured at the email client instead of SES."""
     from ecomvideo.clients import email
 
-    class Recorder:
-        def __init__(self) -> None:
-            self.sent: list[Any] = []
-
-        def send(self, message: Any) -> str:
-            self.sent.append(message)
-            return "msg-1"
-
-    recorder = Recorder()
-    email.set_email_client(recorder)  # type: ignore[arg-type]
-    yield recorder.sent
+    box = Mailbox()
+    email.set_email_client(box)  # type: ignore[arg-type]  # duck-typed: send() only
+    yield box
     email.set_email_client(None)
 
 

@@ -16,9 +16,17 @@ from ecomvideo.enums import (
     PaymentStatus,
     SubscriptionStatus,
 )
-from ecomvideo.models import Invoice, Payment, PaymentMethod, UsageCredit, UserSubscription
-from ecomvideo.services import credits, plans, system_settings
+from ecomvideo.models import (
+    BackgroundJob,
+    Invoice,
+    Payment,
+    PaymentMethod,
+    UsageCredit,
+    UserSubscription,
+)
+from ecomvideo.services import billing_mail, credits, plans, system_settings
 from tests.integration.billing.conftest import call_api, credit_total, deliver
+from tests.support.scheduled import invoke_scheduled
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -66,6 +74,37 @@ def subscribe(fake, catalog, buyer, session) -> Any:
     ):
         twice(scenario.event(name))
     return scenario
+
+
+def test_the_webhook_queues_the_failed_renewal_mail_and_the_jobs_worker_sends_it(
+    fake, catalog, buyer, session
+):
+    from ecomvideo.clients import email
+
+    class Recorder:  # the email client: what SES would have received
+        def __init__(self) -> None:
+            self.sent: list[Any] = []
+
+        def send(self, message: Any) -> str:
+            self.sent.append(message)
+            return "m-1"
+
+    recorder = Recorder()
+    email.set_email_client(recorder)  # type: ignore[arg-type]  # duck-typed: send() only
+    try:
+        scenario = subscribe(fake, catalog, buyer, session)
+        twice(scenario.event("invoice.payment_failed"))
+
+        assert recorder.sent == []  # the Stripe webhook function sends nothing itself
+        queued = session.scalars(
+            select(BackgroundJob).where(BackgroundJob.job_type == billing_mail.JOB_TYPE)
+        ).all()
+        assert len(queued) == 1
+        invoke_scheduled("jobs_worker", {"batch_size": 10, "max_jobs": 200}, timeout_s=120)
+    finally:
+        email.set_email_client(None)
+
+    assert [(m.to, m.tag) for m in recorder.sent] == [(buyer.email, "payment-failed")]
 
 
 def test_checkout_creates_the_customer_once_and_asks_for_the_plan_price(fake, catalog, buyer):

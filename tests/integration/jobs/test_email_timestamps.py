@@ -18,7 +18,7 @@ from ecomvideo.clients import email
 from ecomvideo.clients.email import EmailClient
 from ecomvideo.enums import SubscriptionStatus
 from ecomvideo.models import User, UserPreferences
-from ecomvideo.services import billing_mail, notifications
+from ecomvideo.services import billing_mail, jobs, notifications
 from tests.integration.jobs.conftest import NOW as AT
 from tests.integration.jobs.conftest import FakeSes
 from tests.support.factories import make_subscription, make_user
@@ -131,6 +131,7 @@ def test_the_billing_emails_carry_the_trial_end_as_rfc3339_z(session, ses):
 
     billing_mail.notify_trial_ending(session, sub)
     billing_mail.notify_payment_failed(session, sub, {"id": "in_1"})
+    jobs.work(job_types=[billing_mail.JOB_TYPE])  # what the jobs worker does
 
     trial, payment = ses.sent
     assert assert_rfc3339_z(trial) == ["2030-06-18T09:30:00Z"]

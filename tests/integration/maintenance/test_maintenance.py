@@ -28,7 +28,8 @@ from ecomvideo.models import (
 from ecomvideo.services import credits, maintenance, system_settings
 from ecomvideo.settings import reset_settings
 from tests.support.factories import make_grant, make_subscription, make_user, make_video
-from tests.support.scheduled import run_task
+from tests.support.scheduled import invoke_scheduled, run_task
+from tests.support.storage import VIDEOS_BUCKET, media_buckets, put, stored
 
 NOW = datetime(2030, 6, 15, 12, 0, 0)
 SECOND = timedelta(seconds=1)
@@ -219,6 +220,32 @@ def test_stuck_video_is_failed_its_credits_released_once_and_execution_stopped(s
         if str(stuck.user_id) in str(j.job_data)
     }
     assert "video_failed" in kinds
+
+
+def test_a_reaped_video_loses_its_failed_attempts_work_files(session, sfn, aws):
+    stuck = _stuck_video(session, 61)
+    stuck.meta = {"request": {"attempt": 2}}
+    fresh = _stuck_video(session, 5)
+    session.flush()
+    with media_buckets() as s3:
+        stuck_base = f"users/{stuck.user_id}/videos/{stuck.id}/"
+        work = put(s3, VIDEOS_BUCKET, *(stuck_base + f"work/a2-{n}" for n in ("still", "render")))
+        kept = put(
+            s3,
+            VIDEOS_BUCKET,
+            stuck_base + "work/a3-still",  # a retry's attempt, started after the reaping
+            stuck_base + "work/segments/0-3f2a.mp4",  # scene segments: a retry reuses them
+            f"users/{fresh.user_id}/videos/{fresh.id}/work/a1-still",  # not stuck
+        )
+
+        assert run_task("stuck_videos")["counts"]["videos_failed"] == 1
+        assert stored(s3) == work | kept  # deleted by a job committed with the failure
+        invoke_scheduled("jobs_worker", {"batch_size": 10, "max_jobs": 200}, timeout_s=120)
+
+        assert stored(s3) == kept
+    session.expire_all()
+    assert session.get(Video, stuck.id).status is VideoStatus.FAILED
+    assert len(sfn.stopped) == 1
 
 
 def test_stuck_threshold_comes_from_system_settings(session, sfn):

@@ -10,6 +10,7 @@ from ecomvideo.providers import (
     ContentRejected,
     ImageRequest,
     InvalidProviderInput,
+    ProviderFailure,
     ProviderOutOfCredits,
     ProviderRateLimited,
     ProviderTaskFailed,
@@ -121,3 +122,34 @@ def test_poll_provider_message_must_name_a_pollable_step():
         pipeline.StepMessage.parse({**body, "waitingStep": "Finalize"})
     message = pipeline.StepMessage.parse({**body, "waitingStep": "GenerateVideo"})
     assert message.waiting_step == "GenerateVideo"
+
+
+def _unavailable(retry_after: float | None) -> fp.FreepikUnavailable:
+    error = fp.FreepikUnavailable(status_code=503)
+    error.retry_after = retry_after  # what the client reads from a 503's Retry-After
+    return error
+
+
+@pytest.mark.parametrize(
+    ("error", "expected", "retry_after"),
+    [
+        (fp.FreepikRateLimited(retry_after=3), ProviderRateLimited, 3),
+        (_unavailable(7.5), ProviderUnavailable, 7.5),
+        (_unavailable(None), ProviderUnavailable, None),
+        (fp.FreepikTaskFailed(), ProviderTaskFailed, None),
+    ],
+)
+def test_a_retry_after_the_provider_gave_is_kept_on_the_failure(error, expected, retry_after):
+    failure = to_provider_failure(error)
+    assert type(failure) is expected
+    assert failure.retry_after == retry_after
+
+
+def test_an_unmapped_client_error_keeps_its_own_retryable_without_changing_the_class():
+    class Flaky(fp.FreepikError):
+        retryable = True
+
+    failure = to_provider_failure(Flaky("try later"))
+    assert type(failure) is ProviderFailure and failure.retryable is True
+    assert ProviderFailure.retryable is False
+    assert to_provider_failure(fp.FreepikError("no")).retryable is False

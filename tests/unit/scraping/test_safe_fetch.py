@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import brotli
 import httpx
@@ -370,9 +371,9 @@ def test_unsupported_schemes_credentials_and_ports_are_refused(url: str, error: 
 # -- limits, with a local server reached through the explicit test policy ---------------------
 
 
-def _fetcher(server: LocalServer, **config: object) -> SafeFetcher:
+def _fetcher(server: LocalServer, **config: Any) -> SafeFetcher:
     return SafeFetcher(
-        FetchConfig(allowed_ports=frozenset({server.port}), **config),  # type: ignore[arg-type]
+        FetchConfig(allowed_ports=frozenset({server.port}), **config),
         policy=LoopbackOnlyPolicy(),
         resolver=_no_dns,
     )

@@ -369,6 +369,8 @@ class FreepikError(ProviderError):
 
     default_user_message = "video provider error"
     retryable = False
+    # Seconds Freepik asked us to wait (Retry-After of a 429 or 503), when it said.
+    retry_after: float | None = None
 
     def __init__(
         self,
@@ -424,7 +426,6 @@ class FreepikRateLimited(FreepikError):
 class FreepikUnavailable(FreepikError):
     default_user_message = "provider unavailable"
     retryable = True
-    retry_after: float | None = None  # a 503's Retry-After, when given
 
 
 class FreepikNotFound(FreepikError):

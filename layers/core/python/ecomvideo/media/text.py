@@ -1,7 +1,9 @@
 """Text that draws in every script: per-character font fallback, shaping and direction.
 
 Fonts, in order: DejaVu Sans (Latin, Greek, Cyrillic, Arabic, Hebrew...) then WenQuanYi Micro
-Hei (CJK ideographs, kana, Hangul; Apache-2.0, see ``fonts/LICENSE-WenQuanYi.txt``). Each
+Hei (CJK ideographs, kana, Hangul; Apache-2.0, see ``fonts/LICENSE-WenQuanYi.txt``). The font
+files (6.4 MB) ship with the pipeline worker, the only function that draws text, not with the
+core layer every function carries: see ``font_dir`` for where they are looked up. Each
 letter is drawn with the first font of the chain that has a glyph for it; a glyph is missing
 when the character renders exactly like the font's ``.notdef`` box (Pillow has no cmap API, and
 this is what a reader would see: tofu). Spaces, digits, punctuation and combining marks stay in
@@ -20,6 +22,7 @@ left to right. Both paths are tested (``tests/unit/media/test_text.py``).
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,7 +32,7 @@ from PIL import Image, ImageDraw, ImageFont, features
 
 from ecomvideo.media.design import fit
 
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
+FONT_DIR_ENV = "ECOMVIDEO_FONT_DIR"
 # (file, face index in a collection) per weight; the last entry is the CJK fallback.
 _CHAIN: dict[bool, tuple[tuple[str, int], ...]] = {
     True: (("DejaVuSans-Bold.ttf", 0), ("wqy-microhei.ttc", 0)),
@@ -39,6 +42,48 @@ RAQM = ImageFont.Layout.RAQM
 BASIC = ImageFont.Layout.BASIC
 _RTL_CLASSES = frozenset({"R", "AL"})
 Box = tuple[int, int, int, int]
+
+
+class FontsMissing(RuntimeError):
+    """The font files are not where this function looks for them (see ``font_dir``)."""
+
+
+def font_dir() -> Path:
+    """The directory holding the chain's font files, first match of:
+
+    1. ``$ECOMVIDEO_FONT_DIR`` when set (an explicit choice: it must hold the fonts);
+    2. ``$LAMBDA_TASK_ROOT/fonts``: the pipeline worker's package, in Lambda and in the local
+       stack (which sets LAMBDA_TASK_ROOT to the function's code directory);
+    3. ``functions/pipeline_worker/fonts`` of this checkout (tests, benches, scripts).
+
+    A function without the fonts raises ``FontsMissing`` when it first draws text, never at
+    import (other functions import ``media`` modules for their pure helpers).
+    """
+    explicit = os.environ.get(FONT_DIR_ENV)
+    if explicit:
+        candidates = [Path(explicit)]
+    else:
+        task_root = os.environ.get("LAMBDA_TASK_ROOT")
+        candidates = [Path(task_root) / "fonts"] if task_root else []
+        candidates += _checkout_font_dir()
+    files = {name for chain in _CHAIN.values() for name, _index in chain}
+    for directory in candidates:
+        if all((directory / name).is_file() for name in files):
+            return directory
+    raise FontsMissing(
+        f"font files {sorted(files)} not found in {', '.join(map(str, candidates))}: only the "
+        f"pipeline worker ships them (functions/pipeline_worker/fonts); set {FONT_DIR_ENV} to "
+        "a directory holding them to draw text elsewhere"
+    )
+
+
+def _checkout_font_dir() -> list[Path]:
+    """The worker's fonts in this repository, when this module runs from a checkout
+    (``layers/core/python/ecomvideo/media/text.py``); nothing in a built layer (``/opt``)."""
+    here = Path(__file__).resolve().parents
+    if len(here) > 5 and (here[4].name, here[3].name) == ("layers", "core"):
+        return [here[5] / "functions" / "pipeline_worker" / "fonts"]
+    return []
 
 
 def default_engine() -> ImageFont.Layout:
@@ -63,7 +108,7 @@ def paragraph_is_rtl(text: str) -> bool:
 
 @lru_cache(maxsize=8)
 def _probe_font(name: str, index: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(FONT_DIR / name), 24, index=index, layout_engine=BASIC)
+    return ImageFont.truetype(str(font_dir() / name), 24, index=index, layout_engine=BASIC)
 
 
 def _fingerprint(font: ImageFont.FreeTypeFont, ch: str) -> bytes:
@@ -105,8 +150,9 @@ class Face:
         self.bold = bold
         self.engine = engine
         self.chain = _CHAIN[bold]
+        directory = font_dir()
         self.fonts = [
-            ImageFont.truetype(str(FONT_DIR / name), size, index=index, layout_engine=engine)
+            ImageFont.truetype(str(directory / name), size, index=index, layout_engine=engine)
             for name, index in self.chain
         ]
         metrics = [f.getmetrics() for f in self.fonts]

@@ -56,7 +56,10 @@ class ProviderFailure(ProviderError):
 
     code: ClassVar[str] = "provider_error"
     default_user_message: ClassVar[str] = "video provider error"
-    retryable: ClassVar[bool] = False
+    # Per class, and per instance where a client's error says otherwise (to_provider_failure).
+    retryable: bool = False
+    # Seconds the provider asked us to wait before trying again, when it said.
+    retry_after: float | None = None
 
     def __init__(
         self,

@@ -62,21 +62,13 @@ def to_provider_failure(exc: fp.FreepikError) -> ProviderFailure:
     """The ``ProviderFailure`` for a client error, same ``user_message`` and ``retryable``."""
     for source, target in _FAILURES:
         if isinstance(exc, source):
-            if target is ProviderRateLimited:
-                return ProviderRateLimited(
-                    exc.user_message,
-                    retry_after=getattr(exc, "retry_after", None),
-                    provider=NAME,
-                    provider_message=exc.provider_message,
-                )
             mapped = target(exc.user_message, provider=NAME, provider_message=exc.provider_message)
-            if getattr(exc, "retry_after", None) is not None:  # a 503's Retry-After
-                mapped.retry_after = exc.retry_after  # type: ignore[attr-defined]
+            mapped.retry_after = exc.retry_after  # a 429's or 503's Retry-After
             return mapped
     failure = ProviderFailure(
         exc.user_message, provider=NAME, provider_message=exc.provider_message
     )
-    failure.retryable = bool(exc.retryable)  # type: ignore[misc]  # instance override
+    failure.retryable = bool(exc.retryable)
     return failure
 
 

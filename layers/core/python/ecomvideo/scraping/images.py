@@ -73,7 +73,7 @@ _SHOPIFY_NAMED = {
 }
 _AMAZON_TOKEN = re.compile(r"\._[A-Za-z0-9,_\-]+_(?=\.[A-Za-z]+$)")
 _WP_TOKEN = re.compile(r"-(\d+)x(\d+)(?=\.[A-Za-z]+$)")
-_ETSY_TOKEN = re.compile(r"/il_(\d+x\w+|fullxfull)\.")
+_ETSY_TOKEN = re.compile(r"/il_(?:(\d+)x\w+|fullxfull)\.")  # group 1: the width
 _STENCIL_TOKEN = re.compile(r"/stencil/(\d+x\d+|original)/")
 _MAGENTO_CACHE = re.compile(r"/cache/[0-9a-f]{32}/")
 
@@ -239,8 +239,8 @@ def size_score(url: str, width: int | None = None) -> int:
     if m := _WP_TOKEN.search(path):
         return int(m.group(1))
     if m := _ETSY_TOKEN.search(path):
-        tok = m.group(1)
-        return _ORIGINAL if tok == "fullxfull" else int(re.match(r"\d+", tok).group(0))  # type: ignore[union-attr]
+        size = m.group(1)  # None for fullxfull
+        return _ORIGINAL if size is None else int(size)
     if m := _STENCIL_TOKEN.search(path):
         tok = m.group(1)
         return _ORIGINAL if tok == "original" else int(tok.split("x")[0])

@@ -375,15 +375,15 @@ def woocommerce(page: Page) -> Fields:
         link = div.css_first("a[href]")
         large = img.attributes.get("data-large_image") if img is not None else None
         alt = img.attributes.get("alt") if img is not None else None
-        if large:
+        if img is not None and large:
             u = absolute_url(large, page.base)
             if u:
                 f.images.append(
                     ImageCandidate(
                         u,
                         alt or None,
-                        _int(img.attributes.get("data-large_image_width")),  # type: ignore[union-attr]
-                        _int(img.attributes.get("data-large_image_height")),  # type: ignore[union-attr]
+                        _int(img.attributes.get("data-large_image_width")),
+                        _int(img.attributes.get("data-large_image_height")),
                     )
                 )
         elif link is not None and (u := absolute_url(link.attributes.get("href"), page.base)):

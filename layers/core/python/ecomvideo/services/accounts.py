@@ -138,17 +138,23 @@ def before_account_deletion(session: Session, user: User) -> None:
     """Hook run inside the deletion transaction, before the user row goes.
 
     Cancels the Stripe subscriptions first; a Stripe failure raises and aborts the deletion,
-    so nobody keeps being billed for a deleted account.
+    so nobody keeps being billed for a deleted account. Then queues the deletion of the
+    user's stored files (videos, formats, thumbnails, segments, uploads, public copies) as a
+    ``media.purge`` job in this transaction: it exists exactly when the account is gone.
     """
-    # lazy: the billing modules (Stripe mirrors) are only needed to delete an account
+    # lazy: the billing modules (Stripe mirrors) and the purge job are only needed to delete
+    # an account
+    from ecomvideo.services import media_purge
     from ecomvideo.services.billing import cancel_customer_subscriptions
 
     logger.info("account deletion requested", extra={"user_id": str(user.id)})
     cancel_customer_subscriptions(session, user)
+    media_purge.enqueue_account_purge(session, user.id)
 
 
 def delete_account(user_id: uuid.UUID, password: str) -> None:
-    """Delete the user; ON DELETE CASCADE removes their tokens, settings, videos and credits."""
+    """Delete the user; ON DELETE CASCADE removes their tokens, settings, videos and credits,
+    and a queued job their files in S3 (``before_account_deletion``)."""
     with db.transaction() as session:
         user = _user(session, user_id, lock=True)
         if not passwords.verify_password(user.password_hash, password):

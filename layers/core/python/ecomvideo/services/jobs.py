@@ -48,6 +48,8 @@ DEFAULT_LEASE = timedelta(minutes=15)
 # type, so a worker run that only sends mail never loads the webhook delivery stack (httpx).
 HANDLER_MODULES = {
     "auth.email": "ecomvideo.services.auth_mail",
+    "billing.email": "ecomvideo.services.billing_mail",
+    "media.purge": "ecomvideo.services.media_purge",
     "notification.email": "ecomvideo.services.notifications",
     "webhook.deliver": "ecomvideo.services.outbound_webhooks",
 }

@@ -8,7 +8,8 @@ transaction and returns a count; the cleanup function commits between steps.
 * credit grants past ``expires_at`` are deactivated (``credits.expire_grants``);
 * stuck videos: non-terminal longer than ``pipeline.stuck_video_minutes`` become Failed, their
   hold is released (exactly once: the row is locked and re-checked, and ``credits.release`` is
-  idempotent) and their Step Functions execution is stopped;
+  idempotent), their Step Functions execution is stopped and a ``media.purge`` job deletes
+  the failed attempt's work files;
 * monthly credit grants for yearly plans (billing service, when present);
 * S3 objects of deleted videos (prefixes whose video row no longer exists);
 * accounts whose ``locked_until`` passed are unlocked.
@@ -43,6 +44,7 @@ from ecomvideo.models import (
 from ecomvideo.observability import logger
 from ecomvideo.services import (
     credits,
+    media_purge,
     notifications,
     subscription_credits,
     system_settings,
@@ -233,6 +235,8 @@ def reap_stuck_videos(
         close_open_steps(session, video.id, STUCK_VIDEO_MESSAGE)
         released = credits.release(session, video.user_id, video.id)
         result.videos.append(StuckVideo(video.id, video.user_id, released, _attempt(video)))
+        # Its attempt's work files go too (a queued job: committed with the failure).
+        media_purge.enqueue_attempt_work_purge(session, video.user_id, video.id, _attempt(video))
         session.flush()
         try:
             notifications.on_video_finished(session, video)

@@ -31,28 +31,59 @@ def work_prefix(user_id: uuid.UUID, video_id: uuid.UUID, attempt: int) -> str:
     return media_key(user_id, video_id, f"work/a{attempt}-")
 
 
+class StorageError(RuntimeError):
+    """S3 refused to delete some objects (``remove_keys``): the caller retries."""
+
+
+def remove_keys(bucket: str, keys: list[str]) -> int:
+    """Delete ``keys`` (up to 1,000 per request; missing keys are fine); returns how many were
+    asked for. Raises on any failure, also per-key errors that S3 reports in a 200 answer."""
+    s3 = aws.s3()
+    for i in range(0, len(keys), 1000):
+        chunk = keys[i : i + 1000]
+        answer = s3.delete_objects(
+            Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}
+        )
+        if errors := answer.get("Errors"):
+            codes = sorted({str(e.get("Code")) for e in errors})
+            raise StorageError(f"{len(errors)} of {len(chunk)} objects not deleted: {codes}")
+    return len(keys)
+
+
+def remove_prefix(
+    bucket: str, prefix: str, *, max_objects: int | None = None, page_size: int = 1000
+) -> tuple[int, bool]:
+    """Delete the objects under ``prefix`` page by page (a listing page, then one
+    DeleteObjects), stopping once ``max_objects`` are deleted: (objects deleted, whether the
+    prefix is now empty). Raises on any failure; running it again continues where it stopped
+    (what was deleted is no longer listed)."""
+    s3 = aws.s3()
+    deleted = 0
+    paginator = s3.get_paginator("list_objects_v2")
+    pages = paginator.paginate(
+        Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
+    )
+    for listing in pages:
+        keys = [o["Key"] for o in listing.get("Contents", [])]
+        deleted += remove_keys(bucket, keys)
+        if max_objects is not None and deleted >= max_objects and listing.get("IsTruncated"):
+            return deleted, False
+    return deleted, True
+
+
 def delete_keys(bucket: str, keys: list[str]) -> None:
     """Delete ``keys`` (missing ones are fine); a failure is logged, never raised: the
     objects are then left to the orphan sweep and the bucket's lifecycle rule."""
     try:
-        for i in range(0, len(keys), 1000):
-            chunk = keys[i : i + 1000]
-            aws.s3().delete_objects(
-                Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}
-            )
+        remove_keys(bucket, keys)
     except Exception:
         logger.warning("could not delete video objects", extra={"keys": keys[:20]})
 
 
 def delete_prefix(bucket: str, prefix: str) -> None:
     """Delete every object under ``prefix`` (logged, never raised, like ``delete_keys``)."""
-    s3 = aws.s3()
     try:
-        paginator = s3.get_paginator("list_objects_v2")
-        for listing in paginator.paginate(Bucket=bucket, Prefix=prefix):
-            keys = [o["Key"] for o in listing.get("Contents", [])]
-            if keys:
-                delete_keys(bucket, keys)
+        remove_prefix(bucket, prefix)
     except Exception:
         logger.warning("deleting video objects failed", extra={"prefix": prefix})
 

@@ -104,3 +104,15 @@ def public_key_of(video: Video) -> str | None:
     """The video's public key if it ever had public media (for deleting the copies)."""
     value = (video.meta or {}).get(_META_KEY)
     return str(value) if value else None
+
+
+def public_keys_of_user(session: Session, user_id: uuid.UUID) -> list[str]:
+    """The public keys of every video of ``user_id`` that ever had public media."""
+    rows = session.execute(
+        text(
+            "SELECT metadata->>CAST(:name AS text) FROM videos "
+            "WHERE user_id = :user AND metadata ? CAST(:name AS text)"
+        ),
+        {"name": _META_KEY, "user": user_id},
+    ).scalars()
+    return sorted(str(key) for key in rows if key)

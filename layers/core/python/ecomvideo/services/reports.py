@@ -34,13 +34,15 @@ EARLIEST_DAY = date(2000, 1, 1)
 LATEST_DAY = date(2999, 12, 31)
 EVENT_FIELDS = {"View": "views", "Download": "downloads", "Share": "shares", "Like": "likes"}
 Scope = Literal["video", "own", "all"]
+Interval = Literal["day", "week"]
+_INTERVALS: dict[str, Interval] = {"day": "day", "week": "week"}
 
 
 @dataclass(frozen=True)
 class Range:
     start: date
     end: date  # inclusive
-    interval: Literal["day", "week"] = "day"
+    interval: Interval = "day"
     top: int = 10
 
 
@@ -63,11 +65,12 @@ def make_range(start: date | None, end: date | None, interval: str = "day", top:
             f"The range may span at most {MAX_RANGE_DAYS} days.",
             errors=[field_error("from", "out of range")],
         )
-    if interval not in ("day", "week"):
+    kind = _INTERVALS.get(interval)
+    if kind is None:
         raise ValidationFailed(
             "interval is day or week.", errors=[field_error("interval", "must be day or week")]
         )
-    return Range(start, end, interval, max(1, min(top, 50)))  # type: ignore[arg-type]
+    return Range(start, end, kind, max(1, min(top, 50)))
 
 
 def _filter(scope: Scope) -> str:
