@@ -62,3 +62,16 @@ def test_a_users_plan_maps_users_and_subscriptions_only():
     loaded = {m.rpartition(".")[2] for m in _loaded_by("billing")}
 
     assert loaded == {"base", "billing", "users"}
+
+
+def test_model_modules_keep_their_annotations_evaluated():
+    """Model modules declare annotations as values (only relationship targets are strings), so
+    SQLAlchemy does not ``eval`` each column's annotation (cold start, see models/__init__)."""
+    models_dir = ROOT / "layers/core/python/ecomvideo/models"
+    stringified = [
+        path.name
+        for path in sorted(models_dir.glob("*.py"))
+        if path.name not in {"__init__.py", "base.py"}
+        and "from __future__ import annotations" in path.read_text()
+    ]
+    assert stringified == []

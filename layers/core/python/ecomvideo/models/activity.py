@@ -1,8 +1,6 @@
 """Spec section 6, ``user_activity``: the audit trail of what users did (partitioned like
 ``api_usage``, whose ``partition_key_column`` it shares)."""
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from typing import Any

@@ -5,8 +5,6 @@ primary key is ``(id, created_at)``: PostgreSQL requires the partition key in ev
 constraint (docs/decisions.md). ``id`` alone is still unique in practice (random UUIDs).
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -57,7 +55,7 @@ class VideoAnalytics(Base):
     meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONB)
     created_at: Mapped[datetime] = partition_key_column()
 
-    video: Mapped[Video] = relationship()
+    video: Mapped["Video"] = relationship()
 
 
 __all__ = ["ApiUsage", "UserActivity", "VideoAnalytics", "partition_key_column"]

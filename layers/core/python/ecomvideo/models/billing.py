@@ -6,8 +6,6 @@ only asks for a user's plan (every API function: rate limits, ``services.plans``
 three classes, not the whole section (cold start).
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -131,9 +129,9 @@ class UserSubscription(Base):
     created_by: Mapped[str | None] = audit_column()
     updated_by: Mapped[str | None] = audit_column()
 
-    user: Mapped[User] = relationship()
-    plan: Mapped[SubscriptionPlan] = relationship()
-    payment_method: Mapped[PaymentMethod | None] = relationship()
+    user: Mapped["User"] = relationship()
+    plan: Mapped["SubscriptionPlan"] = relationship()
+    payment_method: Mapped["PaymentMethod | None"] = relationship()
 
 
 class PaymentMethod(Base):
@@ -164,7 +162,7 @@ class PaymentMethod(Base):
     created_by: Mapped[str | None] = audit_column()
     updated_by: Mapped[str | None] = audit_column()
 
-    user: Mapped[User] = relationship()
+    user: Mapped["User"] = relationship()
 
 
 # What this module's foreign keys and relationships name (``ecomvideo.models`` is lazy).

@@ -1,7 +1,5 @@
 """Freepik webhook deliveries already processed (an addition: duplicate ``webhook-id``s)."""
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from sqlalchemy import Index, String

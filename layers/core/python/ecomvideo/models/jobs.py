@@ -1,7 +1,5 @@
 """Spec section 7: the background job queue (``background_jobs``)."""
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from typing import Any

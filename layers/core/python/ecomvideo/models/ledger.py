@@ -5,8 +5,6 @@ change to a grant's ``used_amount`` or activity is recorded here, so each credit
 to a video, payment or grant. See docs/decisions.md ("Credit ledger").
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from enum import StrEnum
@@ -65,7 +63,7 @@ class UsageCredit(Base):
     created_by: Mapped[str | None] = audit_column()
     updated_by: Mapped[str | None] = audit_column()
 
-    user: Mapped[User] = relationship()
+    user: Mapped["User"] = relationship()
 
 
 class MovementKind(StrEnum):

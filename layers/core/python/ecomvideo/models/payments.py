@@ -1,7 +1,5 @@
 """Spec section 4, payments: Stripe payments and their invoices (money is DECIMAL)."""
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -77,8 +75,8 @@ class Payment(Base):
     created_by: Mapped[str | None] = audit_column()
     updated_by: Mapped[str | None] = audit_column()
 
-    subscription: Mapped[UserSubscription | None] = relationship()
-    invoices: Mapped[list[Invoice]] = relationship(
+    subscription: Mapped["UserSubscription | None"] = relationship()
+    invoices: Mapped[list["Invoice"]] = relationship(
         back_populates="payment", cascade="all, delete-orphan", passive_deletes=True
     )
 
@@ -112,7 +110,7 @@ class Invoice(Base):
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime | None] = updated_at_column()
 
-    payment: Mapped[Payment] = relationship(back_populates="invoices")
+    payment: Mapped["Payment"] = relationship(back_populates="invoices")
 
 
 __all__ = ["Invoice", "Payment"]

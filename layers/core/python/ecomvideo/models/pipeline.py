@@ -11,8 +11,6 @@ VideoMetadata once the video is completed.
 hash of the request body and the video it created.
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from typing import Any

@@ -1,7 +1,5 @@
 """Spec section 3: products and e-commerce integration."""
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -59,10 +57,10 @@ class ProductCategory(Base):
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime | None] = updated_at_column()
 
-    parent: Mapped[ProductCategory | None] = relationship(
+    parent: Mapped["ProductCategory | None"] = relationship(
         remote_side="ProductCategory.id", back_populates="children"
     )
-    children: Mapped[list[ProductCategory]] = relationship(back_populates="parent")
+    children: Mapped[list["ProductCategory"]] = relationship(back_populates="parent")
 
 
 class ProductData(Base):
@@ -112,9 +110,9 @@ class ProductData(Base):
     created_by: Mapped[str | None] = audit_column()
     updated_by: Mapped[str | None] = audit_column()
 
-    user: Mapped[User] = relationship()
-    category: Mapped[ProductCategory | None] = relationship()
-    images: Mapped[list[ProductImage]] = relationship(
+    user: Mapped["User"] = relationship()
+    category: Mapped["ProductCategory | None"] = relationship()
+    images: Mapped[list["ProductImage"]] = relationship(
         back_populates="product",
         cascade="all, delete-orphan",
         passive_deletes=True,
@@ -142,28 +140,7 @@ class ProductImage(Base):
     sort_order: Mapped[int] = int_column(0)
     created_at: Mapped[datetime] = created_at_column()
 
-    product: Mapped[ProductData] = relationship(back_populates="images")
-
-
-class ScrapingRule(Base):
-    __tablename__ = "scraping_rules"
-    __table_args__ = (
-        UniqueConstraint("domain"),
-        Index("ix_scraping_rules_domain", "domain"),
-        Index("ix_scraping_rules_platform", "platform"),
-        Index("ix_scraping_rules_is_active", "is_active"),
-    )
-
-    id: Mapped[uuid.UUID] = uuid_pk()
-    domain: Mapped[str] = mapped_column(String(100), nullable=False)
-    platform: Mapped[str] = mapped_column(String(50), nullable=False)
-    selectors: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
-    headers: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    delay_ms: Mapped[int] = int_column(1000)
-    is_active: Mapped[bool] = bool_column(True)
-    created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime | None] = updated_at_column()
-    updated_by: Mapped[str | None] = audit_column()
+    product: Mapped["ProductData"] = relationship(back_populates="images")
 
 
 # What this module's foreign keys and relationships name (``ecomvideo.models`` is lazy).

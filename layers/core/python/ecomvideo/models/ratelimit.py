@@ -4,8 +4,6 @@ One row per (key, window): ``services.rate_limit.hit`` bumps it with a single up
 short-lived; ``expires_at`` lets the cleanup job delete finished windows with an index scan.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from sqlalchemy import DateTime, Index, Integer, String, text

@@ -10,8 +10,6 @@
   subscriptions still map.
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from decimal import Decimal

@@ -1,8 +1,6 @@
 """Spec section 7: system settings (read by every API function; the job queue's table is in
 ``models.jobs``, mapped only where jobs are enqueued or run)."""
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 

@@ -1,8 +1,6 @@
 """Spec section 1, sessions: refresh tokens, one-time email/password tokens (all stored as
 hashes) and the session version of each user (``user_security_stamps``, an addition)."""
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -38,7 +36,7 @@ class RefreshToken(Base):
     created_at: Mapped[datetime] = created_at_column()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    user: Mapped[User] = relationship()
+    user: Mapped["User"] = relationship()
 
 
 class UserSecurityStamp(Base):

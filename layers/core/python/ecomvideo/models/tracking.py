@@ -4,8 +4,6 @@ other tables so that every API function, which logs usage, declares only this an
 ``user_activity`` is in ``models.activity``.
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 

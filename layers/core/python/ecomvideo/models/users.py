@@ -4,8 +4,6 @@ The rest of section 1 (refresh tokens, one-time email/password tokens, the sessi
 is in ``models.tokens``: a function that reads a user (most of them) maps two classes, not six.
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import date, datetime
 
@@ -66,7 +64,7 @@ class User(Base):
     created_by: Mapped[str | None] = audit_column()
     updated_by: Mapped[str | None] = audit_column()
 
-    roles: Mapped[list[UserRoleAssignment]] = relationship(
+    roles: Mapped[list["UserRoleAssignment"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
     # No collections of billing rows here: their foreign keys cascade in the database
@@ -97,7 +95,7 @@ class UserRoleAssignment(Base):
     created_at: Mapped[datetime] = created_at_column()
     created_by: Mapped[str | None] = audit_column()
 
-    user: Mapped[User] = relationship(back_populates="roles")
+    user: Mapped["User"] = relationship(back_populates="roles")
 
 
 __all__ = [

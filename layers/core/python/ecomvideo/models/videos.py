@@ -1,7 +1,5 @@
 """Spec section 2: video management."""
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -58,7 +56,7 @@ class VideoCategory(Base):
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime | None] = updated_at_column()
 
-    templates: Mapped[list[VideoTemplate]] = relationship(back_populates="category")
+    templates: Mapped[list["VideoTemplate"]] = relationship(back_populates="category")
 
 
 class VideoTemplate(Base):
@@ -90,7 +88,7 @@ class VideoTemplate(Base):
     created_by: Mapped[str | None] = audit_column()
     updated_by: Mapped[str | None] = audit_column()
 
-    category: Mapped[VideoCategory | None] = relationship(back_populates="templates")
+    category: Mapped["VideoCategory | None"] = relationship(back_populates="templates")
 
 
 video_tag_mappings = Table(
@@ -187,15 +185,12 @@ class Video(Base):
     created_by: Mapped[str | None] = audit_column()
     updated_by: Mapped[str | None] = audit_column()
 
-    user: Mapped[User] = relationship()
-    category: Mapped[VideoCategory | None] = relationship()
-    template: Mapped[VideoTemplate | None] = relationship()
-    product: Mapped[ProductData | None] = relationship()
-    tags: Mapped[list[VideoTag]] = relationship(
+    user: Mapped["User"] = relationship()
+    category: Mapped["VideoCategory | None"] = relationship()
+    template: Mapped["VideoTemplate | None"] = relationship()
+    product: Mapped["ProductData | None"] = relationship()
+    tags: Mapped[list["VideoTag"]] = relationship(
         secondary=video_tag_mappings, back_populates="videos", passive_deletes=True
-    )
-    shares: Mapped[list[VideoShare]] = relationship(
-        back_populates="video", cascade="all, delete-orphan", passive_deletes=True
     )
 
 
@@ -209,35 +204,9 @@ class VideoTag(Base):
     usage_count: Mapped[int] = int_column(0)
     created_at: Mapped[datetime] = created_at_column()
 
-    videos: Mapped[list[Video]] = relationship(
+    videos: Mapped[list["Video"]] = relationship(
         secondary=video_tag_mappings, back_populates="tags", passive_deletes=True
     )
-
-
-class VideoShare(Base):
-    __tablename__ = "video_shares"
-    __table_args__ = (
-        Index("ix_video_shares_video_id", "video_id"),
-        Index("ix_video_shares_user_id", "user_id"),
-        Index("ix_video_shares_platform", "platform"),
-        Index("ix_video_shares_shared_at", "shared_at"),
-    )
-
-    id: Mapped[uuid.UUID] = uuid_pk()
-    video_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("videos.id", ondelete="CASCADE"), nullable=False
-    )
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
-    platform: Mapped[str] = mapped_column(String(50), nullable=False)
-    shared_at: Mapped[datetime] = mapped_column(
-        DateTime, nullable=False, server_default=text("CURRENT_TIMESTAMP")
-    )
-    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONB)
-
-    video: Mapped[Video] = relationship(back_populates="shares")
-    user: Mapped[User] = relationship()
 
 
 # What this module's foreign keys and relationships name (``ecomvideo.models`` is lazy).

@@ -5,8 +5,6 @@
 behind ``GET /v1/webhooks/{id}/deliveries``.
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from typing import Any
