@@ -9,7 +9,7 @@ either, plus the aspect ratio, into the pixel size the renderer and the provider
 from __future__ import annotations
 
 import re
-from typing import TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 # width:height of each aspect ratio the API accepts.
 ASPECT_RATIOS: dict[str, tuple[int, int]] = {
@@ -51,6 +51,8 @@ class SceneTiming(TypedDict):
     start: float
     duration: float
     frames: int
+    # What the scene showed: product_image, design or generated_clip (renders since the clip).
+    media: NotRequired[Literal["product_image", "design", "generated_clip"]]
 
 
 class FormatMetadata(TypedDict):

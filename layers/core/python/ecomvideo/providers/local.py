@@ -161,13 +161,36 @@ class LocalProvider:
         )
         title = board.scenes[0].text if board.scenes else request.title
         video = render_storyboard(
-            board, pictures, spec, style=request.style, seed_text=title, segments=request.segments
+            board,
+            pictures,
+            spec,
+            style=request.style,
+            seed_text=title,
+            segments=request.segments,
+            clip=_clip(request.clip, request.reference) if board.clip_scene else None,
         )
         return _completed(video, request.reference, scenes=video.scenes)
 
     def poll_video(self, task_id: str) -> ProviderResult:
         """Local work is never pending, so there is no task to poll."""
         raise ProviderTaskNotFound(provider=self.name, provider_message=f"no task {task_id!r}")
+
+
+def _clip(data: bytes | None, reference: str | None) -> Any:
+    """The generated clip of a storyboard's clip scene, checked (``ClipSource``); ``None``
+    (logged) when there is none or it does not decode: the scene then shows its photo."""
+    from ecomvideo.media.clip_source import ClipError, ClipSource
+
+    if not data:  # not downloaded: the pipeline logged it (services.pipeline.compose)
+        return None
+    try:
+        return ClipSource.open(data)
+    except ClipError as exc:
+        logger.warning(
+            "generated clip unusable: the hero scene shows the product photo",
+            extra={"reference": reference, "reason": str(exc)},
+        )
+        return None
 
 
 def _completed(video: Any, reference: str | None, **metadata: Any) -> ProviderResult:
