@@ -174,3 +174,48 @@ def test_a_clip_that_cannot_be_downloaded_or_decoded_leaves_the_hero_on_its_phot
     messages = [r["message"] for r in log_records(stream.getvalue())]
     assert any("the hero scene shows the product photo" in m for m in messages), messages
     assert video.generation_cost_credits == accepted["cost"]
+
+
+def test_a_finalize_that_failed_mid_composition_resumes_from_the_scenes_already_encoded(
+    session, stack: PipelineStack, freepik, monkeypatch
+):
+    from ecomvideo.media import storyboard_render
+    from ecomvideo.services import scene_segments
+
+    freepik.video_bytes = sample_mp4(360, 640, seconds=CLIP_SECONDS, fps=CLIP_FPS)
+    written: list[str] = []
+    failures: list[int] = []
+    real_put, real_scene = scene_segments.S3Segments.put, storyboard_render._Composer.scene
+
+    def counting_put(self, key, data):
+        written.append(key)
+        real_put(self, key, data)
+
+    def failing_scene(self, index, scene, n):
+        if index == 3 and not failures:  # the first Finalize dies after the clip's scene
+            failures.append(index)
+            raise MemoryError("worker ran out of memory")
+        return real_scene(self, index, scene, n)
+
+    monkeypatch.setattr(scene_segments.S3Segments, "put", counting_put)
+    monkeypatch.setattr(storyboard_render._Composer, "scene", failing_scene)
+    user = make_user(session)
+    make_grant(session, user, 20)
+    status, accepted, _ = call(
+        "videos", "POST", "/v1/videos", user_id=user.id, body=_body(stack, user.id)
+    )
+    assert status == 202, accepted
+
+    steps = run(session, stack, freepik, accepted["id"], timeout=240)
+
+    video = _video(session, accepted["id"])
+    assert video.status is VideoStatus.COMPLETED, video.error_message
+    assert failures == [3] and steps.count("Finalize") >= 1
+    scenes = video.meta["scenes"]
+    assert scenes[1]["media"] == "generated_clip"
+    # The scenes before the failure (the clip's among them) were encoded once, by the failed
+    # try; the retry encoded the rest: one segment per scene, none twice.
+    assert len(written) == len(set(written)) == len(scenes)
+    assert len(freepik.tasks) == 1  # the clip was not generated again
+    assert video.generation_cost_credits == accepted["cost"]
+    assert credits.balance(session, user.id) == 20 - accepted["cost"]
