@@ -113,6 +113,47 @@ class ClipSource:
     def reader(self) -> ClipReader:
         return ClipReader(self)
 
+    def fitted(
+        self, n: int, fps: int, size: tuple[int, int], center: tuple[float, float]
+    ) -> FittedClip:
+        """The clip as the ``n`` frames of a scene at ``fps`` in an area of ``size``."""
+        return FittedClip(self, n, fps, size, center)
+
+
+class FittedClip:
+    """A scene's pictures from a clip: output frame ``i`` shows clip frame ``fit(n, fps)[i]``,
+    covering ``size`` cropped around ``center`` (fractions of the frame: the subject of the
+    clip's first frame, so one crop holds for the whole scene and nothing jitters). Scaled
+    bilinearly per clip frame (a new picture every frame, unlike a photo scaled once)."""
+
+    def __init__(
+        self,
+        clip: ClipSource,
+        n: int,
+        fps: int,
+        size: tuple[int, int],
+        center: tuple[float, float],
+    ) -> None:
+        self.indexes = clip.fit(n, fps)
+        self.reader = clip.reader()
+        self.size = size
+        w, h = size
+        scale = max(w / clip.width, h / clip.height)
+        cw, ch = w / scale, h / scale
+        left = max(0.0, min(center[0] * clip.width - cw / 2, clip.width - cw))
+        top = max(0.0, min(center[1] * clip.height - ch / 2, clip.height - ch))
+        self.crop = (left, top, left + cw, top + ch)
+        self._last: tuple[int, Image.Image] | None = None
+
+    def picture(self, i: int) -> Image.Image:
+        """Output frame ``i``'s picture; the same object while the clip frame repeats (do not
+        modify it)."""
+        index = self.indexes[max(0, min(i, len(self.indexes) - 1))]
+        if self._last is None or self._last[0] != index:
+            frame = self.reader.frame(index)
+            self._last = (index, frame.resize(self.size, Image.Resampling.BILINEAR, box=self.crop))
+        return self._last[1]
+
 
 class ClipReader:
     """The pictures of a clip's frames, decoded forward; an earlier frame re-opens the clip.

@@ -375,32 +375,18 @@ class _Clip(_SceneFrames):
     def __init__(self, n: int, fps: int, canvas: Image.Image, clip: ClipSource, area: Box) -> None:
         super().__init__(n, fps)
         self.moves = True
-        self.canvas = canvas
-        self.area = area
-        self.size = (area[2] - area[0], area[3] - area[1])
+        self.canvas, self.area = canvas, area
         self.full = area == (0, 0, canvas.width, canvas.height)
-        self.indexes = clip.fit(n, fps)
-        self.reader = clip.reader()
-        center = subject_center(clip.poster)
-        w, h = self.size
-        scale = max(w / clip.width, h / clip.height)
-        cw, ch = w / scale, h / scale
-        left = max(0.0, min(center[0] * clip.width - cw / 2, clip.width - cw))
-        top = max(0.0, min(center[1] * clip.height - ch / 2, clip.height - ch))
-        self.crop = (left, top, left + cw, top + ch)
-        self._fitted: tuple[int, Image.Image] | None = None
+        size = (area[2] - area[0], area[3] - area[1])
+        self.clip = clip.fitted(n, fps, size, subject_center(clip.poster))
 
     def base(self, i: int) -> Image.Image:
-        index = self.indexes[min(i, self.n - 1)]
-        if self._fitted is None or self._fitted[0] != index:
-            picture = self.reader.frame(index)
-            fitted = picture.resize(self.size, Image.Resampling.BILINEAR, box=self.crop)
-            self._fitted = (index, fitted)
+        picture = self.clip.picture(i)
         # A copy: ``frame`` draws the text on what it gets, and a clip frame may repeat.
         if self.full:
-            return self._fitted[1].copy()
+            return picture.copy()
         frame = self.canvas.copy()
-        frame.paste(self._fitted[1], self.area[:2])
+        frame.paste(picture, self.area[:2])
         return frame
 
 
