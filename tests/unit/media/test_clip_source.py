@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import pairwise
 
 import pytest
@@ -169,3 +170,24 @@ def test_a_storyboard_for_a_clip_provider_keeps_its_clip_scene_however_short():
     ]
     # Without a clip provider nothing changes: no scene names a clip.
     assert sb.GENERATED_CLIP not in {s.media for s in sb.build(STORY, 10).scenes}
+
+
+def test_a_split_layout_hero_plays_the_clip_in_its_picture_area_over_the_designed_canvas():
+    board = sb.build(STORY, 5, clip=True)
+    k = _hero(board)
+    scenes = list(board.scenes)
+    scenes[k] = replace(scenes[k], layout="split")
+    board = replace(board, scenes=tuple(scenes))
+    clip = ClipSource.open(sample_mp4(180, 320, seconds=2, fps=12))
+
+    video = render_storyboard(board, _pictures(), RenderSpec(180, 320, board.duration), clip=clip)
+
+    timing = video.scenes[k]
+    assert timing["media"] == "generated_clip"
+    i = timing["frames"] // 2
+    (frame,) = decode(video.mp4, keep=(round(timing["start"] * 30) + i,)).frames
+    picture = ImageStat.Stat(frame.crop((20, 20, 160, 160))).mean  # the upper 58 %: the clip
+    below = ImageStat.Stat(frame.crop((0, 300, 180, 320))).mean  # the palette's canvas
+    expected = clip_colour(clip.fit(timing["frames"], 30)[i], 24)
+    assert _close(picture, expected), (picture, expected)
+    assert not _close(below, expected, 30)
