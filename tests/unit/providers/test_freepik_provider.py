@@ -80,18 +80,21 @@ def test_image_task_is_pending_then_completed_with_the_downloaded_png(fake):
     assert done.asset and done.asset.startswith(b"\x89PNG")
 
 
+def _from_url(seconds: float) -> VideoRequest:
+    """A video request whose still is our S3 copy's presigned URL (as the pipeline sends it)."""
+    return VideoRequest(
+        prompt="Slow pan",
+        duration_seconds=seconds,
+        aspect_ratio="9:16",
+        width=720,
+        height=1280,
+        image_url="https://bucket.s3.amazonaws.com/a.png?X-Amz-Signature=abc",
+    )
+
+
 def test_video_from_a_url_maps_duration_and_failed_task_raises(fake):
     state, provider = fake
-    started = provider.start_video(
-        VideoRequest(
-            prompt="Slow pan",
-            duration_seconds=9,
-            aspect_ratio="9:16",
-            width=720,
-            height=1280,
-            image_url="https://bucket.s3.amazonaws.com/a.png?X-Amz-Signature=abc",
-        )
-    )
+    started = provider.start_video(_from_url(9))
     request = state.tasks[started.task_id].request
     assert request["duration"] == "10" and request["image"].startswith("https://bucket")
 
@@ -107,16 +110,7 @@ def test_video_from_a_url_maps_duration_and_failed_task_raises(fake):
 def test_a_clip_that_cannot_be_downloaded_completes_the_task_without_it(fake, failure, code):
     state, provider = fake
     image = ImageRequest(prompt="A lamp", aspect_ratio="9:16", width=720, height=1280)
-    clip = provider.start_video(
-        VideoRequest(
-            prompt="Slow pan",
-            duration_seconds=5,
-            aspect_ratio="9:16",
-            width=720,
-            height=1280,
-            image_url="https://bucket.s3.amazonaws.com/a.png?X-Amz-Signature=abc",
-        )
-    )
+    clip = provider.start_video(_from_url(5))
     still = provider.start_image(image)
     state.complete(clip.task_id)
     state.complete(still.task_id)
