@@ -20,7 +20,7 @@ from ecomvideo.enums import VideoStatus
 from ecomvideo.models import CreditMovement, MovementKind, Video
 from ecomvideo.services import credits
 from tests.fakes.freepik_fake import clip_colour, sample_mp4
-from tests.integration.pipeline.test_pipeline_freepik import run
+from tests.integration.pipeline.test_pipeline_freepik import _create, run
 from tests.integration.pipeline.test_pipeline_storyboard import _upload
 from tests.support.factories import make_grant, make_subscription, make_user
 from tests.support.logs import captured_logs, log_records
@@ -219,3 +219,26 @@ def test_a_finalize_that_failed_mid_composition_resumes_from_the_scenes_already_
     assert len(freepik.tasks) == 1  # the clip was not generated again
     assert video.generation_cost_credits == accepted["cost"]
     assert credits.balance(session, user.id) == 20 - accepted["cost"]
+
+
+def test_a_text_videos_unusable_clip_leaves_the_hero_on_the_generated_image(
+    session, stack: PipelineStack, freepik
+):
+    freepik.video_bytes = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64  # does not decode
+    user = make_user(session)
+    make_grant(session, user, 20)
+    video_id = _create(user.id)  # a Text prompt: no photos; Mystic makes the still
+
+    run(session, stack, freepik, video_id, timeout=240)
+
+    video = _video(session, video_id)
+    assert video.status is VideoStatus.COMPLETED, video.error_message
+    hero = next(s for s in video.meta["scenes"] if s["kind"] == "hero")
+    assert hero["media"] == "generated_image"
+    start, n = round(hero["start"] * 30), hero["frames"]
+    _, _, (frame,) = _frames(_s3(stack, video.video_url), [start + n // 2])
+    # The fake's still: orange with a blue block in the middle.
+    top = ImageStat.Stat(frame.crop((30, 20, 150, 60))).mean
+    middle = ImageStat.Stat(frame.crop((70, 140, 110, 180))).mean
+    assert top[0] > 180 and top[2] < 90, top
+    assert middle[2] > 120 and middle[0] < 60, middle

@@ -191,3 +191,33 @@ def test_a_split_layout_hero_plays_the_clip_in_its_picture_area_over_the_designe
     expected = clip_colour(clip.fit(timing["frames"], 30)[i], 24)
     assert _close(picture, expected), (picture, expected)
     assert not _close(below, expected, 30)
+
+
+def test_without_clip_or_photo_the_clip_scene_shows_the_still_the_clip_was_made_from():
+    story = sb.StoryInput(title="Aurora lamp", price="$49")  # a Text prompt: no photos
+    board = sb.build(story, 5, clip=True)
+    request = VideoRequest(
+        storyboard=board.to_dict(),
+        clip=b"not a clip",
+        clip_still=photo_bytes((360, 640)),  # the generated image: a red disc
+        prompt="",
+        duration_seconds=5,
+        aspect_ratio="9:16",
+        width=180,
+        height=320,
+    )
+
+    result = LocalProvider().start_video(request)
+
+    timing = result.metadata["scenes"][_hero(board)]
+    assert timing["media"] == "generated_image"
+    (frame,) = decode(
+        result.asset, keep=(round(timing["start"] * 30) + timing["frames"] // 2,)
+    ).frames
+    r, g, b = ImageStat.Stat(frame.crop((70, 130, 110, 170))).mean  # the disc, mid-frame
+    assert r > 150 and g < 90 and b < 90, (r, g, b)
+    # With a photo of its own the scene keeps the photo (the still is not used).
+    with_photo = sb.build(STORY, 5, clip=True)
+    request = replace(request, storyboard=with_photo.to_dict(), images=(photo_bytes(),))
+    scenes = LocalProvider().start_video(request).metadata["scenes"]
+    assert scenes[_hero(with_photo)]["media"] == "product_image"

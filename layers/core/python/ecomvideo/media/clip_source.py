@@ -49,6 +49,29 @@ class ClipSource:
     height: int
     poster: Image.Image = field(repr=False)
     digest: str
+    # What the scene shows: the provider's clip, or (``still``) the image it was made from.
+    kind: str = "generated_clip"
+
+    @classmethod
+    def still(cls, data: bytes) -> ClipSource:
+        """A one-frame "clip" of the still the clip was made from: the clip scene's stand-in
+        when the clip is unusable and the scene has no photo (a Text video's generated image).
+        Raises ``ClipError`` when it is not a readable image."""
+        from ecomvideo.media.images import load_image
+
+        try:
+            image = load_image(data).image.convert("RGB")
+        except MediaError as exc:
+            raise ClipError(f"the still cannot be read: {exc}") from exc
+        return cls(
+            data=data,
+            times=(0.0,),
+            width=image.width,
+            height=image.height,
+            poster=image,
+            digest=hashlib.blake2b(data, digest_size=16).hexdigest(),
+            kind="generated_image",
+        )
 
     @classmethod
     def open(cls, data: bytes) -> ClipSource:

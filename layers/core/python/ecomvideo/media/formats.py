@@ -51,8 +51,9 @@ class SceneTiming(TypedDict):
     start: float
     duration: float
     frames: int
-    # What the scene showed: product_image, design or generated_clip (renders since the clip).
-    media: NotRequired[Literal["product_image", "design", "generated_clip"]]
+    # What the scene showed: product_image, design, generated_clip or generated_image (the
+    # clip's still, when the clip was unusable); renders since the clip became a scene.
+    media: NotRequired[Literal["product_image", "design", "generated_clip", "generated_image"]]
 
 
 class FormatMetadata(TypedDict):

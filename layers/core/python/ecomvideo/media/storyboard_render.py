@@ -589,9 +589,10 @@ def _frame_counts(board: Storyboard, fps: int) -> list[int]:
 
 
 def _shown(scene: Scene, pictures: dict[int, Image.Image], clip: ClipSource | None) -> str:
-    """The media a scene shows: its clip, else its photo, else a designed background."""
+    """The media a scene shows: its clip (or the clip's still), else its photo, else a designed
+    background."""
     if scene.media == GENERATED_CLIP and clip is not None:
-        return GENERATED_CLIP
+        return clip.kind
     return "product_image" if scene.image is not None and scene.image in pictures else "design"
 
 

@@ -218,6 +218,9 @@ class VideoRequest:
     # The clip another provider generated (MP4 bytes), shown by the storyboard's
     # ``generated_clip`` scene; ``None``: that scene shows its photo.
     clip: bytes | None = field(default=None, repr=False)
+    # The still that clip was made from: the clip scene's stand-in when the clip is unusable
+    # and the scene has no photo of its own.
+    clip_still: bytes | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         _check_size(self.width, self.height)

@@ -167,7 +167,7 @@ class LocalProvider:
             style=request.style,
             seed_text=title,
             segments=request.segments,
-            clip=_clip(request.clip, request.reference) if board.clip_scene else None,
+            clip=_clip(board, request) if board.clip_scene else None,
         )
         return _completed(video, request.reference, scenes=video.scenes)
 
@@ -176,20 +176,26 @@ class LocalProvider:
         raise ProviderTaskNotFound(provider=self.name, provider_message=f"no task {task_id!r}")
 
 
-def _clip(data: bytes | None, reference: str | None) -> Any:
-    """The generated clip of a storyboard's clip scene, checked (``ClipSource``); ``None``
-    (logged) when there is none or it does not decode: the scene then shows its photo."""
+def _clip(board: Any, request: VideoRequest) -> Any:
+    """The generated clip of a storyboard's clip scene, checked (``ClipSource``). When there is
+    none or it does not decode (logged) the scene shows its photo; without a photo, the still
+    the clip was made from (``ClipSource.still``); else ``None``: a designed card."""
     from ecomvideo.media.clip_source import ClipError, ClipSource
 
-    if not data:  # not downloaded: the pipeline logged it (services.pipeline.compose)
+    if request.clip:  # else not downloaded: the pipeline logged it (services.pipeline.compose)
+        try:
+            return ClipSource.open(request.clip)
+        except ClipError as exc:
+            logger.warning(
+                "generated clip unusable: the hero scene shows the product photo",
+                extra={"reference": request.reference, "reason": str(exc)},
+            )
+    if board.clip_scene.image is not None or not request.clip_still:
         return None
     try:
-        return ClipSource.open(data)
-    except ClipError as exc:
-        logger.warning(
-            "generated clip unusable: the hero scene shows the product photo",
-            extra={"reference": reference, "reason": str(exc)},
-        )
+        return ClipSource.still(request.clip_still)
+    except ClipError:
+        logger.warning("the clip's still is unreadable", extra={"reference": request.reference})
         return None
 
 

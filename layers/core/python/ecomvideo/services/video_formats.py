@@ -105,12 +105,14 @@ def render_extras(
     storyboard: Callable[[Any], tuple[dict[str, Any] | None, tuple[bytes, ...]]],
     put: Callable[[str, bytes, str], None],
     clip: bytes | None = None,
+    clip_still: bytes | None = None,
 ) -> list[dict[str, Any]]:
     """Render (or reuse, when an earlier try rendered it) every extra format of the video.
 
     ``storyboard(provider)`` gives the storyboard and its photos, ``put(key, body, type)``
     stores a file (the pipeline's, which refuses once the video is no longer active), ``clip``
-    is the provider's generated clip its hero scene shows (cropped for each format)."""
+    is the provider's generated clip its hero scene shows (cropped for each format), and
+    ``clip_still`` the still it was made from (that scene's stand-in without a photo)."""
     extras = requested(video)[1:]
     if not extras:
         return []
@@ -144,6 +146,7 @@ def render_extras(
                 reference=f"{video.id}:{attempt}:{_slug(ratio)}",
                 segments=S3Segments(video),
                 clip=clip,
+                clip_still=clip_still,
             )
         )
         mp4 = bytes(result.asset or b"")

@@ -57,7 +57,7 @@ def finalize_step(ctx: StepContext) -> StepResult:
     rendered = rows.step_output(message.video_id, message.attempt, VIDEO) or {}
     rows.ensure_active(message.video_id, message.attempt)
     # A provider's clip becomes the hero scene of the composed storyboard (``compose``).
-    rendered, clip = compose.around_clip(ctx, rendered)
+    rendered, clip, still = compose.around_clip(ctx, rendered)
     render_key = rendered.get("videoKey")
     if not render_key:
         raise StepFailed("The generated video is missing.", error="RenderMissing")
@@ -79,6 +79,7 @@ def finalize_step(ctx: StepContext) -> StepResult:
         storyboard=lambda provider: steps.storyboard_for(ctx, provider),
         put=partial(assets.put_asset, message.video_id, message.attempt),
         clip=clip,
+        clip_still=still,
     )
     output = {"videoKey": video_key, "thumbnailKey": thumb_key}
     with transaction() as session:
