@@ -415,11 +415,30 @@ def sample_png(width: int = 576, height: int = 1024) -> bytes:
     return buf.getvalue()
 
 
+SUBJECT_COLOUR = (40, 220, 60)
+
+
+def clip_colour(index: int, frames: int) -> tuple[int, int, int]:
+    """The background colour of frame ``index`` of a ``sample_mp4`` clip of ``frames`` frames:
+    red rises and blue falls frame by frame, so a frame's colour says which frame it is."""
+    shade = int(255 * index / frames)
+    return (shade, 90, 255 - shade)
+
+
 @cache
-def sample_mp4(width: int = 360, height: int = 640, seconds: float = 1.0, fps: int = 12) -> bytes:
-    """A real H.264 MP4 (so ffprobe-style metadata probing works on what the fake serves)."""
+def sample_mp4(
+    width: int = 360,
+    height: int = 640,
+    seconds: float = 1.0,
+    fps: int = 12,
+    subject: tuple[float, float] | None = None,
+) -> bytes:
+    """A real H.264 MP4 (so ffprobe-style metadata probing works on what the fake serves).
+
+    Frame ``i`` is filled with ``clip_colour(i, frames)``; ``subject`` (fractions of the frame)
+    adds a green disc (``SUBJECT_COLOUR``, a fifth of the short side) centred there."""
     import av
-    from PIL import Image
+    from PIL import Image, ImageDraw
 
     buf = io.BytesIO()
     with av.open(buf, mode="w", format="mp4") as container:
@@ -427,8 +446,11 @@ def sample_mp4(width: int = 360, height: int = 640, seconds: float = 1.0, fps: i
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         frames = max(1, int(seconds * fps))
         for i in range(frames):
-            shade = int(255 * i / frames)
-            img = Image.new("RGB", (width, height), (shade, 90, 255 - shade))
+            img = Image.new("RGB", (width, height), clip_colour(i, frames))
+            if subject is not None:
+                r = min(width, height) // 10
+                x, y = subject[0] * width, subject[1] * height
+                ImageDraw.Draw(img).ellipse((x - r, y - r, x + r, y + r), fill=SUBJECT_COLOUR)
             for packet in stream.encode(av.VideoFrame.from_image(img)):
                 container.mux(packet)
         for packet in stream.encode():

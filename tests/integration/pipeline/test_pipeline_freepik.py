@@ -42,7 +42,7 @@ BODY = {
     "title": "Aurora lamp",
     "text_prompt": "Aurora Smart Lamp on a desk, warm light",
     "provider": "Freepik",
-    "resolution": "720x1280",
+    "resolution": "180x320",
     "duration_seconds": 5,
 }
 
@@ -117,8 +117,10 @@ def test_signed_webhooks_drive_image_then_video_to_completed(session, stack, fre
         or "X-Amz-Signature=" in (video_task.request["image"])
     )
     assert video.ai_provider == "Freepik"
-    # The fake serves a 360x640 H.264 file: our S3 copy is probed, not what we asked for.
-    assert (video.meta["width"], video.meta["height"], video.meta["codec"]) == (360, 640, "h264")
+    # The clip (the fake serves 360x640) is the hero scene of the storyboard composed at the
+    # size asked for; the stored file is probed.
+    assert (video.meta["width"], video.meta["height"], video.meta["codec"]) == (180, 320, "h264")
+    assert [s["media"] for s in video.meta["scenes"]].count("generated_clip") == 1
     bucket, key = video.video_url.removeprefix("s3://").split("/", 1)
     stored = stack.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     assert len(stored) == video.meta["fileSize"] == video.file_size_bytes
@@ -344,7 +346,7 @@ def test_state_machine_timeout_polls_the_provider_and_resumes(session, short_sta
     # Image: timeout -> poll (still running) -> timeout -> poll (done); then the video step.
     assert steps.index("GenerateVideo") > steps.index("PollProvider")
     assert steps.count("PollProvider") >= 3 and steps[-1] == "Finalize"
-    assert (video.meta["width"], video.meta["height"]) == (360, 640)
+    assert (video.meta["width"], video.meta["height"]) == (180, 320)
     assert credits.charged_amount(session, video.id) == 2
 
 

@@ -49,7 +49,7 @@ def _create(user_id, **extra) -> str:
         "title": "Aurora lamp",
         "text_prompt": "Aurora Smart Lamp on a desk, warm light",
         "provider": "Freepik",
-        "resolution": "720x1280",
+        "resolution": "180x320",
         "duration_seconds": 5,
         # Every placeholder of the seeded templates.
         "variables": {

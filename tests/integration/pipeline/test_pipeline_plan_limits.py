@@ -1,6 +1,7 @@
-"""The plan's limits hold for what the provider delivers: Freepik's video is scaled down to the
-plan's (and the quote's) resolution and watermarked on the Free plan, and stored untouched when
-it already fits a plan without a watermark."""
+"""The plan's limits hold for what the provider delivers: Freepik's clip, composed into the
+storyboard at the quoted size, is watermarked on the Free plan and never stored larger than the
+plan and the quote allow; a render that already fits a plan without a watermark is stored as
+rendered (no second encode)."""
 
 from __future__ import annotations
 
@@ -46,11 +47,24 @@ def test_a_free_plan_video_is_scaled_to_720p_and_watermarked(session, stack, fre
     assert stored != freepik.video_bytes and len(stored) == video.file_size_bytes
 
 
-def test_a_video_that_fits_a_plan_without_watermark_is_stored_as_delivered(session, stack, freepik):
-    video = _delivered_1080p(session, stack, freepik, plan="Business", resolution="1080x1920")
+def test_a_render_that_fits_a_plan_without_watermark_is_stored_as_rendered(
+    session, stack, freepik, monkeypatch
+):
+    from ecomvideo.media import conform as conform_module
 
-    assert (video.meta["width"], video.meta["height"]) == (1080, 1920)
-    assert _stored(stack, video) == freepik.video_bytes  # no re-encode, no quality loss
+    conformed: list[bool] = []
+    real = conform_module.conform
+
+    def spy(*args, **kwargs):
+        conformed.append(real(*args, **kwargs))
+        return conformed[-1]
+
+    monkeypatch.setattr(conform_module, "conform", spy)
+    video = _delivered_1080p(session, stack, freepik, plan="Business", resolution="360x640")
+
+    assert (video.meta["width"], video.meta["height"]) == (360, 640)
+    assert conformed == [False]  # no second encode, no quality loss
+    assert "generated_clip" in {s["media"] for s in video.meta["scenes"]}
 
 
 def test_a_paid_plan_gets_no_more_than_the_resolution_it_was_quoted_for(session, stack, freepik):

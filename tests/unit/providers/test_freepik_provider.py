@@ -17,6 +17,7 @@ from ecomvideo.providers import (
     ProviderUnavailable,
     VideoRequest,
 )
+from ecomvideo.providers.base import CLIP_MISSING
 from ecomvideo.providers.freepik import FreepikProvider, to_provider_failure
 from ecomvideo.services import pipeline
 from tests.fakes.freepik_fake import FreepikFakeState, freepik_respx
@@ -79,18 +80,21 @@ def test_image_task_is_pending_then_completed_with_the_downloaded_png(fake):
     assert done.asset and done.asset.startswith(b"\x89PNG")
 
 
+def _from_url(seconds: float) -> VideoRequest:
+    """A video request whose still is our S3 copy's presigned URL (as the pipeline sends it)."""
+    return VideoRequest(
+        prompt="Slow pan",
+        duration_seconds=seconds,
+        aspect_ratio="9:16",
+        width=720,
+        height=1280,
+        image_url="https://bucket.s3.amazonaws.com/a.png?X-Amz-Signature=abc",
+    )
+
+
 def test_video_from_a_url_maps_duration_and_failed_task_raises(fake):
     state, provider = fake
-    started = provider.start_video(
-        VideoRequest(
-            prompt="Slow pan",
-            duration_seconds=9,
-            aspect_ratio="9:16",
-            width=720,
-            height=1280,
-            image_url="https://bucket.s3.amazonaws.com/a.png?X-Amz-Signature=abc",
-        )
-    )
+    started = provider.start_video(_from_url(9))
     request = state.tasks[started.task_id].request
     assert request["duration"] == "10" and request["image"].startswith("https://bucket")
 
@@ -98,6 +102,28 @@ def test_video_from_a_url_maps_duration_and_failed_task_raises(fake):
     with pytest.raises(ProviderTaskFailed) as caught:
         provider.poll_video(started.task_id)
     assert caught.value.user_message == "generation failed at provider"
+
+
+@pytest.mark.parametrize(
+    ("failure", "code"), [("unauthorized", "provider_error"), ("unavailable", "unavailable")]
+)
+def test_a_clip_that_cannot_be_downloaded_completes_the_task_without_it(fake, failure, code):
+    state, provider = fake
+    image = ImageRequest(prompt="A lamp", aspect_ratio="9:16", width=720, height=1280)
+    clip = provider.start_video(_from_url(5))
+    still = provider.start_image(image)
+    state.complete(clip.task_id)
+    state.complete(still.task_id)
+    # 401 (refused), or 503 on every try (the client's retries included).
+    state.fail_next(failure, scope="asset", times=10)
+
+    done = provider.poll_video(clip.task_id)
+
+    # The storyboard shows the photo instead: completed, no clip, the reason recorded.
+    assert done.is_completed and done.asset is None and done.asset_url is None
+    assert done.metadata[CLIP_MISSING] == code
+    with pytest.raises(ProviderFailure):  # an image has no stand-in: the step fails as before
+        provider.poll_image(still.task_id)
 
 
 def test_video_without_any_image_is_refused(fake):

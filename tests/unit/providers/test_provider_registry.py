@@ -100,3 +100,14 @@ def test_importing_the_registry_does_not_load_pyav_or_pillow():
         env={"PYTHONPATH": "layers/core/python"},
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_registry_knows_which_providers_return_clips_as_their_classes_declare(monkeypatch):
+    monkeypatch.setenv("FREEPIK_API_KEY", "k")
+    reset_settings()
+    for name in providers.registered_providers():
+        declared = bool(getattr(get_provider(name), "clips", False))
+        assert providers.makes_clips(name) is declared, name
+        assert providers.makes_clips(name.lower()) is declared, name
+    assert providers.makes_clips("Freepik") and not providers.makes_clips("Local")
+    assert not providers.makes_clips(None)

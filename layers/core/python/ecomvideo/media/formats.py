@@ -9,7 +9,7 @@ either, plus the aspect ratio, into the pixel size the renderer and the provider
 from __future__ import annotations
 
 import re
-from typing import TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 # width:height of each aspect ratio the API accepts.
 ASPECT_RATIOS: dict[str, tuple[int, int]] = {
@@ -51,6 +51,9 @@ class SceneTiming(TypedDict):
     start: float
     duration: float
     frames: int
+    # What the scene showed: product_image, design, generated_clip or generated_image (the
+    # clip's still, when the clip was unusable); renders since the clip became a scene.
+    media: NotRequired[Literal["product_image", "design", "generated_clip", "generated_image"]]
 
 
 class FormatMetadata(TypedDict):

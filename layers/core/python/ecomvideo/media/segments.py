@@ -2,8 +2,9 @@
 
 A segment is a video-only H.264 MP4 of one scene. Its key is a hash of everything its frames
 depend on: the scene, the scene before it (transitions blend from its last frame), the photos
-both show (by content), the frame size, rate and encoder settings, the palette, the scene's
-frame count and the fade-out of the last scene, and ``VERSION`` (bumped when drawing changes).
+and the generated clip both show (by content), the frame size, rate and encoder settings, the
+palette, the scene's frame count and the fade-out of the last scene, and ``VERSION`` (bumped
+when drawing changes).
 So a stored segment is only ever reused for identical frames: after a failure the scenes
 already encoded are not rendered again, and after a text edit only the edited scene (and the
 one after it, which blends from it) is.
@@ -64,14 +65,18 @@ def scene_key(
     digests: dict[int, str],
     *,
     fade: int,
+    clip: str | None = None,
 ) -> str:
-    """The key of scene ``k``'s segment (see the module's docstring)."""
+    """The key of scene ``k``'s segment (see the module's docstring); ``clip`` is the digest
+    of the generated clip a ``generated_clip`` scene shows (``None``: it shows its photo)."""
 
     def scene(i: int) -> dict[str, Any] | None:
         if i < 0:
             return None
         data = dataclasses.asdict(board.scenes[i])
         data["picture"] = digests.get(data["image"]) if data["image"] is not None else None
+        if data.get("media") == "generated_clip":
+            data["clip"] = clip
         data["frames"] = counts[i]
         return data
 

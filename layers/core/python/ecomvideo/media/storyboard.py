@@ -14,6 +14,13 @@ drops the slots it has nothing for (no rating -> no social proof), then fits the
 video's duration: the lowest-priority scenes go first when the duration is short (a 5 s video
 keeps hook, price or hero, and the end card: always >= 3 distinct scenes), the durations are
 shared by weight and sum exactly to the duration.
+
+Every scene names its *media*: ``product_image`` (a photo of ``images``), ``design`` (a designed
+background, no photo) or ``generated_clip`` (the provider's image-to-video clip). A storyboard
+built for a provider that returns a generated clip (``build(..., clip=True)``: Freepik) has one
+hero scene showing that clip; the hero is then never dropped for a short duration (the clip is
+paid for), and a template without a hero slot gets one after the hook. The renderer falls back
+to the scene's photo (else a designed card) when the clip is missing or unreadable.
 """
 
 from __future__ import annotations
@@ -26,10 +33,13 @@ from typing import Any, Literal
 SceneKind = Literal["hook", "hero", "feature", "social_proof", "price", "cta"]
 Layout = Literal["full_bleed", "split", "card", "end_card"]
 Transition = Literal["cut", "crossfade", "slide"]
+Media = Literal["product_image", "design", "generated_clip"]
 
 SCENE_KINDS: tuple[str, ...] = ("hook", "hero", "feature", "social_proof", "price", "cta")
 LAYOUTS: tuple[str, ...] = ("full_bleed", "split", "card", "end_card")
 TRANSITIONS: tuple[str, ...] = ("cut", "crossfade", "slide")
+MEDIA_KINDS: tuple[str, ...] = ("product_image", "design", "generated_clip")
+GENERATED_CLIP = "generated_clip"
 MIN_SCENE_SECONDS = 1.0
 MAX_SCENES = 12
 MAX_TEXT = 120
@@ -64,7 +74,11 @@ DEFAULT_TEMPLATE: dict[str, Any] = {
 
 @dataclass(frozen=True, slots=True)
 class Scene:
-    """One scene. ``image`` indexes ``Storyboard.images`` (``None``: a designed background)."""
+    """One scene. ``image`` indexes ``Storyboard.images`` (``None``: a designed background).
+
+    ``media`` is what the scene shows (``MEDIA_KINDS``); left out, it follows ``image``:
+    ``product_image`` with a photo, else ``design``. A ``generated_clip`` scene keeps its
+    ``image`` as the fallback picture."""
 
     id: str
     kind: str
@@ -74,6 +88,12 @@ class Scene:
     image: int | None = None
     layout: str = "full_bleed"
     transition: str = "crossfade"
+    media: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.media is None:  # frozen: set once, here
+            derived = "product_image" if self.image is not None else "design"
+            object.__setattr__(self, "media", derived)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +108,11 @@ class Storyboard:
     @property
     def duration(self) -> float:
         return round(sum(s.duration for s in self.scenes), 3)
+
+    @property
+    def clip_scene(self) -> Scene | None:
+        """The scene showing the provider's generated clip (the first, if several)."""
+        return next((s for s in self.scenes if s.media == GENERATED_CLIP), None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -261,7 +286,9 @@ def _slots(template: dict[str, Any] | None) -> list[dict[str, Any]]:
     return slots
 
 
-def _candidates(story: StoryInput, template: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _candidates(
+    story: StoryInput, template: dict[str, Any] | None, clip: bool = False
+) -> list[dict[str, Any]]:
     points = selling_points(
         story.description,
         _after_name(story.prompt),
@@ -286,7 +313,9 @@ def _candidates(story: StoryInput, template: dict[str, Any] | None) -> list[dict
             scene["text"] = story.title
             scene["subtext"] = story.tagline or story.brand
         elif kind == "hero":
-            if not images:
+            if clip and not any(s.get("media") == GENERATED_CLIP for s in out):
+                scene["media"] = GENERATED_CLIP  # one clip: more hero slots show photos
+            elif not images:
                 continue
             # The photo speaks for itself: only a brand or tagline goes on it, never the
             # title again (the hook showed it).
@@ -318,6 +347,21 @@ def _candidates(story: StoryInput, template: dict[str, Any] | None) -> list[dict
             scene["text"] = story.call_to_action or "Shop now"
             scene["subtext"] = story.title
         out.append(scene)
+    if clip and not any(s.get("media") == GENERATED_CLIP for s in out):
+        # A template without a hero slot: the clip (paid for) gets one after the hook.
+        at = 1 if out and out[0]["kind"] == "hook" else 0
+        out.insert(
+            at,
+            {
+                "kind": "hero",
+                "layout": "full_bleed",
+                "transition": transition,
+                "weight": _DEFAULT_WEIGHT["hero"],
+                "text": story.brand or story.tagline or "",
+                "subtext": story.tagline if story.brand else None,
+                "media": GENERATED_CLIP,
+            },
+        )
     # Pictures: hook and hero open on the first photo, the other scenes cycle through the rest
     # so several photos appear; the end card uses the first photo again (behind the card).
     cycle = images[1:] or images
@@ -334,19 +378,28 @@ def _candidates(story: StoryInput, template: dict[str, Any] | None) -> list[dict
 
 
 def build(
-    story: StoryInput, duration_seconds: float, template: dict[str, Any] | None = None
+    story: StoryInput,
+    duration_seconds: float,
+    template: dict[str, Any] | None = None,
+    *,
+    clip: bool = False,
 ) -> Storyboard:
-    """The storyboard of ``story`` fitted to ``duration_seconds`` (see the module docstring)."""
+    """The storyboard of ``story`` fitted to ``duration_seconds`` (see the module docstring);
+    ``clip``: the provider returns a generated clip, shown by the hero scene."""
     spec = template if template and template.get("slots") else DEFAULT_TEMPLATE
     min_scene = max(MIN_SCENE_SECONDS, float(spec.get("min_scene_seconds", 1.2)))
-    scenes = _candidates(story, template)
+    scenes = _candidates(story, template, clip)
     # At least three distinct scenes whenever the duration allows one second each.
     capacity = max(3, min(MAX_SCENES, int(duration_seconds / min_scene)))
     capacity = min(capacity, max(1, int(duration_seconds / MIN_SCENE_SECONDS)))
     while len(scenes) > capacity:
         worst = max(
             range(len(scenes)),
-            key=lambda i: (_PRIORITY[scenes[i]["kind"]], scenes[i].get("order", 0), i),
+            key=lambda i: (
+                -1 if scenes[i].get("media") == GENERATED_CLIP else _PRIORITY[scenes[i]["kind"]],
+                scenes[i].get("order", 0),
+                i,
+            ),
         )
         scenes.pop(worst)
     if len(scenes) < 3 and duration_seconds >= 3 * MIN_SCENE_SECONDS:
@@ -374,6 +427,7 @@ def build(
             image=s.get("image"),
             layout=s["layout"],
             transition="cut" if i == 0 else s["transition"],
+            media=s.get("media"),
         )
         for i, (s, d) in enumerate(zip(scenes, durations, strict=True))
     )

@@ -27,12 +27,13 @@ from typing import Any
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
+from ecomvideo.media.clip_source import ClipSource
 from ecomvideo.media.design import Palette, pick_palette, rounded_box, vertical_gradient
 from ecomvideo.media.formats import safe_zone
 from ecomvideo.media.images import encode_jpeg
 from ecomvideo.media.render import MAX_ZOOM, RenderedVideo, RenderSpec, encode_mp4
 from ecomvideo.media.segments import SegmentStore
-from ecomvideo.media.storyboard import Scene, Storyboard
+from ecomvideo.media.storyboard import GENERATED_CLIP, Scene, Storyboard
 from ecomvideo.media.text import Face, fit_face, load_face
 
 RGB = tuple[int, int, int]
@@ -366,6 +367,29 @@ class _KenBurns(_SceneFrames):
         return frame
 
 
+class _Clip(_SceneFrames):
+    """A generated clip in ``area`` over a static ``canvas``: each frame shows the clip frame
+    ``ClipSource.fit`` picks (trimmed, or its last frame held), cropped around the subject of
+    its first frame (one crop for the whole clip, so it does not jitter)."""
+
+    def __init__(self, n: int, fps: int, canvas: Image.Image, clip: ClipSource, area: Box) -> None:
+        super().__init__(n, fps)
+        self.moves = True
+        self.canvas, self.area = canvas, area
+        self.full = area == (0, 0, canvas.width, canvas.height)
+        size = (area[2] - area[0], area[3] - area[1])
+        self.clip = clip.fitted(n, fps, size, subject_center(clip.poster))
+
+    def base(self, i: int) -> Image.Image:
+        picture = self.clip.picture(i)
+        # A copy: ``frame`` draws the text on what it gets, and a clip frame may repeat.
+        if self.full:
+            return picture.copy()
+        frame = self.canvas.copy()
+        frame.paste(picture, self.area[:2])
+        return frame
+
+
 class _Still(_SceneFrames):
     def __init__(self, n: int, fps: int, canvas: Image.Image) -> None:
         super().__init__(n, fps)
@@ -401,9 +425,11 @@ class _Composer:
         size: tuple[int, int],
         fps: int,
         palette: Palette,
+        clip: ClipSource | None = None,
     ) -> None:
         self.board = board
         self.pictures = pictures
+        self.clip = clip
         self.size = size
         self.fps = fps
         self.palette = palette
@@ -419,7 +445,12 @@ class _Composer:
     def scene(self, index: int, scene: Scene, n: int) -> _SceneFrames:
         photo = self.pictures.get(scene.image) if scene.image is not None else None
         layout = scene.layout
-        if layout == "end_card":
+        clip = self.clip if scene.media == GENERATED_CLIP else None
+        if clip is not None:  # the clip moves: full bleed, or in the split's picture area
+            frames = (self._split if layout == "split" else self._full_bleed)(
+                index, scene, n, photo, clip
+            )
+        elif layout == "end_card":
             frames = self._end_card(scene, n, photo)
         elif layout == "split" and photo is not None:
             frames = self._split(index, scene, n, photo)
@@ -430,10 +461,32 @@ class _Composer:
         self.text_boxes[scene.id] = frames.text.boxes if frames.text else []
         return frames
 
-    def _full_bleed(self, index: int, scene: Scene, n: int, photo: Image.Image) -> _SceneFrames:
+    def _moving(
+        self,
+        n: int,
+        canvas: Image.Image,
+        photo: Image.Image | None,
+        area: Box,
+        index: int,
+        clip: ClipSource | None,
+    ) -> _SceneFrames:
+        """The clip in ``area`` when there is one, else the photo's Ken Burns."""
+        if clip is not None:
+            return _Clip(n, self.fps, canvas, clip, area)
+        assert photo is not None
+        return _KenBurns(n, self.fps, canvas, photo, area, index)
+
+    def _full_bleed(
+        self,
+        index: int,
+        scene: Scene,
+        n: int,
+        photo: Image.Image | None,
+        clip: ClipSource | None = None,
+    ) -> _SceneFrames:
         w, h = self.size
         zl, zt, zr, zb = self.zone
-        frames = _KenBurns(n, self.fps, Image.new("RGB", self.size), photo, (0, 0, w, h), index)
+        frames = self._moving(n, Image.new("RGB", self.size), photo, (0, 0, w, h), index, clip)
         # The lower half of the safe zone (lower two thirds in landscape: little height).
         region = (zl, zt + (zb - zt) // (3 if self.landscape else 2), zr, zb)
         text = _text_layer(region, scene.text, scene.subtext, colour=WHITE, unit=self.unit)
@@ -460,7 +513,14 @@ class _Composer:
         frames.text = text
         return frames
 
-    def _split(self, index: int, scene: Scene, n: int, photo: Image.Image) -> _SceneFrames:
+    def _split(
+        self,
+        index: int,
+        scene: Scene,
+        n: int,
+        photo: Image.Image | None,
+        clip: ClipSource | None = None,
+    ) -> _SceneFrames:
         w, h = self.size
         zl, zt, zr, zb = self.zone
         canvas = self._gradient()
@@ -471,7 +531,7 @@ class _Composer:
             split = round(h * 0.58)
             area = (0, 0, w, split)
             region = (zl, max(zt, split + int(24 * self.unit)), zr, zb)
-        frames = _KenBurns(n, self.fps, canvas, photo, area, index)
+        frames = self._moving(n, canvas, photo, area, index, clip)
         colour = readable_on(self.palette.top)
         frames.text = _text_layer(region, scene.text, scene.subtext, colour=colour, unit=self.unit)
         return frames
@@ -528,6 +588,14 @@ def _frame_counts(board: Storyboard, fps: int) -> list[int]:
     return counts
 
 
+def _shown(scene: Scene, pictures: dict[int, Image.Image], clip: ClipSource | None) -> str:
+    """The media a scene shows: its clip (or the clip's still), else its photo, else a designed
+    background."""
+    if scene.media == GENERATED_CLIP and clip is not None:
+        return clip.kind
+    return "product_image" if scene.image is not None and scene.image in pictures else "design"
+
+
 def board_palette(
     board: Storyboard,
     pictures: dict[int, Image.Image],
@@ -549,8 +617,13 @@ def render_storyboard(
     style: str | None = None,
     seed_text: str | None = None,
     segments: SegmentStore | None = None,
+    clip: ClipSource | None = None,
 ) -> RenderedVideo:
     """Render ``board`` at ``spec``'s size; ``pictures`` maps image indexes to photos.
+
+    ``clip`` is the provider's generated clip, shown by the ``generated_clip`` scene (fitted by
+    ``ClipSource.fit``); without one that scene shows its photo (or a designed card). Each
+    scene's timing records the media it actually showed.
 
     With ``segments`` every scene is encoded on its own and kept in the store under a key
     made of everything its frames depend on (``segments.scene_key``): a scene already there
@@ -561,7 +634,7 @@ def render_storyboard(
     started = time.perf_counter()
     size = (spec.width, spec.height)
     palette = board_palette(board, pictures, style=style, seed_text=seed_text)
-    composer = _Composer(board, pictures, size, spec.fps, palette)
+    composer = _Composer(board, pictures, size, spec.fps, palette, clip)
     counts = _frame_counts(board, spec.fps)
     timings: list[dict[str, object]] = []
     start = 0
@@ -573,6 +646,7 @@ def render_storyboard(
                 "start": round(start / spec.fps, 3),
                 "duration": round(n / spec.fps, 3),
                 "frames": n,
+                "media": _shown(scene, pictures, clip),
             }
         )
         start += n
@@ -626,7 +700,14 @@ def render_storyboard(
 
         def segment(k: int) -> bytes:
             key = seg.scene_key(
-                board, k, counts, spec, palette, digests, fade=fade if k == len(counts) - 1 else 0
+                board,
+                k,
+                counts,
+                spec,
+                palette,
+                digests,
+                fade=fade if k == len(counts) - 1 else 0,
+                clip=clip.digest if clip is not None else None,
             )
             part = segments.get(key)
             if part is None:
@@ -649,7 +730,9 @@ def render_storyboard(
                 raise
         mp4 = seg.concat(parts, spec.fps, audio=True)
     # The thumbnail: the middle of the first photo scene (the hero), clear of transitions.
-    thumb_scene = 1 if len(board.scenes) > 1 and board.scenes[1].image is not None else 0
+    thumb_scene = 0
+    if len(board.scenes) > 1 and _shown(board.scenes[1], pictures, clip) != "design":
+        thumb_scene = 1
     thumb = composer.scene(thumb_scene, board.scenes[thumb_scene], counts[thumb_scene]).frame(
         counts[thumb_scene] // 2
     )

@@ -50,6 +50,7 @@ __all__ = [
     "default_provider_name",
     "failure_details",
     "get_provider",
+    "makes_clips",
     "register_provider",
     "registered_providers",
     "reset_providers",
@@ -60,6 +61,10 @@ _FACTORIES: dict[str, str | Callable[[], Any]] = {
     "Local": "ecomvideo.providers.local:create_provider",
     "Freepik": "ecomvideo.providers.freepik:create_provider",
 }
+# Providers whose video step returns a generated clip (their class says ``clips = True``): the
+# storyboard shows it in its hero scene. Known by name here so the API can plan a storyboard
+# without importing the provider (httpx, PyAV).
+_CLIP_PROVIDERS = frozenset({"Freepik"})
 _INSTANCES: dict[str, Any] = {}
 _LOCK = threading.Lock()
 
@@ -85,6 +90,11 @@ def canonical_name(name: str) -> str:
         if known.lower() == name.strip().lower():
             return known
     raise InvalidProviderInput(f"unknown video provider {name!r}")
+
+
+def makes_clips(name: str | None) -> bool:
+    """Whether the provider ``name`` returns a generated clip (shown by a storyboard scene)."""
+    return (name or "").strip().lower() in {p.lower() for p in _CLIP_PROVIDERS}
 
 
 def default_provider_name() -> str:

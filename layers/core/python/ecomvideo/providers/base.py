@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 from ecomvideo.errors import PROVIDER_ACCOUNT_PROBLEM, ProviderError
 
 __all__ = [
+    "CLIP_MISSING",
     "ContentRejected",
     "ImageProvider",
     "ImageRequest",
@@ -40,6 +41,9 @@ __all__ = [
 ]
 
 ResultStatus = Literal["completed", "pending"]
+# ``ProviderResult.metadata`` key of a completed video task whose generated clip could not be
+# downloaded (the value says why): the storyboard's clip scene then shows its photo.
+CLIP_MISSING = "clipMissing"
 
 
 # --------------------------------------------------------------------------------------------
@@ -214,6 +218,12 @@ class VideoRequest:
     # Where a storyboard renderer keeps each encoded scene between tries
     # (``media.segments.SegmentStore``); ``None`` renders in one pass.
     segments: Any = field(default=None, repr=False)
+    # The clip another provider generated (MP4 bytes), shown by the storyboard's
+    # ``generated_clip`` scene; ``None``: that scene shows its photo.
+    clip: bytes | None = field(default=None, repr=False)
+    # The still that clip was made from: the clip scene's stand-in when the clip is unusable
+    # and the scene has no photo of its own.
+    clip_still: bytes | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         _check_size(self.width, self.height)

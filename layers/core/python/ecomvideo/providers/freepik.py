@@ -20,6 +20,7 @@ from ecomvideo.clients import freepik as fp
 from ecomvideo.clients.secrets import freepik_secrets
 from ecomvideo.observability import logger, metrics
 from ecomvideo.providers.base import (
+    CLIP_MISSING,
     ContentRejected,
     ImageRequest,
     InvalidProviderInput,
@@ -85,6 +86,9 @@ class FreepikProvider:
     # ``freepik_image_model`` / ``freepik_video_model``) and records the model a task was
     # started with, so polling uses that model's status path.
     configurable_models = True
+    # The video step returns a generated clip, which the pipeline composes into the storyboard
+    # as its hero scene (``services.pipeline.compose``); ``providers.makes_clips`` says so too.
+    clips = True
 
     def __init__(self, client: fp.FreepikClient | None = None) -> None:
         self._client = client
@@ -197,7 +201,25 @@ class FreepikProvider:
         if url is None:
             raise ProviderTaskFailed("the provider returned no file", provider=NAME)
         limit = MAX_IMAGE_BYTES if kind == "image" else MAX_VIDEO_BYTES
-        asset = self._call(lambda: self.client.download(url, limit))
+        try:
+            asset = self._call(lambda: self.client.download(url, limit))
+        except ProviderFailure as exc:
+            if kind != "video":
+                raise
+            # The clip is one scene of the storyboard: its hero scene shows the product photo
+            # instead (services.pipeline.compose), the video still completes. The client has
+            # already retried transient errors.
+            logger.warning(
+                "generated clip not downloaded: the storyboard shows the photo instead",
+                extra={"task_id": task.task_id, "code": exc.code},
+            )
+            metrics.add_metric(name="FreepikClipMissing", unit="Count", value=1)
+            return ProviderResult(
+                status="completed",
+                task_id=task.task_id,
+                progress=100,
+                metadata={CLIP_MISSING: exc.code},
+            )
         return ProviderResult(
             status="completed",
             task_id=task.task_id,

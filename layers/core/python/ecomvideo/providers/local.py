@@ -161,13 +161,42 @@ class LocalProvider:
         )
         title = board.scenes[0].text if board.scenes else request.title
         video = render_storyboard(
-            board, pictures, spec, style=request.style, seed_text=title, segments=request.segments
+            board,
+            pictures,
+            spec,
+            style=request.style,
+            seed_text=title,
+            segments=request.segments,
+            clip=_clip(board, request) if board.clip_scene else None,
         )
         return _completed(video, request.reference, scenes=video.scenes)
 
     def poll_video(self, task_id: str) -> ProviderResult:
         """Local work is never pending, so there is no task to poll."""
         raise ProviderTaskNotFound(provider=self.name, provider_message=f"no task {task_id!r}")
+
+
+def _clip(board: Any, request: VideoRequest) -> Any:
+    """The generated clip of a storyboard's clip scene, checked (``ClipSource``). When there is
+    none or it does not decode (logged) the scene shows its photo; without a photo, the still
+    the clip was made from (``ClipSource.still``); else ``None``: a designed card."""
+    from ecomvideo.media.clip_source import ClipError, ClipSource
+
+    if request.clip:  # else not downloaded: the pipeline logged it (services.pipeline.compose)
+        try:
+            return ClipSource.open(request.clip)
+        except ClipError as exc:
+            logger.warning(
+                "generated clip unusable: the hero scene shows the product photo",
+                extra={"reference": request.reference, "reason": str(exc)},
+            )
+    if board.clip_scene.image is not None or not request.clip_still:
+        return None
+    try:
+        return ClipSource.still(request.clip_still)
+    except ClipError:
+        logger.warning("the clip's still is unreadable", extra={"reference": request.reference})
+        return None
 
 
 def _completed(video: Any, reference: str | None, **metadata: Any) -> ProviderResult:

@@ -167,6 +167,11 @@ class SceneOut(Schema):
     image: int | None = None
     layout: Literal["full_bleed", "split", "card", "end_card"]
     transition: Literal["cut", "crossfade", "slide"]
+    media: Literal["product_image", "design", "generated_clip"] = Field(
+        "product_image",
+        description="What the scene shows: a product photo (image), a designed background, or "
+        "the provider's generated image-to-video clip (falls back to the photo if unusable)",
+    )
 
 
 class StoryboardOut(Schema):

@@ -4,7 +4,8 @@ Where they live: ``videos.metadata["storyboard"]`` holds a storyboard the user e
 from then on); otherwise the storyboard is *built* each time from the video's inputs (title,
 prompt, variables, the scraped product and its photos, the uploaded image) and the template's
 storyboard (``video_templates.style_settings["storyboard"]``). Building is deterministic, so
-``GET /v1/videos/{id}/storyboard``, the quote and the render step show the same plan.
+``GET /v1/videos/{id}/storyboard``, the quote and the render step show the same plan. With a
+provider that returns a generated clip (Freepik) the hero scene's media is that clip.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ecomvideo.enums import VideoStatus
 from ecomvideo.errors import Conflict, invalid_field
 from ecomvideo.media import storyboard as sb
 from ecomvideo.models import ProductData, ProductImage, Video, VideoTemplate
+from ecomvideo.providers import makes_clips
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.security.principal import Principal
 from ecomvideo.services.video_access import awaiting_confirmation, owned_video
@@ -128,7 +130,12 @@ def for_video(session: Session, video: Video) -> sb.Storyboard:
         product_data_id=video.product_data_id,
     )
     template = session.get(VideoTemplate, video.template_id) if video.template_id else None
-    return sb.build(story, float(video.duration_seconds), template_spec(template))
+    return sb.build(
+        story,
+        float(video.duration_seconds),
+        template_spec(template),
+        clip=makes_clips(video.ai_provider),
+    )
 
 
 def for_owned_video(

@@ -104,11 +104,15 @@ def render_extras(
     attempt: int,
     storyboard: Callable[[Any], tuple[dict[str, Any] | None, tuple[bytes, ...]]],
     put: Callable[[str, bytes, str], None],
+    clip: bytes | None = None,
+    clip_still: bytes | None = None,
 ) -> list[dict[str, Any]]:
     """Render (or reuse, when an earlier try rendered it) every extra format of the video.
 
     ``storyboard(provider)`` gives the storyboard and its photos, ``put(key, body, type)``
-    stores a file (the pipeline's, which refuses once the video is no longer active)."""
+    stores a file (the pipeline's, which refuses once the video is no longer active), ``clip``
+    is the provider's generated clip its hero scene shows (cropped for each format), and
+    ``clip_still`` the still it was made from (that scene's stand-in without a photo)."""
     extras = requested(video)[1:]
     if not extras:
         return []
@@ -141,6 +145,8 @@ def render_extras(
                 style=video.style,
                 reference=f"{video.id}:{attempt}:{_slug(ratio)}",
                 segments=S3Segments(video),
+                clip=clip,
+                clip_still=clip_still,
             )
         )
         mp4 = bytes(result.asset or b"")

@@ -11,6 +11,7 @@ from typing import Any
 
 from ecomvideo.clients import aws
 from ecomvideo.models import Video
+from ecomvideo.providers.base import CLIP_MISSING
 from ecomvideo.services import media_store
 from ecomvideo.services.pipeline import rows
 from ecomvideo.services.pipeline.results import StepContext, StepFailed
@@ -101,6 +102,11 @@ def store_provider_asset(video: Video, attempt: int, step: str, result: Any) -> 
     Nothing is downloaded or written for a video that is no longer active (``ensure_active``).
     """
     rows.ensure_active(video.id, attempt)
+    missing = result.metadata.get(CLIP_MISSING)
+    if step != IMAGE and missing and not (result.asset or result.asset_url):
+        # A clip provider's clip that could not be downloaded: Finalize composes the
+        # storyboard with the hero scene on its photo (services.pipeline.compose).
+        return {CLIP_MISSING: str(missing)}
     content = _asset_bytes(result)
     if step == IMAGE:
         content_type = result.content_type or "image/png"

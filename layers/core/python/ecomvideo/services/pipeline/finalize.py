@@ -1,6 +1,7 @@
 """The pipeline's ends: Finalize (store, charge, Completed) and MarkFailed (Failed, release).
 
-Finalize conforms the rendered file to the plan (``media.conform``), stores it with its
+Finalize first composes the storyboard around a provider's generated clip (``compose``), then
+conforms the rendered file to the plan (``media.conform``), stores it with its
 thumbnail and metadata, and completes the video, charges the credits and marks the step Done
 in one transaction. MarkFailed is the state machine's catch-all: Failed, error message,
 credits released, the attempt's steps closed and its files removed.
@@ -30,7 +31,7 @@ from ecomvideo.services import (
     scene_segments,
     video_formats,
 )
-from ecomvideo.services.pipeline import assets, messages, rows, steps
+from ecomvideo.services.pipeline import assets, compose, messages, rows, steps
 from ecomvideo.services.pipeline.messages import StepMessage
 from ecomvideo.services.pipeline.results import (
     Recorded,
@@ -54,6 +55,9 @@ from ecomvideo.settings import get_settings
 def finalize_step(ctx: StepContext) -> StepResult:
     message = ctx.message
     rendered = rows.step_output(message.video_id, message.attempt, VIDEO) or {}
+    rows.ensure_active(message.video_id, message.attempt)
+    # A provider's clip becomes the hero scene of the composed storyboard (``compose``).
+    rendered, clip, still = compose.around_clip(ctx, rendered)
     render_key = rendered.get("videoKey")
     if not render_key:
         raise StepFailed("The generated video is missing.", error="RenderMissing")
@@ -74,6 +78,8 @@ def finalize_step(ctx: StepContext) -> StepResult:
         message.attempt,
         storyboard=lambda provider: steps.storyboard_for(ctx, provider),
         put=partial(assets.put_asset, message.video_id, message.attempt),
+        clip=clip,
+        clip_still=still,
     )
     output = {"videoKey": video_key, "thumbnailKey": thumb_key}
     with transaction() as session:
@@ -97,7 +103,7 @@ def finalize_step(ctx: StepContext) -> StepResult:
         [
             render_key,
             *_work_keys(message),
-            *filter(None, [rendered.get("thumbnailKey")]),
+            *filter(None, [rendered.get("thumbnailKey"), rendered.get(compose.CLIP_KEY)]),
             *video_formats.work_keys(video, message.attempt),
             *scene_segments.keys(video),
         ],

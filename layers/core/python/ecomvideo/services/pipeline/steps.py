@@ -109,13 +109,16 @@ def video_step(ctx: StepContext) -> StepResult:
     image_url = aws.presigned_get(*location, expires_in=3600) if location else None
     options = _model_options(video, provider, VIDEO)
     storyboard, images = storyboard_for(ctx, provider)
+    seconds = float(video.duration_seconds)
+    if getattr(provider, "clips", False):
+        seconds = clip_seconds(ctx)
     result = provider.start_video(
         VideoRequest(
             storyboard=storyboard,
             images=images,
             segments=scene_segments.S3Segments(video) if storyboard else None,
             prompt=video.text_prompt,
-            duration_seconds=float(video.duration_seconds),
+            duration_seconds=seconds,
             aspect_ratio=video.aspect_ratio,
             width=width,
             height=height,
@@ -173,6 +176,18 @@ def storyboard_for(
             logger.warning("storyboard image skipped", extra={"image": ref[:200]})
             images.append(b"")
     return board.to_dict(), tuple(images)
+
+
+def clip_seconds(ctx: StepContext) -> float:
+    """How long a clip provider's clip should be: the storyboard's clip (hero) scene, which it
+    becomes (``services.pipeline.compose``); the provider rounds to the lengths it makes
+    (Kling: 5 or 10 s). The whole video's length when the storyboard has no clip scene."""
+    with transaction() as session:
+        video = session.get(Video, ctx.video.id)
+        if video is None:
+            raise VideoNotActive()
+        scene = storyboards.for_video(session, video).clip_scene
+    return scene.duration if scene is not None else float(ctx.video.duration_seconds)
 
 
 def _model_options(video: Video, provider: Any, step: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from ecomvideo.errors import Conflict, ServiceUnavailable
 from ecomvideo.media import storyboard as sb
 from ecomvideo.models.videos import Video
 from ecomvideo.observability import logger
+from ecomvideo.providers import makes_clips
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.security.principal import Principal
 from ecomvideo.services import (
@@ -47,7 +48,10 @@ def quote(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> sc
         more_images=prepared.more_images,
     )
     board = sb.build(
-        story, float(prepared.duration_seconds), storyboards.template_spec(prepared.template)
+        story,
+        float(prepared.duration_seconds),
+        storyboards.template_spec(prepared.template),
+        clip=makes_clips(prepared.provider),
     )
     return schemas.Quote(
         cost=prepared.cost,
