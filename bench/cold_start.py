@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -241,21 +242,52 @@ def _packages(body: str, paths: list[str], env: dict[str, str]) -> set[str]:
     return {n for n in names if n not in sys.stdlib_module_names and not n.startswith("_")}
 
 
-def measure(name: str, runs: int) -> dict[str, object]:
+@dataclass(frozen=True)
+class Row:
+    name: str
+    import_ms: float
+    floor_ms: float
+    import_cpu_ms: float
+    floor_cpu_ms: float
+    heaviest: list[tuple[str, float]]
+    floor_only: list[str]
+
+    @property
+    def ratio(self) -> float:
+        return self.import_ms / self.floor_ms
+
+    @property
+    def cpu_ratio(self) -> float:
+        return self.import_cpu_ms / self.floor_cpu_ms
+
+    def cells(self) -> tuple[str, ...]:
+        return (
+            self.name,
+            f"{self.import_ms:.0f}",
+            f"{self.floor_ms:.0f}",
+            f"{self.ratio:.2f}",
+            f"{self.cpu_ratio:.2f}",
+            ", ".join(f"{pkg} {ms:.0f}" for pkg, ms in self.heaviest),
+            ", ".join(self.floor_only) or "-",
+        )
+
+
+def measure(name: str, runs: int) -> Row:
     """Import/floor/ratio (wall and CPU)/heaviest of one handler."""
     env = _env(name)
     paths = [str(LAYER), str(ROOT / "functions" / name)]
     floor_modules = FLOORS.get(name, DEFAULT_FLOOR)
     body = "\n".join(m if " " in m else f"import {m}" for m in floor_modules)
     times = _paired_medians(("import app", paths), (body, []), env, runs)
-    return {
-        "name": name,
-        **times,
-        "ratio": times["import_ms"] / times["floor_ms"],
-        "cpu_ratio": times["import_cpu_ms"] / times["floor_cpu_ms"],
-        "heaviest": _heaviest(paths, env),
-        "floor_only": sorted(_packages(body, [], env) - _packages("import app", paths, env)),
-    }
+    return Row(
+        name=name,
+        import_ms=times["import_ms"],
+        floor_ms=times["floor_ms"],
+        import_cpu_ms=times["import_cpu_ms"],
+        floor_cpu_ms=times["floor_cpu_ms"],
+        heaviest=_heaviest(paths, env),
+        floor_only=sorted(_packages(body, [], env) - _packages("import app", paths, env)),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -274,20 +306,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         names = [n for n in names if n in set(args.only.split(","))]
     if args.markdown:
-        print("| handler | import ms | floor ms | ratio | CPU ratio | heaviest imports (self ms) |")
-        print("|---|---:|---:|---:|---:|---|")
-    for name in names:
-        row = measure(name, args.runs)  # printed as it comes: a full run takes minutes
-        heavy = ", ".join(f"{pkg} {ms:.0f}" for pkg, ms in row["heaviest"])
-        cells = (
-            row["name"],
-            f"{row['import_ms']:.0f}",
-            f"{row['floor_ms']:.0f}",
-            f"{row['ratio']:.2f}",
-            f"{row['cpu_ratio']:.2f}",
-            heavy,
-            ", ".join(row["floor_only"]) or "-",
+        print(
+            "| handler | import ms | floor ms | ratio | CPU ratio | heaviest imports (self ms)"
+            " | floor-only |"
         )
+        print("|---|---:|---:|---:|---:|---|---|")
+    for name in names:
+        cells = measure(name, args.runs).cells()  # printed as it comes: a run takes minutes
         if args.markdown:
             print("| " + " | ".join(cells) + " |", flush=True)
         else:
