@@ -27,6 +27,7 @@ from PIL import Image, ImageFilter
 
 from ecomvideo.media.images import encode_jpeg
 from ecomvideo.media.overlay import Overlay
+from ecomvideo.media.planes import Planes
 
 Motion = Literal["auto", "zoom_in", "zoom_out", "pan"]
 Fit = Literal["auto", "cover", "contain"]
@@ -58,7 +59,9 @@ class RenderSpec:
     crf: int = 23
     preset: str = "veryfast"
     seed: int = 0
-    threads: int = 0  # libx264 threads; 0 = one per vCPU
+    threads: int = 0  # libx264 threads; 0 = libx264's default for the vCPUs
+    # Extra libx264 options ("key=value:..."), on top of ``preset`` (docs/benchmarks.md).
+    x264_params: str = ""
 
     @property
     def frame_count(self) -> int:
@@ -283,8 +286,11 @@ def render_video(
     )
 
 
-def encode_mp4(frames: Iterator[Image.Image], spec: RenderSpec, *, audio: bool = False) -> bytes:
-    """H.264 MP4 bytes of ``frames`` (RGB images of ``spec``'s size), encoded while composed.
+def encode_mp4(
+    frames: Iterator[Image.Image | Planes], spec: RenderSpec, *, audio: bool = False
+) -> bytes:
+    """H.264 MP4 bytes of ``frames`` (RGB images or yuv420p ``Planes`` of ``spec``'s size),
+    encoded while composed.
 
     A helper thread runs the ``frames`` iterator (composition) and converts each image to
     yuv420p while this thread encodes: Pillow, swscale and libx264 release the GIL, so two vCPUs
@@ -306,7 +312,11 @@ def encode_mp4(frames: Iterator[Image.Image], spec: RenderSpec, *, audio: bool =
                 if last is not None and last[0] == id(img):
                     frame = last[1]
                 else:
-                    frame = av.VideoFrame.from_image(img).reformat(format="yuv420p")
+                    frame = (
+                        img.to_frame()
+                        if isinstance(img, Planes)
+                        else av.VideoFrame.from_image(img).reformat(format="yuv420p")
+                    )
                     last = (id(img), frame)
                 ready.put(frame)
             ready.put(None)
@@ -321,7 +331,7 @@ def encode_mp4(frames: Iterator[Image.Image], spec: RenderSpec, *, audio: bool =
             stream = container.add_stream(
                 "libx264",
                 rate=spec.fps,
-                options={"preset": spec.preset, "crf": str(spec.crf), "profile": "high"},
+                options=x264_options(spec),
             )
             stream.width = spec.width
             stream.height = spec.height
@@ -359,6 +369,14 @@ def encode_mp4(frames: Iterator[Image.Image], spec: RenderSpec, *, audio: bool =
             except queue.Empty:
                 worker.join(timeout=0.05)
         os.unlink(path)
+
+
+def x264_options(spec: RenderSpec) -> dict[str, str]:
+    """The libx264 options of ``spec`` (also used by ``bench/storyboard_bench.py``)."""
+    options = {"preset": spec.preset, "crf": str(spec.crf), "profile": "high"}
+    if spec.x264_params:
+        options["x264-params"] = spec.x264_params
+    return options
 
 
 class SilentAudio:
