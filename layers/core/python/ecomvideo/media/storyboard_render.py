@@ -631,11 +631,23 @@ def render_storyboard(
     fade = max(0, round(min(0.4, spec.duration_seconds / 10) * spec.fps))
     starts = [sum(counts[:k]) for k in range(len(counts))]
 
+    # Each scene is prepared once (its photo scaled and converted, its text laid out) and kept
+    # for the render: scene k + 1 blends from its last frame and the thumbnail is one of its
+    # frames. Scenes encoded side by side (segments) share them; the lock makes one prepare it.
+    prepared: dict[int, _SceneFrames] = {}
+    preparing = threading.Lock()
+
+    def scene_source(k: int) -> _SceneFrames:
+        with preparing:
+            if k not in prepared:
+                prepared[k] = composer.scene(k, board.scenes[k], counts[k])
+            return prepared[k]
+
     def scene_frames(k: int, previous: Planes | None) -> Iterator[Planes]:
         """Scene ``k``'s frames: blended with ``previous`` (the last frame of scene k-1) at
         its start, faded out at the end of the video."""
         scene, n = board.scenes[k], counts[k]
-        source = composer.scene(k, scene, n)
+        source = scene_source(k)
         blend = min(n // 2, round(TRANSITION_SECONDS * spec.fps))
         for i in range(n):
             img = source.planes(i)
@@ -656,7 +668,7 @@ def render_storyboard(
     def last_frame(k: int) -> Planes:
         # Never blended (a blend covers at most half a scene) and, but for the last scene,
         # never faded: what scene k + 1 blends from.
-        return composer.scene(k, board.scenes[k], counts[k]).planes(counts[k] - 1)
+        return scene_source(k).planes(counts[k] - 1)
 
     if segments is None:
 
@@ -684,7 +696,7 @@ def render_storyboard(
                 part = encode_mp4(scene_frames(k, previous), spec, audio=False)
                 segments.put(key, part)
             else:
-                composer.scene(k, board.scenes[k], counts[k])  # its text boxes, for the checks
+                scene_source(k)  # its text boxes, for the checks
             return part
 
         # Two scenes at a time: while one encoder drains its last frames (lookahead) the other
@@ -700,9 +712,7 @@ def render_storyboard(
         mp4 = seg.concat(parts, spec.fps, audio=True)
     # The thumbnail: the middle of the first photo scene (the hero), clear of transitions.
     thumb_scene = 1 if len(board.scenes) > 1 and board.scenes[1].image is not None else 0
-    thumb = composer.scene(thumb_scene, board.scenes[thumb_scene], counts[thumb_scene]).frame(
-        counts[thumb_scene] // 2
-    )
+    thumb = scene_source(thumb_scene).frame(counts[thumb_scene] // 2)
     box = (540, 960) if spec.height >= spec.width else (960, 540)
     return RenderedVideo(
         mp4=mp4,
