@@ -85,29 +85,69 @@ def capture_frames(board: sb.Storyboard, pictures, spec: RenderSpec, path: str) 
     return count
 
 
-def bare_encode(path: str, spec: RenderSpec) -> tuple[float, float, int]:
-    """Wall s, CPU s and bytes of a bare PyAV loop encoding the captured frames at ``path``."""
-    w, h = spec.width, spec.height
+def captured(path: str, size: tuple[int, int]) -> Iterator[Planes]:
+    """The frames written by ``capture_frames``."""
+    w, h = size
     sizes = ((w, h), (w // 2, h // 2), (w // 2, h // 2))
+    with open(path, "rb") as fh:
+        while chunk := fh.read(w * h * 3 // 2):
+            planes, offset = [], 0
+            for pw, ph in sizes:
+                planes.append(Image.frombytes("L", (pw, ph), chunk[offset : offset + pw * ph]))
+                offset += pw * ph
+            yield Planes(*planes)
+
+
+def bare_encode(path: str, spec: RenderSpec) -> tuple[float, float, bytes]:
+    """Wall s, CPU s and MP4 of a bare PyAV loop encoding the captured frames at ``path``."""
     out = io.BytesIO()
     c0, t0 = cpu_seconds(), time.perf_counter()
-    with open(path, "rb") as fh, av.open(out, "w", format="mp4") as container:
+    with av.open(out, "w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=spec.fps, options=x264_options(spec))
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
         stream.codec_context.thread_count = spec.threads
-        index = 0
-        while chunk := fh.read(w * h * 3 // 2):
-            frame = av.VideoFrame(w, h, "yuv420p")
-            offset = 0
-            for plane, (pw, ph) in zip(frame.planes, sizes, strict=True):
-                data = Image.frombytes("L", (pw, ph), chunk[offset : offset + pw * ph])
-                plane.update(data.tobytes("raw", "L", plane.line_size))
-                offset += pw * ph
+        for index, planes in enumerate(captured(path, (spec.width, spec.height))):
+            frame = planes.to_frame()
             frame.pts, frame.time_base = index, Fraction(1, spec.fps)
             container.mux(stream.encode(frame))
-            index += 1
         container.mux(stream.encode(None))
-    return time.perf_counter() - t0, cpu_seconds() - c0, len(out.getvalue())
+    return time.perf_counter() - t0, cpu_seconds() - c0, out.getvalue()
+
+
+def encoder_sweep(path: str, spec: RenderSpec, settings: str, repeat: int) -> None:
+    """Bare encodes of the captured frames with each of ``settings``
+    ("preset/crf/x264-params;..."): CPU, size and quality against the captured frames (luma
+    PSNR over every frame, SSIM every 10th): the rate-distortion side of the choice."""
+    print(
+        f"{'preset/crf/x264-params':<42}{'load':>6}{'wall s':>8}{'cpu s':>7}{'MB':>7}"
+        f"{'PSNR dB':>8}{'SSIM':>8}"
+    )
+    for setting in settings.split(";"):
+        preset, crf, params = setting.split("/")
+        spec = replace(spec, preset=preset, crf=int(crf), x264_params=params)
+        for _ in range(repeat):
+            load = os.getloadavg()[0]
+            wall, cpu, mp4 = bare_encode(path, spec)
+            squared, pixels, ssims = 0.0, 0, []
+            with av.open(io.BytesIO(mp4)) as container:
+                decoded_frames = container.decode(video=0)
+                frames = zip(decoded_frames, captured(path, (spec.width, spec.height)), strict=True)
+                for index, (frame, original) in enumerate(frames):
+                    plane = frame.planes[0]
+                    decoded = Image.frombytes(
+                        "L", original.size, bytes(plane), "raw", "L", plane.line_size
+                    )
+                    hist = ImageChops.difference(decoded, original.y).histogram()
+                    squared += sum(count * value * value for value, count in enumerate(hist))
+                    pixels += decoded.width * decoded.height
+                    if index % 10 == 5:
+                        ssims.append(block_ssim(decoded, original.y))
+            psnr = 10 * math.log10(255**2 / max(squared / pixels, 1e-9))
+            print(
+                f"{setting:<42}{load:>6.1f}{wall:>8.2f}{cpu:>7.2f}{len(mp4) / 1e6:>7.3f}"
+                f"{psnr:>8.2f}{sum(ssims) / len(ssims):>8.4f}",
+                flush=True,
+            )
 
 
 def block_ssim(a: Image.Image, b: Image.Image) -> float:
@@ -184,6 +224,12 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=0, help="pin to N cores (0 = all)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per preset")
     parser.add_argument(
+        "--sweep",
+        default="",
+        help="only bare encodes of the captured frames with each setting, e.g. "
+        "'veryfast/23/;veryfast/23/subme=1:bframes=5' (preset/crf/x264-params;...)",
+    )
+    parser.add_argument(
         "--segments",
         action="store_true",
         help="encode scene by scene and join (what the pipeline does: per-scene resume)",
@@ -204,8 +250,9 @@ def main() -> None:
         f"{'preset':<10}{'load':>11}{'wall s':>8}{'cpu s':>8}{'x realtime':>11}"
         f"{'bare wall':>10}{'bare cpu':>9}{'vs bare':>8}{'MB':>7}{'PSNR dB':>8}{'SSIM':>8}"
     )
-    print(header)
-    print("-" * len(header))
+    if not args.sweep:
+        print(header)
+        print("-" * len(header))
     for preset in args.presets.split(","):
         spec = RenderSpec(
             w,
@@ -219,7 +266,10 @@ def main() -> None:
         fd, path = tempfile.mkstemp(suffix=".yuv")
         os.close(fd)
         try:
-            capture_frames(board, pictures, replace(spec), path)
+            capture_frames(board, pictures, spec, path)
+            if args.sweep:
+                encoder_sweep(path, spec, args.sweep, args.repeat)
+                continue
             for _ in range(args.repeat):
                 load = os.getloadavg()[0]
                 c0, t0 = cpu_seconds(), time.perf_counter()
