@@ -39,12 +39,13 @@ CONTAIN_ZOOM = 1.08
 # width: usually the product).
 MAX_COVER_MISMATCH = 1.3
 THUMBNAIL_MAX = (540, 960)
-# On top of the veryfast preset: 5 B-frames instead of 3 (slow camera moves and still cards
-# predict well from both sides), 2 reference frames instead of 1, and the cheapest sub-pixel
-# refinement (subme 1 instead of 2). Measured on the 15 s storyboard (docs/benchmarks.md):
-# ~30 % less encoder CPU, ~5 % smaller at equal CRF, luma PSNR on or above plain veryfast's
-# size/quality curve.
-X264_PARAMS = "subme=1:bframes=5:ref=2"
+# On top of the veryfast preset: the cheapest sub-pixel refinement (subme 1 instead of 2: most
+# of the CPU saved), paid back in compression by 5 B-frames instead of 3 (slow camera moves and
+# still cards predict well from both sides), 2 reference frames instead of 1 and trellis
+# quantisation on the final encode. Measured on the 15 s storyboard (docs/benchmarks.md,
+# `bench/storyboard_bench.py --sweep`): ~25 % less encoder CPU than plain veryfast, same size
+# and SSIM, luma PSNR on or above plain veryfast's size/quality curve.
+X264_PARAMS = "subme=1:bframes=5:ref=2:trellis=1"
 # Every per-frame resize is a slight downscale (sources are prepared at the largest zoom), where
 # BOX (area averaging, fractional edges) looks like BILINEAR and costs ~30 % less in Pillow.
 _MOTION_FILTER = Image.Resampling.BOX
