@@ -312,11 +312,12 @@ def encode_mp4(
 
     def produce() -> None:
         try:
-            last: tuple[int, Any] | None = None
+            # The last image and its frame: the image is held, so its identity stays its own.
+            last: tuple[Image.Image | Planes, Any] | None = None
             for img in frames:
                 if stop.is_set():
                     return
-                if last is not None and last[0] == id(img):
+                if last is not None and last[0] is img:
                     frame = last[1]
                 else:
                     frame = (
@@ -324,7 +325,7 @@ def encode_mp4(
                         if isinstance(img, Planes)
                         else av.VideoFrame.from_image(img).reformat(format="yuv420p")
                     )
-                    last = (id(img), frame)
+                    last = (img, frame)
                 ready.put(frame)
             ready.put(None)
         except BaseException as exc:  # handed to the consumer, which re-raises it
