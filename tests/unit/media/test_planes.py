@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
 from ecomvideo.media import storyboard as sb
 from ecomvideo.media.design import pick_palette
 from ecomvideo.media.planes import Layer, Planes
-from ecomvideo.media.render import RenderSpec, encode_mp4
+from ecomvideo.media.render import X264_PARAMS, RenderSpec, encode_mp4
 from ecomvideo.media.storyboard_render import _Composer, _KenBurns
 from tests.unit.media.fixtures_storyboard import STORY, busy_photo
 from tests.unit.media.helpers_media import decode
@@ -92,3 +94,17 @@ def test_the_encoder_takes_planes_and_reuses_a_repeated_one():
     assert out.frame_count == 15 and (out.width, out.height) == (64, 48)
     expected = _colour_chart((64, 48))
     assert ImageStat.Stat(ImageChops.difference(out.frames[0], expected)).mean[0] < 6
+
+
+def test_the_encoder_applies_the_chosen_x264_options_on_top_of_the_preset():
+    still = Planes.from_rgb(_colour_chart((64, 48)))
+    spec = RenderSpec(64, 48, 0.2)
+
+    default = encode_mp4(iter([still] * spec.frame_count), spec)
+    plain = encode_mp4(iter([still] * spec.frame_count), replace(spec, x264_params=""))
+
+    # libx264 writes its settings into the stream (an SEI message of the first frame).
+    assert spec.x264_params == X264_PARAMS
+    assert b"subme=1" in default and b"bframes=5" in default and b"ref=2" in default
+    assert b"trellis=1" in default
+    assert b"subme=2" in plain and b"bframes=3" in plain and b"ref=1" in plain
