@@ -632,16 +632,29 @@ def render_storyboard(
     starts = [sum(counts[:k]) for k in range(len(counts))]
 
     # Each scene is prepared once (its photo scaled and converted, its text laid out) and kept
-    # for the render: scene k + 1 blends from its last frame and the thumbnail is one of its
-    # frames. Scenes encoded side by side (segments) share them; the lock makes one prepare it.
+    # until its last use: its own frames and, with segments, the blend of the scene after it
+    # (from its last frame). Scenes encoded side by side share them; the lock makes one thread
+    # prepare a scene. The thumbnail (the middle of the first photo scene, the hero, clear of
+    # transitions) is drawn when that scene is prepared.
     prepared: dict[int, _SceneFrames] = {}
+    uses = [1 + (segments is not None and k + 1 < len(counts)) for k in range(len(counts))]
     preparing = threading.Lock()
+    thumb_scene = 1 if len(board.scenes) > 1 and board.scenes[1].image is not None else 0
+    thumbs: list[Image.Image] = []
 
     def scene_source(k: int) -> _SceneFrames:
         with preparing:
             if k not in prepared:
                 prepared[k] = composer.scene(k, board.scenes[k], counts[k])
+                if k == thumb_scene and not thumbs:
+                    thumbs.append(prepared[k].frame(counts[k] // 2))
             return prepared[k]
+
+    def used(k: int) -> None:
+        with preparing:
+            uses[k] -= 1
+            if uses[k] <= 0:
+                prepared.pop(k, None)
 
     def scene_frames(k: int, previous: Planes | None) -> Iterator[Planes]:
         """Scene ``k``'s frames: blended with ``previous`` (the last frame of scene k-1) at
@@ -664,11 +677,14 @@ def render_storyboard(
             if index >= total - fade and fade:
                 img = img.faded((total - index) / (fade + 1))
             yield img
+        used(k)
 
     def last_frame(k: int) -> Planes:
         # Never blended (a blend covers at most half a scene) and, but for the last scene,
         # never faded: what scene k + 1 blends from.
-        return scene_source(k).planes(counts[k] - 1)
+        frame = scene_source(k).planes(counts[k] - 1)
+        used(k)
+        return frame
 
     if segments is None:
 
@@ -697,6 +713,7 @@ def render_storyboard(
                 segments.put(key, part)
             else:
                 scene_source(k)  # its text boxes, for the checks
+                used(k)
             return part
 
         # Two scenes at a time: while one encoder drains its last frames (lookahead) the other
@@ -710,9 +727,7 @@ def render_storyboard(
                     future.cancel()
                 raise
         mp4 = seg.concat(parts, spec.fps, audio=True)
-    # The thumbnail: the middle of the first photo scene (the hero), clear of transitions.
-    thumb_scene = 1 if len(board.scenes) > 1 and board.scenes[1].image is not None else 0
-    thumb = scene_source(thumb_scene).frame(counts[thumb_scene] // 2)
+    thumb = thumbs[0] if thumbs else scene_source(thumb_scene).frame(counts[thumb_scene] // 2)
     box = (540, 960) if spec.height >= spec.width else (960, 540)
     return RenderedVideo(
         mp4=mp4,
