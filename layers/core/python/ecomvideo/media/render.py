@@ -27,6 +27,7 @@ from PIL import Image, ImageFilter
 
 from ecomvideo.media.images import encode_jpeg
 from ecomvideo.media.overlay import Overlay
+from ecomvideo.media.planes import Planes
 
 Motion = Literal["auto", "zoom_in", "zoom_out", "pan"]
 Fit = Literal["auto", "cover", "contain"]
@@ -38,6 +39,13 @@ CONTAIN_ZOOM = 1.08
 # width: usually the product).
 MAX_COVER_MISMATCH = 1.3
 THUMBNAIL_MAX = (540, 960)
+# On top of the veryfast preset: the cheapest sub-pixel refinement (subme 1 instead of 2: most
+# of the CPU saved), paid back in compression by 5 B-frames instead of 3 (slow camera moves and
+# still cards predict well from both sides), 2 reference frames instead of 1 and trellis
+# quantisation on the final encode. Measured on the 15 s storyboard (docs/benchmarks.md,
+# `bench/storyboard_bench.py --sweep`): ~25 % less encoder CPU than plain veryfast, same size
+# and SSIM, luma PSNR on or above plain veryfast's size/quality curve.
+X264_PARAMS = "subme=1:bframes=5:ref=2:trellis=1"
 # Every per-frame resize is a slight downscale (sources are prepared at the largest zoom), where
 # BOX (area averaging, fractional edges) looks like BILINEAR and costs ~30 % less in Pillow.
 _MOTION_FILTER = Image.Resampling.BOX
@@ -58,7 +66,9 @@ class RenderSpec:
     crf: int = 23
     preset: str = "veryfast"
     seed: int = 0
-    threads: int = 0  # libx264 threads; 0 = one per vCPU
+    threads: int = 0  # libx264 threads; 0 = libx264's default for the vCPUs
+    # Extra libx264 options ("key=value:..."), on top of ``preset`` (docs/benchmarks.md).
+    x264_params: str = X264_PARAMS
 
     @property
     def frame_count(self) -> int:
@@ -283,8 +293,11 @@ def render_video(
     )
 
 
-def encode_mp4(frames: Iterator[Image.Image], spec: RenderSpec, *, audio: bool = False) -> bytes:
-    """H.264 MP4 bytes of ``frames`` (RGB images of ``spec``'s size), encoded while composed.
+def encode_mp4(
+    frames: Iterator[Image.Image | Planes], spec: RenderSpec, *, audio: bool = False
+) -> bytes:
+    """H.264 MP4 bytes of ``frames`` (RGB images or yuv420p ``Planes`` of ``spec``'s size),
+    encoded while composed.
 
     A helper thread runs the ``frames`` iterator (composition) and converts each image to
     yuv420p while this thread encodes: Pillow, swscale and libx264 release the GIL, so two vCPUs
@@ -299,15 +312,20 @@ def encode_mp4(frames: Iterator[Image.Image], spec: RenderSpec, *, audio: bool =
 
     def produce() -> None:
         try:
-            last: tuple[int, Any] | None = None
+            # The last image and its frame: the image is held, so its identity stays its own.
+            last: tuple[Image.Image | Planes, Any] | None = None
             for img in frames:
                 if stop.is_set():
                     return
-                if last is not None and last[0] == id(img):
+                if last is not None and last[0] is img:
                     frame = last[1]
                 else:
-                    frame = av.VideoFrame.from_image(img).reformat(format="yuv420p")
-                    last = (id(img), frame)
+                    frame = (
+                        img.to_frame()
+                        if isinstance(img, Planes)
+                        else av.VideoFrame.from_image(img).reformat(format="yuv420p")
+                    )
+                    last = (img, frame)
                 ready.put(frame)
             ready.put(None)
         except BaseException as exc:  # handed to the consumer, which re-raises it
@@ -321,7 +339,7 @@ def encode_mp4(frames: Iterator[Image.Image], spec: RenderSpec, *, audio: bool =
             stream = container.add_stream(
                 "libx264",
                 rate=spec.fps,
-                options={"preset": spec.preset, "crf": str(spec.crf), "profile": "high"},
+                options=x264_options(spec),
             )
             stream.width = spec.width
             stream.height = spec.height
@@ -359,6 +377,14 @@ def encode_mp4(frames: Iterator[Image.Image], spec: RenderSpec, *, audio: bool =
             except queue.Empty:
                 worker.join(timeout=0.05)
         os.unlink(path)
+
+
+def x264_options(spec: RenderSpec) -> dict[str, str]:
+    """The libx264 options of ``spec`` (also used by ``bench/storyboard_bench.py``)."""
+    options = {"preset": spec.preset, "crf": str(spec.crf), "profile": "high"}
+    if spec.x264_params:
+        options["x264-params"] = spec.x264_params
+    return options
 
 
 class SilentAudio:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ecomvideo.media.render import RenderSpec
     from ecomvideo.media.storyboard import Storyboard
 
-VERSION = "1"
+VERSION = "2"  # 2: moving scenes composed in YUV
 
 
 class SegmentStore(Protocol):
@@ -86,7 +86,7 @@ def scene_key(
         "previous": scene(k - 1),
         "size": [spec.width, spec.height],
         "fps": spec.fps,
-        "encoder": [spec.preset, spec.crf],
+        "encoder": [spec.preset, spec.crf, spec.x264_params],
         "palette": dataclasses.asdict(palette),
         "fade": fade,
     }

@@ -4,7 +4,9 @@ Per scene the static parts are drawn once (blurred backgrounds, cards, text laye
 card); only what moves is drawn per frame (the Ken Burns window of a photo, a text fade-in,
 the frames of a transition). A scene that stops moving yields the *same* image object, and the
 encoder reuses its converted frame (``render.encode_mp4``), so static frames cost nothing but
-the encode. Composition runs on a helper thread while libx264 encodes.
+the encode. Composition runs on a helper thread while libx264 encodes. The encoder gets
+yuv420p planes (``planes(i)``): moving scenes are composed straight in YUV from a source
+converted once (``media.planes``); ``frame(i)`` draws the same picture in RGB (thumbnails, checks).
 
 Looks: the palette comes from the product photo (its most saturated frequent colour as accent,
 a dark tint of it as background) unless the storyboard names one; product photos are cropped
@@ -31,6 +33,7 @@ from ecomvideo.media.clip_source import ClipSource
 from ecomvideo.media.design import Palette, pick_palette, rounded_box, vertical_gradient
 from ecomvideo.media.formats import safe_zone
 from ecomvideo.media.images import encode_jpeg
+from ecomvideo.media.planes import Layer, Planes, yuv444
 from ecomvideo.media.render import MAX_ZOOM, RenderedVideo, RenderSpec, encode_mp4
 from ecomvideo.media.segments import SegmentStore
 from ecomvideo.media.storyboard import GENERATED_CLIP, Scene, Storyboard
@@ -288,6 +291,8 @@ class _SceneFrames(ABC):
         self.text: _TextLayer | None = None
         self._faded: dict[int, Image.Image] = {}
         self._static: Image.Image | None = None
+        self._converted: tuple[Image.Image, Planes] | None = None
+        self._layers: dict[int, tuple[Layer, tuple[int, int]]] = {}
         self.moves = False
 
     @abstractmethod
@@ -319,6 +324,28 @@ class _SceneFrames(ABC):
             self._static = img
         return img
 
+    def planes(self, i: int) -> Planes:
+        """Frame ``i`` as the encoder takes it (yuv420p); the same object once nothing moves.
+        Here: ``frame(i)`` converted (once per distinct image)."""
+        img = self.frame(i)
+        if self._converted is None or self._converted[0] is not img:
+            self._converted = (img, Planes.from_rgb(img))
+        return self._converted[1]
+
+    def _text_planes(self, step: int) -> tuple[Layer, tuple[int, int]]:
+        """The text layer for ``Planes.draw`` at ``step`` of its fade-in, and where it goes."""
+        assert self.text is not None
+        step = min(step, self.text_in)
+        cached = self._layers.get(step)
+        if cached is None:
+            full = self._layers.get(self.text_in)
+            if full is None:
+                full = self._layers[self.text_in] = Layer.from_rgba(
+                    self.text.image, self.text.box[:2]
+                )
+            cached = self._layers[step] = (full[0].faded(step, self.text_in), full[1])
+        return cached
+
 
 class _KenBurns(_SceneFrames):
     """A photo moving slowly (zoom in/out or drift) in ``area`` over a static ``canvas``."""
@@ -344,8 +371,11 @@ class _KenBurns(_SceneFrames):
         )
         self.full = area == (0, 0, canvas.width, canvas.height)
         self.mode = seed % 3
+        # The source as Y, U, V planes (full size) and the canvas as planes: converted once.
+        self._yuv: tuple[tuple[Image.Image, Image.Image, Image.Image], Planes | None] | None = None
 
-    def base(self, i: int) -> Image.Image:
+    def _window(self, i: int) -> tuple[float, float, float, float]:
+        """The part of ``source`` shown at frame ``i`` (fractional: sub-pixel smooth)."""
         t = 0.5 - 0.5 * math.cos(math.pi * i / max(1, self.n - 1))
         zoom = {0: 1 + (MAX_ZOOM - 1) * t, 1: MAX_ZOOM - (MAX_ZOOM - 1) * t}.get(
             self.mode, 1 + (MAX_ZOOM - 1) * 0.6
@@ -359,11 +389,32 @@ class _KenBurns(_SceneFrames):
             cx = src.width / 2 + (src.width - bw) / 2 * (2 * t - 1)
         left = max(0.0, min(cx - bw / 2, src.width - bw))
         top = max(0.0, min(cy - bh / 2, src.height - bh))
-        moved = src.resize(self.size, Image.Resampling.BOX, box=(left, top, left + bw, top + bh))
+        return (left, top, left + bw, top + bh)
+
+    def base(self, i: int) -> Image.Image:
+        moved = self.source.resize(self.size, Image.Resampling.BOX, box=self._window(i))
         if self.full:
             return moved
         frame = self.canvas.copy()
         frame.paste(moved, self.area[:2])
+        return frame
+
+    def planes(self, i: int) -> Planes:
+        """``frame(i)`` composed in YUV: the window resized per plane (chroma at half size)
+        from the source converted once, over the canvas converted once, text drawn over it."""
+        if self._yuv is None:
+            canvas = None if self.full else Planes.from_rgb(self.canvas)
+            self._yuv = (yuv444(self.source), canvas)
+        source, canvas = self._yuv
+        moved = Planes.resized(source, self.size, self._window(i))
+        if canvas is None:
+            frame = moved
+        else:
+            frame = canvas.copy()
+            frame.paste(moved, self.area[:2])
+        if self.text is not None:
+            layer, xy = self._text_planes(i + 1)
+            frame.draw(layer, xy)
         return frame
 
 
@@ -525,10 +576,10 @@ class _Composer:
         zl, zt, zr, zb = self.zone
         canvas = self._gradient()
         if self.landscape:
-            area = (0, 0, round(w * 0.55), h)
-            region = (round(w * 0.55) + zl, zt, zr, zb)
+            area = (0, 0, 2 * round(w * 0.275), h)
+            region = (area[2] + zl, zt, zr, zb)
         else:
-            split = round(h * 0.58)
+            split = 2 * round(h * 0.29)  # even: the YUV planes paste at even rows
             area = (0, 0, w, split)
             region = (zl, max(zt, split + int(24 * self.unit)), zr, zb)
         frames = self._moving(n, canvas, photo, area, index, clip)
@@ -654,38 +705,68 @@ def render_storyboard(
     fade = max(0, round(min(0.4, spec.duration_seconds / 10) * spec.fps))
     starts = [sum(counts[:k]) for k in range(len(counts))]
 
-    def scene_frames(k: int, previous: Image.Image | None) -> Iterator[Image.Image]:
+    # Each scene is prepared once (its photo scaled and converted, its text laid out) and kept
+    # until its last use: its own frames and, with segments, the blend of the scene after it
+    # (from its last frame). Scenes encoded side by side share them; the lock makes one thread
+    # prepare a scene. The thumbnail (the middle of the first photo scene, the hero, clear of
+    # transitions) is drawn when that scene is prepared.
+    prepared: dict[int, _SceneFrames] = {}
+    uses = [1 + (segments is not None and k + 1 < len(counts)) for k in range(len(counts))]
+    preparing = threading.Lock()
+    # The thumbnail: the middle of the first photo or clip scene (the hero), clear of transitions.
+    thumb_scene = (
+        1 if len(board.scenes) > 1 and _shown(board.scenes[1], pictures, clip) != "design" else 0
+    )
+    thumbs: list[Image.Image] = []
+
+    def scene_source(k: int) -> _SceneFrames:
+        with preparing:
+            if k not in prepared:
+                prepared[k] = composer.scene(k, board.scenes[k], counts[k])
+                if k == thumb_scene and not thumbs:
+                    thumbs.append(prepared[k].frame(counts[k] // 2))
+            return prepared[k]
+
+    def used(k: int) -> None:
+        with preparing:
+            uses[k] -= 1
+            if uses[k] <= 0:
+                prepared.pop(k, None)
+
+    def scene_frames(k: int, previous: Planes | None) -> Iterator[Planes]:
         """Scene ``k``'s frames: blended with ``previous`` (the last frame of scene k-1) at
         its start, faded out at the end of the video."""
         scene, n = board.scenes[k], counts[k]
-        source = composer.scene(k, scene, n)
+        source = scene_source(k)
         blend = min(n // 2, round(TRANSITION_SECONDS * spec.fps))
         for i in range(n):
-            img = source.frame(i)
+            img = source.planes(i)
             if previous is not None and i < blend and scene.transition != "cut":
                 a = (i + 1) / (blend + 1)
                 if scene.transition == "slide":
                     out = previous.copy()
-                    dx = round(spec.width * (1 - a))
+                    dx = 2 * round(spec.width * (1 - a) / 2)
                     out.paste(img.crop((0, 0, spec.width - dx, spec.height)), (dx, 0))
                     img = out
                 else:
-                    img = Image.blend(previous, img, a)
+                    img = previous.blend(img, a)
             index = starts[k] + i
             if index >= total - fade and fade:
-                level = (total - index) / (fade + 1)
-                img = img.point(lambda v, k=level: int(v * k))
+                img = img.faded((total - index) / (fade + 1))
             yield img
+        used(k)
 
-    def last_frame(k: int) -> Image.Image:
+    def last_frame(k: int) -> Planes:
         # Never blended (a blend covers at most half a scene) and, but for the last scene,
         # never faded: what scene k + 1 blends from.
-        return composer.scene(k, board.scenes[k], counts[k]).frame(counts[k] - 1)
+        frame = scene_source(k).planes(counts[k] - 1)
+        used(k)
+        return frame
 
     if segments is None:
 
-        def frames() -> Iterator[Image.Image]:
-            previous: Image.Image | None = None
+        def frames() -> Iterator[Planes]:
+            previous: Planes | None = None
             for k in range(len(board.scenes)):
                 img = None
                 for img in scene_frames(k, previous):
@@ -715,7 +796,8 @@ def render_storyboard(
                 part = encode_mp4(scene_frames(k, previous), spec, audio=False)
                 segments.put(key, part)
             else:
-                composer.scene(k, board.scenes[k], counts[k])  # its text boxes, for the checks
+                scene_source(k)  # its text boxes, for the checks
+                used(k)
             return part
 
         # Two scenes at a time: while one encoder drains its last frames (lookahead) the other
@@ -729,13 +811,7 @@ def render_storyboard(
                     future.cancel()
                 raise
         mp4 = seg.concat(parts, spec.fps, audio=True)
-    # The thumbnail: the middle of the first photo scene (the hero), clear of transitions.
-    thumb_scene = 0
-    if len(board.scenes) > 1 and _shown(board.scenes[1], pictures, clip) != "design":
-        thumb_scene = 1
-    thumb = composer.scene(thumb_scene, board.scenes[thumb_scene], counts[thumb_scene]).frame(
-        counts[thumb_scene] // 2
-    )
+    thumb = thumbs[0] if thumbs else scene_source(thumb_scene).frame(counts[thumb_scene] // 2)
     box = (540, 960) if spec.height >= spec.width else (960, 540)
     return RenderedVideo(
         mp4=mp4,
