@@ -45,6 +45,30 @@ def test_a_shorter_clip_plays_once_then_holds_its_last_frame():
     assert set(shown[60:]) == {47}  # then the last frame, never backwards
 
 
+def test_one_reader_serves_two_threads_the_frames_each_asks_for():
+    """With scene segments, the next scene's encoder thread asks a clip scene for its last frame
+    while that scene's own thread decodes forward: the reader must give each the right frame
+    (it used to be closed under the other thread's decoder: TypeError or a crash in PyAV)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    clip = ClipSource.open(sample_mp4(64, 64, seconds=2, fps=24))
+    reader = clip.reader()
+    last = len(clip.times) - 1
+
+    def forward(_: int) -> list[tuple[int, int, int]]:
+        return [reader.frame(i).getpixel((2, 2)) for i in range(1, last + 1)]
+
+    def last_frame(_: int) -> list[tuple[int, int, int]]:
+        return [reader.frame(last).getpixel((2, 2)) for _ in range(40)]
+
+    alone = [clip.reader().frame(i).getpixel((2, 2)) for i in range(1, last + 1)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for _ in range(5):
+            seq, ends = pool.map(lambda f: f(0), [forward, last_frame])
+            assert seq == alone
+            assert set(ends) == {alone[-1]}
+
+
 @pytest.mark.parametrize("data", [b"", b"not a video at all", sample_mp4(64, 64)[:400]])
 def test_a_clip_that_does_not_decode_is_refused_before_rendering(data):
     with pytest.raises(ClipError):

@@ -24,6 +24,7 @@ import bisect
 import hashlib
 import io
 import itertools
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,24 +168,30 @@ class FittedClip:
         top = max(0.0, min(center[1] * clip.height - ch / 2, clip.height - ch))
         self.crop = (left, top, left + cw, top + ch)
         self._last: tuple[int, Image.Image] | None = None
+        self._lock = threading.Lock()
 
     def picture(self, i: int) -> Image.Image:
         """Output frame ``i``'s picture; the same object while the clip frame repeats (do not
-        modify it)."""
+        modify it). Thread-safe (see ``ClipReader``)."""
         index = self.indexes[max(0, min(i, len(self.indexes) - 1))]
-        if self._last is None or self._last[0] != index:
-            frame = self.reader.frame(index)
-            self._last = (index, frame.resize(self.size, Image.Resampling.BILINEAR, box=self.crop))
-        return self._last[1]
+        with self._lock:
+            if self._last is None or self._last[0] != index:
+                frame = self.reader.frame(index)
+                picture = frame.resize(self.size, Image.Resampling.BILINEAR, box=self.crop)
+                self._last = (index, picture)
+            return self._last[1]
 
 
 class ClipReader:
     """The pictures of a clip's frames, decoded forward; an earlier frame re-opens the clip.
 
-    One reader per user (a scene's frames are asked in order); not shared across threads.
+    A scene's frames are asked in order, but with per-scene segments the next scene's encoder
+    (another thread) also asks this scene for its last frame, so every call holds a lock: the
+    decoder is never read and closed at once (PyAV would crash), and a jump back re-opens it.
     """
 
     def __init__(self, clip: ClipSource) -> None:
+        self._lock = threading.Lock()
         self.clip = clip
         self._container: Any = None
         self._frames: Any = None
@@ -202,6 +209,10 @@ class ClipReader:
 
     def frame(self, index: int) -> Image.Image:
         """The picture of clip frame ``index`` (RGB, the clip's size); do not modify it."""
+        with self._lock:
+            return self._frame_at(index)
+
+    def _frame_at(self, index: int) -> Image.Image:
         index = max(0, min(index, len(self.clip.times) - 1))
         if self._image is not None and self._image[0] == index:
             return self._image[1]
