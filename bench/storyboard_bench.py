@@ -77,7 +77,7 @@ def capture_frames(board: sb.Storyboard, pictures, spec: RenderSpec, path: str) 
                 count += 1
         return b""
 
-    storyboard_render.encode_mp4 = capture  # type: ignore[assignment]
+    storyboard_render.encode_mp4 = capture  # type: ignore[assignment]  # bench swaps the encoder
     try:
         render_storyboard(board, pictures, spec)
     finally:
