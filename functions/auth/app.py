@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal
-from ecomvideo.http.contract import no_location
+from ecomvideo.http.contract import ACCEPTED, no_location
 from ecomvideo.observability import logger, tracer
 from ecomvideo.schemas.auth import (
     EmailRequest,
@@ -72,7 +72,7 @@ def verify_email(body: VerifyEmailRequest) -> MessageResponse:
 
 @app.post(
     "/v1/auth/resend-verification",
-    responses={202: {"description": "Accepted"}},
+    responses=ACCEPTED,
     openapi_extensions=no_location("a mail is sent; nothing to poll"),
 )
 def resend_verification(body: EmailRequest) -> Response[MessageResponse]:
@@ -83,7 +83,7 @@ def resend_verification(body: EmailRequest) -> Response[MessageResponse]:
 
 @app.post(
     "/v1/auth/forgot-password",
-    responses={202: {"description": "Accepted"}},
+    responses=ACCEPTED,
     openapi_extensions=no_location("a mail is sent; nothing to poll"),
 )
 def forgot_password(body: EmailRequest) -> Response[MessageResponse]:

@@ -15,16 +15,15 @@ from ecomvideo.db import transaction
 from ecomvideo.enums import VideoStatus
 from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal
+from ecomvideo.http.contract import ACCEPTED, no_location
 from ecomvideo.http.contract import SPENDS_CREDITS as SPENDS
 from ecomvideo.http.contract import SPENDS_CREDITS_ONCE_PER_STATE as SPENDS_ONCE
-from ecomvideo.http.contract import no_location
 from ecomvideo.http.pagination import PageCursor, PageLimit, RenderedFormat
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.services import storyboards, videos
 
 app = create_app()
-ACCEPTED: dict[int, Any] = {202: {"description": "Accepted"}}
 TICKET = no_location("an upload ticket, not a resource to fetch")
 
 
