@@ -8,9 +8,9 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-# The operation holds credits: it must take an Idempotency-Key (or be idempotent by state).
 # ``responses=ACCEPTED`` documents a route's 202 (work started, poll the resource).
 ACCEPTED: dict[int, Any] = {202: {"description": "Accepted"}}
+# The operation holds credits: it must take an Idempotency-Key (or be idempotent by state).
 SPENDS_CREDITS = {"x-spends-credits": True}
 # Holds credits, idempotent by state: a second call finds the new state and answers 409.
 SPENDS_CREDITS_ONCE_PER_STATE = {**SPENDS_CREDITS, "x-idempotent": "by-state"}

@@ -79,13 +79,14 @@ def video_cost(session: Session, video: Video) -> int:
     )
 
 
-def _slug(ratio: str) -> str:
+def slug(ratio: str) -> str:
+    """The format in file names: ``1:1`` -> ``1x1``."""
     return ratio.replace(":", "x")
 
 
 def _work_key(video: Video, attempt: int, ratio: str) -> str:
     return media_store.media_key(
-        video.user_id, video.id, f"work/a{attempt}-format-{_slug(ratio)}.json"
+        video.user_id, video.id, f"work/a{attempt}-format-{slug(ratio)}.json"
     )
 
 
@@ -143,7 +144,7 @@ def render_extras(
                 height=height,
                 title=video.title,
                 style=video.style,
-                reference=f"{video.id}:{attempt}:{_slug(ratio)}",
+                reference=f"{video.id}:{attempt}:{slug(ratio)}",
                 segments=S3Segments(video),
                 clip=clip,
                 clip_still=clip_still,
@@ -154,8 +155,8 @@ def render_extras(
             path = Path(tmp) / "video.mp4"
             path.write_bytes(mp4)
             info = probe(path)
-        video_key = media_store.media_key(video.user_id, video.id, f"video-{_slug(ratio)}.mp4")
-        thumb_key = media_store.media_key(video.user_id, video.id, f"thumbnail-{_slug(ratio)}.jpg")
+        video_key = media_store.media_key(video.user_id, video.id, f"video-{slug(ratio)}.mp4")
+        thumb_key = media_store.media_key(video.user_id, video.id, f"thumbnail-{slug(ratio)}.jpg")
         put(video_key, mp4, "video/mp4")
         if result.thumbnail:
             put(thumb_key, bytes(result.thumbnail), "image/jpeg")

@@ -211,7 +211,7 @@ def record_download(
             raise NotFound(f"This video was not rendered in the {ratio} format.")
     bucket, key = aws.split_s3_uri(uri)
     safe_name = "".join(c for c in row.title if c.isalnum() or c in " -_")[:60].strip() or "video"
-    suffix = "" if ratio is None else "-" + ratio.replace(":", "x")
+    suffix = "" if ratio is None else "-" + video_formats.slug(ratio)
     return aws.presigned_get(
         bucket, key, expires_in=DOWNLOAD_URL_TTL, filename=f"{safe_name}{suffix}.mp4"
     )
