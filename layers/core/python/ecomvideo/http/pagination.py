@@ -1,6 +1,7 @@
 """The API side of keyset pagination (``ecomvideo.keyset``): the ``limit`` / ``cursor`` query
 parameters of every list route, the ``Link: <...>; rel="next"`` header (RFC 8288) and the
-``x-bounded-list`` marker of small reference lists.
+``x-bounded-list`` marker of small reference lists; also ``RenderedFormat``, the other shared
+query-parameter type (``?format=`` of a download).
 """
 
 from __future__ import annotations
