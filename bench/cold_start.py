@@ -9,6 +9,9 @@ For each ``functions/<name>/app.py`` (run from the repository root):
   measured in alternating pairs, so load changes during the run hit both;
 * ``CPU ratio``: the same with the interpreter's CPU time (``time.process_time``), which a
   loaded machine disturbs much less than wall time (an import is single-threaded);
+* ``all paths``: import / floor with every lazily exported service loaded as well
+  (``ecomvideo.lazy.load_primed()``: what a SnapStart snapshot holds, and the most a first
+  request can add to INIT), measured in the same alternating runs;
 * ``heaviest``: the top-level packages whose modules' own import time (``-X importtime``)
   adds up to the most.
 
@@ -127,6 +130,12 @@ _LOCKED = {
 }
 NOT_IN_LAMBDA = sorted({"rich", "pygments", "click"} - _LOCKED)
 
+# Every path of the handler loaded: the lazy service packages (``ecomvideo.lazy``) resolved, as
+# a SnapStart snapshot holds them and as an environment has them once it has served every route
+# or step kind. "ratio" is what INIT costs; "all paths" bounds INIT plus the first request's
+# imports of the heaviest route.
+ALL_PATHS = "import app\nfrom ecomvideo import lazy\nlazy.load_primed()"
+
 TIMER = """
 import sys, time
 sys.modules.update(dict.fromkeys({hidden!r}))
@@ -181,20 +190,20 @@ def _import_once(body: str, paths: list[str], env: dict[str, str]) -> tuple[floa
 
 
 def _paired_medians(
-    handler: tuple[str, list[str]], floor: tuple[str, list[str]], env: dict[str, str], runs: int
+    variants: dict[str, tuple[str, list[str]]], env: dict[str, str], runs: int
 ) -> dict[str, float]:
-    """Median wall and CPU ms of the handler's and the floor's imports, measured in pairs.
+    """Median wall and CPU ms of each variant's import (the handler, its floor, ...).
 
-    The two alternate (handler first on even runs, floor first on odd ones) so that a change
-    of machine load during the run weighs on both alike; a warm-up of each fills the bytecode
+    The variants alternate (forwards on even runs, backwards on odd ones) so that a change of
+    machine load during the run weighs on all alike; a warm-up of each fills the bytecode
     cache first.
     """
     if BYTECODE:
-        _import_once(*handler, env)
-        _import_once(*floor, env)
+        for variant in variants.values():
+            _import_once(*variant, env)
     samples: dict[str, list[float]] = defaultdict(list)
+    order = list(variants.items())
     for run in range(runs):
-        order = [("import", handler), ("floor", floor)]
         for label, (body, paths) in order if run % 2 == 0 else reversed(order):
             wall, cpu = _import_once(body, paths, env)
             samples[f"{label}_ms"].append(wall)
@@ -249,6 +258,7 @@ class Row:
     floor_ms: float
     import_cpu_ms: float
     floor_cpu_ms: float
+    all_ms: float
     heaviest: list[tuple[str, float]]
     floor_only: list[str]
 
@@ -260,6 +270,10 @@ class Row:
     def cpu_ratio(self) -> float:
         return self.import_cpu_ms / self.floor_cpu_ms
 
+    @property
+    def all_ratio(self) -> float:
+        return self.all_ms / self.floor_ms
+
     def cells(self) -> tuple[str, ...]:
         return (
             self.name,
@@ -267,6 +281,7 @@ class Row:
             f"{self.floor_ms:.0f}",
             f"{self.ratio:.2f}",
             f"{self.cpu_ratio:.2f}",
+            f"{self.all_ratio:.2f}",
             ", ".join(f"{pkg} {ms:.0f}" for pkg, ms in self.heaviest),
             ", ".join(self.floor_only) or "-",
         )
@@ -278,13 +293,15 @@ def measure(name: str, runs: int) -> Row:
     paths = [str(LAYER), str(ROOT / "functions" / name)]
     floor_modules = FLOORS.get(name, DEFAULT_FLOOR)
     body = "\n".join(m if " " in m else f"import {m}" for m in floor_modules)
-    times = _paired_medians(("import app", paths), (body, []), env, runs)
+    variants = {"import": ("import app", paths), "floor": (body, []), "all": (ALL_PATHS, paths)}
+    times = _paired_medians(variants, env, runs)
     return Row(
         name=name,
         import_ms=times["import_ms"],
         floor_ms=times["floor_ms"],
         import_cpu_ms=times["import_cpu_ms"],
         floor_cpu_ms=times["floor_cpu_ms"],
+        all_ms=times["all_ms"],
         heaviest=_heaviest(paths, env),
         floor_only=sorted(_packages(body, [], env) - _packages("import app", paths, env)),
     )
@@ -307,17 +324,18 @@ def main(argv: list[str] | None = None) -> int:
         names = [n for n in names if n in set(args.only.split(","))]
     if args.markdown:
         print(
-            "| handler | import ms | floor ms | ratio | CPU ratio | heaviest imports (self ms)"
-            " | floor-only |"
+            "| handler | import ms | floor ms | ratio | CPU ratio | all paths | heaviest imports"
+            " (self ms) | floor-only |"
         )
-        print("|---|---:|---:|---:|---:|---|---|")
+        print("|---|---:|---:|---:|---:|---:|---|---|")
     for name in names:
         cells = measure(name, args.runs).cells()  # printed as it comes: a run takes minutes
         if args.markdown:
             print("| " + " | ".join(cells) + " |", flush=True)
         else:
-            name_, import_ms, floor_ms, ratio, cpu_ratio, heavy, only = cells
-            line = f"{name_:<18} {import_ms:>7} {floor_ms:>7} {ratio:>6} {cpu_ratio:>6}  {heavy}"
+            name_, import_ms, floor_ms, ratio, cpu_ratio, all_paths, heavy, only = cells
+            line = f"{name_:<18} {import_ms:>7} {floor_ms:>7} {ratio:>6} {cpu_ratio:>6}"
+            line += f" {all_paths:>6}  {heavy}"
             line += f"  [floor-only: {only}]" if only != "-" else ""
             print(line, flush=True)
     return 0

@@ -21,7 +21,7 @@ from ecomvideo.http.contract import SPENDS_CREDITS_ONCE_PER_STATE as SPENDS_ONCE
 from ecomvideo.http.pagination import PageCursor, PageLimit, RenderedFormat
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import videos as schemas
-from ecomvideo.services import storyboards, videos
+from ecomvideo.services import videos
 
 app = create_app()
 TICKET = no_location("an upload ticket, not a resource to fetch")
@@ -101,14 +101,14 @@ def retry_video(video_id: uuid.UUID) -> Response[schemas.VideoAccepted]:
 @app.get("/v1/videos/<video_id>/storyboard")
 def get_storyboard(video_id: uuid.UUID) -> schemas.StoryboardOut:
     with transaction() as session:
-        return storyboards.for_owned_video(session, current_principal(app), video_id)
+        return videos.storyboard(session, current_principal(app), video_id)
 
 
 @app.patch("/v1/videos/<video_id>/storyboard")
 def edit_storyboard(video_id: uuid.UUID, body: schemas.StoryboardEdit) -> schemas.StoryboardOut:
     with transaction() as session:
-        board = storyboards.edit(session, current_principal(app), video_id, body)
-        return storyboards.to_schema(board, video_id=video_id)
+        board = videos.edit_storyboard(session, current_principal(app), video_id, body)
+        return videos.storyboard_out(board, video_id=video_id)
 
 
 @app.post("/v1/videos/<video_id>/render", responses=ACCEPTED)

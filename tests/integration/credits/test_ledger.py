@@ -14,7 +14,7 @@ from ecomvideo.db import transaction
 from ecomvideo.enums import CreditSource
 from ecomvideo.errors import InsufficientCredits
 from ecomvideo.models import CreditMovement, MovementKind, UsageCredit
-from ecomvideo.services import credits
+from ecomvideo.services import credits, pricing
 from tests.support.factories import make_grant, make_user
 
 
@@ -139,7 +139,7 @@ def test_expire_grants_deactivates_and_records_the_unused_part(session):
 )
 def test_quote_uses_system_settings(session, duration, resolution, provider, expected):
     assert (
-        credits.quote(session, duration_seconds=duration, resolution=resolution, provider=provider)
+        pricing.quote(session, duration_seconds=duration, resolution=resolution, provider=provider)
         == expected
     )
 

@@ -2,8 +2,9 @@
 
 Snapshotted (done at import, once per published version): every module import (most of the
 cold start), the resolver and its routes, the settings object, and what import leaves for
-first use: the before-snapshot hook builds the validation models (schemas are
-``defer_build``) and configures the mappers, so a restored environment does not pay them.
+first use: the before-snapshot hook loads every route's services (the lazy packages of
+``ecomvideo.lazy``), builds the validation models (schemas are ``defer_build``) and configures
+the mappers, so a restored environment does not pay them.
 
 Never snapshotted, and why:
 
@@ -36,8 +37,11 @@ def before_snapshot() -> None:
 
 
 def build_deferred() -> None:
-    """Build every imported schema and configure the imported mappers (work that import defers
-    to the first request); imports nothing the function did not import already."""
+    """Load the modules behind the imported lazy service packages (``ecomvideo.lazy``: each
+    route's services), then build every imported schema and configure the imported mappers
+    (work that import defers to the first request)."""
+    if (lazy := sys.modules.get("ecomvideo.lazy")) is not None:
+        lazy.load_primed()
     if (base := sys.modules.get("ecomvideo.schemas.base")) is not None:
         pending = [base.Schema]
         while pending:

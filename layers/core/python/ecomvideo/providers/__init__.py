@@ -11,24 +11,47 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ecomvideo.providers.base import (
-    ContentRejected,
-    ImageProvider,
-    ImageRequest,
-    InvalidProviderInput,
-    ProductCard,
-    ProviderFailure,
-    ProviderOutOfCredits,
-    ProviderRateLimited,
-    ProviderResult,
-    ProviderTaskFailed,
-    ProviderTaskNotFound,
-    ProviderUnavailable,
-    VideoProvider,
-    VideoRequest,
-    failure_details,
+if TYPE_CHECKING:
+    from ecomvideo.providers.base import (
+        ContentRejected,
+        ImageProvider,
+        ImageRequest,
+        InvalidProviderInput,
+        ProductCard,
+        ProviderFailure,
+        ProviderOutOfCredits,
+        ProviderRateLimited,
+        ProviderResult,
+        ProviderTaskFailed,
+        ProviderTaskNotFound,
+        ProviderUnavailable,
+        VideoProvider,
+        VideoRequest,
+        failure_details,
+    )
+
+# The shared exceptions and request types live in ``base`` (dataclasses: ~5 ms to declare); a
+# function that only names a provider (``makes_clips``, ``canonical_name``) does not import it.
+_BASE_NAMES = frozenset(
+    {
+        "ContentRejected",
+        "ImageProvider",
+        "ImageRequest",
+        "InvalidProviderInput",
+        "ProductCard",
+        "ProviderFailure",
+        "ProviderOutOfCredits",
+        "ProviderRateLimited",
+        "ProviderResult",
+        "ProviderTaskFailed",
+        "ProviderTaskNotFound",
+        "ProviderUnavailable",
+        "VideoProvider",
+        "VideoRequest",
+        "failure_details",
+    }
 )
 
 __all__ = [
@@ -69,6 +92,15 @@ _INSTANCES: dict[str, Any] = {}
 _LOCK = threading.Lock()
 
 
+def __getattr__(name: str) -> Any:
+    """PEP 562: the names re-exported from ``base`` import it on first use."""
+    if name not in _BASE_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module("ecomvideo.providers.base"), name)
+    globals()[name] = value
+    return value
+
+
 def registered_providers() -> list[str]:
     """Canonical names of every registered provider, configured or not."""
     return sorted(_FACTORIES)
@@ -89,6 +121,8 @@ def canonical_name(name: str) -> str:
     for known in _FACTORIES:
         if known.lower() == name.strip().lower():
             return known
+    from ecomvideo.providers.base import InvalidProviderInput  # lazy: see _BASE_NAMES
+
     raise InvalidProviderInput(f"unknown video provider {name!r}")
 
 
@@ -140,6 +174,8 @@ def _load(key: str) -> Callable[[], Any]:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
+        from ecomvideo.providers.base import ProviderUnavailable  # lazy: see _BASE_NAMES
+
         raise ProviderUnavailable(
             f"{key} provider is not available", provider=key, provider_message=repr(exc)
         ) from exc

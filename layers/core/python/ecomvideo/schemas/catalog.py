@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from ecomvideo.prompts import template_variables
 from ecomvideo.schemas.base import Schema
 from ecomvideo.schemas.docs import examples as _examples
 from ecomvideo.schemas.fields import AspectRatio, UtcDateTime, bounded_list
@@ -18,17 +18,6 @@ Name200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 ResolutionText = Annotated[str, StringConstraints(pattern=r"^\d{2,4}x\d{2,4}$")]
 Url500 = Annotated[str, StringConstraints(max_length=500)]
-
-
-PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,49})\}")
-
-
-def template_variables(prompt_template: str) -> list[str]:
-    """Placeholder names (``{product_name}``) of a prompt template, in order of appearance."""
-    seen: dict[str, None] = {}
-    for name in PLACEHOLDER.findall(prompt_template):
-        seen.setdefault(name, None)
-    return list(seen)
 
 
 class _Out(Schema):

@@ -1,8 +1,6 @@
 """The catalogue: video templates, video categories and tags (reads, admin CRUD, tagging).
 
-Template prompts use ``{name}`` placeholders. They are filled by a regular expression, never by
-``str.format`` (which would let a template reach attributes like ``{x.__class__}``); values are
-stripped of control characters and braces so a value cannot inject another placeholder.
+Template prompts use ``{name}`` placeholders (``ecomvideo.prompts`` lists and fills them).
 
 Tag ``usage_count`` is maintained with relative ``UPDATE ... SET usage_count = usage_count ± 1``
 statements in the same transaction as the mapping change, so concurrent taggers never lose an
@@ -11,10 +9,9 @@ update and the count always equals the number of mappings.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -29,32 +26,11 @@ from ecomvideo.keyset import (
     popularity_cursor,
 )
 from ecomvideo.models import Video, VideoCategory, VideoTag, VideoTemplate, video_tag_mappings
-from ecomvideo.schemas import catalog as schemas
-from ecomvideo.schemas.catalog import PLACEHOLDER as _PLACEHOLDER
-from ecomvideo.schemas.catalog import template_variables
 
-_UNSAFE_VALUE = re.compile(r"[\x00-\x1f\x7f{}]")
-
+if TYPE_CHECKING:
+    from ecomvideo.schemas import catalog as schemas
 
 # ---------------------------------------------------------------------------- templates
-
-
-def render_prompt(prompt_template: str, variables: dict[str, str]) -> str:
-    """Fill ``{name}`` placeholders; raises ValidationFailed (422) listing missing variables."""
-    missing = [name for name in template_variables(prompt_template) if not variables.get(name)]
-    if missing:
-        raise ValidationFailed(
-            "The template needs values for: " + ", ".join(missing) + ".",
-            errors=[
-                field_error(f"/variables/{name}", "required by the template", "missing")
-                for name in missing
-            ],
-        )
-
-    def fill(match: re.Match[str]) -> str:
-        return _UNSAFE_VALUE.sub(" ", variables[match.group(1)]).strip()
-
-    return _PLACEHOLDER.sub(fill, prompt_template)
 
 
 def get_template(
@@ -84,6 +60,9 @@ def list_templates(
     cursor: str | None = None,
 ) -> schemas.TemplateList:
     """Most used first, one page (and the next page's cursor)."""
+    # lazy: the catalogue's API models; making a video uses this module without them
+    from ecomvideo.schemas import catalog as schemas
+
     stmt = select(VideoTemplate)
     if category_id is not None:
         stmt = stmt.where(VideoTemplate.category_id == category_id)
@@ -233,6 +212,9 @@ def popular_tags(
     session: Session, *, limit: int = 50, prefix: str | None = None, cursor: str | None = None
 ) -> schemas.TagList:
     """Most used tags first, one page (and the next page's cursor)."""
+    # lazy: the catalogue's API models; making a video uses this module without them
+    from ecomvideo.schemas import catalog as schemas
+
     stmt = select(VideoTag)
     if prefix:
         escaped = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -14,7 +14,6 @@ the caller's transaction (one transaction per request/event).
 
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,7 +29,6 @@ from ecomvideo.errors import InsufficientCredits
 from ecomvideo.keyset import Cursor, apply_keyset
 from ecomvideo.models import CreditMovement, MovementKind, UsageCredit
 from ecomvideo.observability import metrics
-from ecomvideo.services import system_settings
 from ecomvideo.services.account_guards import lock_user, require_verified
 
 
@@ -39,40 +37,6 @@ class HoldResult:
     video_id: uuid.UUID
     amount: int
     created: bool  # False when the same hold already existed (idempotent retry)
-
-
-# ---------------------------------------------------------------------------- pricing
-
-
-def resolution_class(resolution: str) -> str:
-    """'1080x1920' -> '1080p'; '720p' stays; anything above 1920 px is '4k'."""
-    text = resolution.lower().strip()
-    if text in {"720p", "1080p", "4k"}:
-        return text
-    try:
-        width, height = (int(part) for part in text.split("x", 1))
-    except ValueError:
-        return "1080p"
-    longest = max(width, height)
-    if longest <= 1280:
-        return "720p"
-    if longest <= 1920:
-        return "1080p"
-    return "4k"
-
-
-def quote(session: Session, *, duration_seconds: int, resolution: str, provider: str) -> int:
-    """Credits a video costs: per started 5 s, times the resolution multiplier, plus extras."""
-    base = int(system_settings.get(session, "credits.cost.base_per_5s", 1))
-    multipliers: dict[str, Any] = system_settings.get(
-        session, "credits.cost.resolution_multiplier", {"720p": 1, "1080p": 1, "4k": 2}
-    )
-    extras: dict[str, Any] = system_settings.get(
-        session, "credits.cost.provider_extra", {"Local": 0, "Freepik": 1}
-    )
-    blocks = max(1, math.ceil(duration_seconds / 5))
-    multiplier = int(multipliers.get(resolution_class(resolution), 1))
-    return blocks * base * multiplier + int(extras.get(provider, 0))
 
 
 # ---------------------------------------------------------------------------- reads

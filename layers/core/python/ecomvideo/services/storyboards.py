@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,9 +22,11 @@ from ecomvideo.errors import Conflict, invalid_field
 from ecomvideo.media import storyboard as sb
 from ecomvideo.models import ProductData, ProductImage, Video, VideoTemplate
 from ecomvideo.providers import makes_clips
-from ecomvideo.schemas import videos as schemas
 from ecomvideo.security.principal import Principal
 from ecomvideo.services.video_access import awaiting_confirmation, owned_video
+
+if TYPE_CHECKING:
+    from ecomvideo.schemas import videos as schemas
 
 MAX_IMAGES = 8
 STORYBOARD_KEY = "storyboard"
@@ -147,6 +149,9 @@ def for_owned_video(
 
 
 def to_schema(board: sb.Storyboard, *, video_id: uuid.UUID | None = None) -> schemas.StoryboardOut:
+    # lazy: the API's response models; the pipeline worker uses this module without them
+    from ecomvideo.schemas import videos as schemas
+
     return schemas.StoryboardOut(
         video_id=video_id,
         duration_seconds=board.duration,

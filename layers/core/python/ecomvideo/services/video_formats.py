@@ -21,7 +21,7 @@ import json
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -29,10 +29,12 @@ from ecomvideo.clients import aws
 from ecomvideo.enums import VideoStatus
 from ecomvideo.media.formats import frame_size
 from ecomvideo.models import Video
-from ecomvideo.schemas import videos as schemas
-from ecomvideo.services import credits, media_store
+from ecomvideo.services import media_store, pricing
 from ecomvideo.services.scene_segments import S3Segments, read_optional
 from ecomvideo.settings import get_settings
+
+if TYPE_CHECKING:
+    from ecomvideo.schemas import videos as schemas
 
 FORMATS_KEY = "formats"
 URL_TTL = 3600
@@ -56,13 +58,13 @@ def cost(
 ) -> int:
     """Credits for every format: the main one as quoted alone, plus a Local render of the same
     duration per extra format at its size."""
-    total = credits.quote(
+    total = pricing.quote(
         session, duration_seconds=duration_seconds, resolution=resolution, provider=provider
     )
     for ratio in formats[1:]:
         width, height = frame_size(ratio, resolution)
         size = f"{width}x{height}"
-        total += credits.quote(
+        total += pricing.quote(
             session, duration_seconds=duration_seconds, resolution=size, provider="Local"
         )
     return total
@@ -209,6 +211,9 @@ def _presign(uri: str | None) -> str | None:
 
 def outputs(video: Video) -> list[schemas.FormatOut]:
     """Every rendered format of a Completed video with presigned download/thumbnail URLs."""
+    # lazy: the API's response models; the pipeline worker uses this module without them
+    from ecomvideo.schemas import videos as schemas
+
     if video.status is not VideoStatus.COMPLETED or not video.video_url:
         return []
     meta = video.meta or {}

@@ -28,6 +28,7 @@ from ecomvideo.services import (
     credits,
     media_store,
     notifications,
+    pricing,
     scene_segments,
     video_formats,
 )
@@ -143,13 +144,13 @@ def output_limits(video: Video) -> Any:
     # lazy: PyAV/Pillow load only where a file is processed (webhook, sweeps import this)
     from ecomvideo.media.conform import WATERMARK_TEXT, OutputLimits
     from ecomvideo.media.formats import CLASS_LONG_SIDE
-    from ecomvideo.services import credits, plans
+    from ecomvideo.services import plans
 
     with transaction() as session:
         plan = plans.entitlement(session, video.user_id).plan
         plan_class = str(plan.max_resolution or "1080p").lower()
         watermark = plans.watermarks_output(plan)
-    quoted = credits.resolution_class(video.resolution or "")
+    quoted = pricing.resolution_class(video.resolution or "")
     sides = [CLASS_LONG_SIDE.get(plan_class), CLASS_LONG_SIDE.get(quoted)]
     return OutputLimits(
         max_long_side=min((side for side in sides if side), default=None),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from ecomvideo import clock
@@ -17,7 +18,7 @@ from ecomvideo.enums import VideoStatus
 from ecomvideo.errors import ProviderError
 from ecomvideo.models import Video
 from ecomvideo.observability import logger
-from ecomvideo.services.pipeline import finalize, gate, messages, resume, rows, steps, timers
+from ecomvideo.services.pipeline import gate, messages, resume, rows, steps, timers
 from ecomvideo.services.pipeline.messages import StepMessage, take_token
 from ecomvideo.services.pipeline.results import (
     Output,
@@ -47,8 +48,15 @@ HANDLERS: dict[str, Callable[[StepContext], StepResult]] = {
     SCRAPE: steps.scrape_step,
     IMAGE: steps.image_step,
     VIDEO: steps.video_step,
-    FINALIZE: finalize.finalize_step,
+    FINALIZE: lambda ctx: _finalize().finalize_step(ctx),
 }
+
+
+def _finalize() -> ModuleType:
+    # lazy: only Finalize and MarkFailed need credits, notifications and the format outputs
+    from ecomvideo.services.pipeline import finalize
+
+    return finalize
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,7 @@ def handle(message: StepMessage) -> str:
     """Run one step message; returns what happened (for logs/tests). Raises on transient
     errors so that SQS redelivers."""
     if message.step == MARK_FAILED:
-        return finalize.mark_failed(message)
+        return _finalize().mark_failed(message)
     if message.step == POLL:
         return resume.poll_waiting_step(message)
     begin = _begin(message)

@@ -28,7 +28,7 @@ from ecomvideo.services import (
     video_formats,
 )
 from ecomvideo.services.video_access import awaiting_confirmation, current_attempt, owned_video
-from ecomvideo.services.video_lifecycle import POLL_AFTER_SECONDS, execution_name, transition
+from ecomvideo.services.video_lifecycle import execution_name, transition
 from ecomvideo.services.videos.preparation import Prepared, prepare
 from ecomvideo.settings import get_settings
 
@@ -227,21 +227,3 @@ def start_execution(
                 )
             credits.release(session, user_id, video_id)
         return VideoStatus.FAILED
-
-
-def poll_headers(video_id: uuid.UUID | None, status: VideoStatus) -> dict[str, str]:
-    """``Location`` of a started video and, while it runs, ``Retry-After`` (poll hint)."""
-    headers = {"Location": f"/v1/videos/{video_id}"} if video_id else {}
-    wait = POLL_AFTER_SECONDS.get(status)
-    if wait is not None:
-        headers["Retry-After"] = str(wait)
-    return headers
-
-
-def accepted_headers(accepted: schemas.VideoAccepted, *, replayed: bool = False) -> dict[str, str]:
-    """``poll_headers`` of a video just started (create, retry, render); an Idempotency-Key
-    replay says so (``Idempotent-Replayed``)."""
-    headers = poll_headers(accepted.id, accepted.status)
-    if replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return headers

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ecomvideo import prompts
 from ecomvideo.clients import aws
 from ecomvideo.enums import VideoInputType
 from ecomvideo.errors import (
@@ -24,7 +25,7 @@ from ecomvideo.models.billing import SubscriptionPlan
 from ecomvideo.models.preferences import UserPreferences
 from ecomvideo.models.videos import VideoTemplate
 from ecomvideo.schemas import videos as schemas
-from ecomvideo.services import catalog, credits, plans, provider_inputs, video_formats
+from ecomvideo.services import catalog, plans, pricing, provider_inputs, video_formats
 from ecomvideo.settings import get_settings
 
 RESOLUTION_RANK = {"720p": 1, "1080p": 2, "4k": 3}
@@ -172,11 +173,11 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
         default = _first(
             prefs and prefs.default_video_resolution, template and template.resolution, "1080p"
         )
-        klass = credits.resolution_class(default)
+        klass = pricing.resolution_class(default)
         if RESOLUTION_RANK.get(klass, 2) > RESOLUTION_RANK.get(max_class, 2):
             klass = max_class
         resolution = class_resolution(klass, aspect_ratio)
-    requested_class = credits.resolution_class(resolution)
+    requested_class = pricing.resolution_class(resolution)
     if RESOLUTION_RANK.get(requested_class, 2) > RESOLUTION_RANK.get(max_class, 2):
         raise PlanLimitExceeded(
             f"The {plan.name} plan allows up to {max_class}; {resolution} is {requested_class}.",
@@ -231,7 +232,7 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
     variables = {k: v for k, v in body.variables.items()}
     prompt_parts = []
     if template is not None:
-        prompt_parts.append(catalog.render_prompt(template.prompt_template, variables))
+        prompt_parts.append(prompts.render_prompt(template.prompt_template, variables))
     if body.text_prompt:
         prompt_parts.append(body.text_prompt)
     title = body.title or variables.get("product_name") or (template.name if template else None)

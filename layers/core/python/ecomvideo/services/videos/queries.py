@@ -4,10 +4,8 @@ counted downloads, and the credits summary."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -21,7 +19,7 @@ from ecomvideo.models.pipeline import PipelineStep
 from ecomvideo.models.videos import Video, VideoTag, video_tag_mappings
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.security.principal import Principal
-from ecomvideo.services import catalog, credits, video_formats
+from ecomvideo.services import catalog, video_formats
 from ecomvideo.services.video_access import READ_ALL_ROLES, owned_video, visible_to
 from ecomvideo.services.video_lifecycle import (
     POLL_AFTER_SECONDS,
@@ -217,62 +215,19 @@ def record_download(
     )
 
 
-def credits_summary(
-    session: Session, user_id: uuid.UUID, cursor: str | None = None, limit: int | None = None
-) -> schemas.CreditsOut:
-    """Balance and one page of the ledger's movements, newest first (``next_cursor`` continues
-    it). The grants behind the balance page separately (``credit_grants``)."""
-    rows, next_cursor = _page_of(partial(credits.movements, session, user_id), cursor, limit)
-    return schemas.CreditsOut(
-        balance=credits.balance(session, user_id),
-        movements=[
-            schemas.MovementOut(
-                id=m.id,
-                kind=str(m.kind),
-                amount=m.amount,
-                video_id=m.video_id,
-                usage_credit_id=m.usage_credit_id,
-                reference=m.reference,
-                created_at=m.created_at,
-            )
-            for m in rows
-        ],
-        next_cursor=next_cursor,
-    )
+def poll_headers(video_id: uuid.UUID | None, status: VideoStatus) -> dict[str, str]:
+    """``Location`` of a started video and, while it runs, ``Retry-After`` (poll hint)."""
+    headers = {"Location": f"/v1/videos/{video_id}"} if video_id else {}
+    wait = POLL_AFTER_SECONDS.get(status)
+    if wait is not None:
+        headers["Retry-After"] = str(wait)
+    return headers
 
 
-def _page_of[T](
-    fetch: Callable[..., list[T]], cursor: str | None, limit: int | None
-) -> tuple[list[T], str | None]:
-    """One page from ``fetch(limit=, after=)`` (a keyset query) and the next page's cursor."""
-    size = clamp_limit(limit)
-    return page(fetch(limit=size + 1, after=decode_cursor(cursor)), size)
-
-
-def credit_grants(
-    session: Session, user_id: uuid.UUID, cursor: str | None = None, limit: int | None = None
-) -> schemas.GrantsPage:
-    """One page of the user's credit grants, newest first; ``remaining`` is 0 once a grant is
-    inactive or expired."""
-    now = clock.utcnow()
-    rows, next_cursor = _page_of(partial(credits.grants_page, session, user_id), cursor, limit)
-    return schemas.GrantsPage(
-        items=[
-            schemas.GrantOut(
-                id=g.id,
-                source=str(g.source),
-                amount=g.amount,
-                used_amount=g.used_amount,
-                remaining=(
-                    g.amount - g.used_amount
-                    if g.is_active and (g.expires_at is None or g.expires_at > now)
-                    else 0
-                ),
-                expires_at=g.expires_at,
-                is_active=bool(g.is_active),
-                created_at=g.created_at,
-            )
-            for g in rows
-        ],
-        next_cursor=next_cursor,
-    )
+def accepted_headers(accepted: schemas.VideoAccepted, *, replayed: bool = False) -> dict[str, str]:
+    """``poll_headers`` of a video just started (create, retry, render); an Idempotency-Key
+    replay says so (``Idempotent-Replayed``)."""
+    headers = poll_headers(accepted.id, accepted.status)
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return headers
