@@ -11,11 +11,10 @@ not pydantic-settings: that package's sources cost every function 30-60 ms of co
 features we do not use (dotenv files, secrets directories, CLI, cloud vaults).
 """
 
-from __future__ import annotations
-
 import os
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -144,7 +143,7 @@ class Settings(BaseModel):
         return {name: (field.alias or name).upper() for name, field in cls.model_fields.items()}
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
         """The settings from ``environ`` (default: the process environment)."""
         source = os.environ if environ is None else environ
         upper = {key.upper(): value for key, value in source.items()}

@@ -1,7 +1,5 @@
 """Request and response models of /v1/me/* and /v1/admin/users/*."""
 
-from __future__ import annotations
-
 import uuid
 from datetime import date
 from typing import Annotated, Any, Literal

@@ -1,7 +1,5 @@
 """Response models of /v1/analytics/* and /v1/me/usage."""
 
-from __future__ import annotations
-
 import uuid
 from datetime import date
 from typing import Literal

@@ -1,7 +1,5 @@
 """Request and response models of /v1/auth/*."""
 
-from __future__ import annotations
-
 from pydantic import ConfigDict, Field
 
 from ecomvideo.schemas.base import Schema

@@ -5,8 +5,6 @@ validators of routes it is not serving: pydantic builds a model's core schema th
 it validates, serialises or describes it (cold start: docs/benchmarks.md).
 """
 
-from __future__ import annotations
-
 from pydantic import BaseModel, ConfigDict
 
 

@@ -1,10 +1,8 @@
 """Billing API contract: plans, checkout, subscription, payments, invoices, payment methods."""
 
-from __future__ import annotations
-
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -166,7 +164,7 @@ class SubscriptionOut(Schema):
     cancel_at_period_end: bool
 
     @classmethod
-    def of(cls, sub: Any) -> SubscriptionOut:
+    def of(cls, sub: Any) -> Self:
         return cls(
             id=sub.id,
             plan_id=sub.subscription_plan_id,
@@ -219,7 +217,7 @@ class InvoiceOut(Schema):
     hosted_url: str | None = None
 
     @classmethod
-    def of(cls, inv: Any) -> InvoiceOut:
+    def of(cls, inv: Any) -> Self:
         return cls(
             id=inv.id,
             invoice_number=inv.invoice_number,
@@ -272,7 +270,7 @@ class StripePriceMapping(Schema):
     credit_pack_id: uuid.UUID | None = None
 
     @model_validator(mode="after")
-    def _one_target(self) -> StripePriceMapping:
+    def _one_target(self) -> Self:
         plan = self.plan_id is not None
         if plan == (self.credit_pack_id is not None):
             raise ValueError("give either plan_id (with billing_cycle) or credit_pack_id")

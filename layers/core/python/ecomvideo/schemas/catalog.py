@@ -1,9 +1,7 @@
 """Request and response models of the catalogue: templates, video categories, tags."""
 
-from __future__ import annotations
-
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
@@ -94,7 +92,7 @@ class TemplateOut(_Out):
     created_at: UtcDateTime
 
     @model_validator(mode="after")
-    def _list_variables(self) -> TemplateOut:
+    def _list_variables(self) -> Self:
         self.variables = template_variables(self.prompt_template)
         return self
 

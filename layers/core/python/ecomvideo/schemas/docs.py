@@ -1,8 +1,6 @@
 """Examples for the OpenAPI document, declared on the models (tests/unit/test_schema_examples.py
 validates every one against its model)."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from pydantic import ConfigDict

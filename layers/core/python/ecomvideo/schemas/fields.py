@@ -1,7 +1,6 @@
 """Reusable validated field types for request models (email, timezone, locale, phone, URL)."""
 
-from __future__ import annotations
-
+import functools
 import re
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -61,12 +60,15 @@ def _phone(value: str) -> str:
     return compact
 
 
-_URL = TypeAdapter(HttpUrl)
+@functools.cache
+def _url_adapter() -> TypeAdapter[HttpUrl]:
+    # Built on first use: a TypeAdapter compiles its validator when created (cold start).
+    return TypeAdapter(HttpUrl)
 
 
 def _https(value: str) -> str:
     try:
-        url = _URL.validate_python(value)
+        url = _url_adapter().validate_python(value)
     except ValidationError:
         raise ValueError("must be a valid URL") from None
     if url.scheme != "https":

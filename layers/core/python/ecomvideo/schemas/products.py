@@ -1,11 +1,9 @@
 """Products API contract: scrape requests, products with images, corrections, scraping rules."""
 
-from __future__ import annotations
-
 import re
 import uuid
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import (
     AfterValidator,
@@ -177,7 +175,7 @@ class ProductUpdate(Schema):
     primary_image_id: uuid.UUID | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> ProductUpdate:
+    def _check(self) -> Self:
         if self.images is not None:
             if len(set(self.images)) != len(self.images):
                 raise ValueError("images must not repeat an id")

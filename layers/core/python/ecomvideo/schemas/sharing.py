@@ -1,7 +1,5 @@
 """Request and response models of /v1/videos/{id}/shares and /v1/public/videos/{slug}."""
 
-from __future__ import annotations
-
 import uuid
 from typing import Annotated, Literal
 

@@ -1,7 +1,5 @@
 """API models for system settings (admin + public) and outbound webhooks."""
 
-from __future__ import annotations
-
 import uuid
 from typing import Any, Literal
 

@@ -1,9 +1,7 @@
 """Request and response models of /v1/videos, /v1/uploads and /v1/credits."""
 
-from __future__ import annotations
-
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
@@ -110,7 +108,7 @@ class VideoCreate(_Request):
     )
 
     @model_validator(mode="after")
-    def _inputs_match_type(self) -> VideoCreate:
+    def _inputs_match_type(self) -> Self:
         kind = self.input_type
         if kind is VideoInputType.TEXT and not (self.text_prompt or self.template_id):
             raise ValueError("a Text video needs text_prompt or template_id")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from ecomvideo.errors import ValidationFailed, field_error
+
 MIN_LENGTH = 10
 # Bounded so that a huge password cannot turn hashing into a denial of service.
 MAX_LENGTH = 256
@@ -119,3 +121,15 @@ def policy_violations(password: str, email: str | None = None) -> list[str]:
     if email and password.strip().lower() == email.strip().lower():
         problems.append("must not be the email address")
     return problems
+
+
+def check_policy(password: str, email: str | None, field: str = "password") -> None:
+    """Raise ``ValidationFailed`` (422) naming ``field`` when the password is not acceptable."""
+    problems = policy_violations(password, email)
+    if problems:
+        raise ValidationFailed(
+            "The password does not meet the requirements.",
+            errors=[
+                field_error("/" + field, f"Password {p}.", "password_policy") for p in problems
+            ],
+        )

@@ -42,7 +42,6 @@ from ecomvideo.schemas.accounts import (
 from ecomvideo.security import passwords
 from ecomvideo.services import activity
 from ecomvideo.services.activity import Action, RequestMeta
-from ecomvideo.services.auth import check_password_policy
 from ecomvideo.services.auth_sessions import (
     TokenPair,
     can_sign_in,
@@ -123,7 +122,7 @@ def change_password(
             outcome = Forbidden("The current password is not correct.")
             count_failure(session, user.email, user, request)
         else:
-            check_password_policy(new_password, user.email, "new_password")
+            passwords.check_policy(new_password, user.email, "new_password")
             user.password_hash = passwords.hash_password(new_password)
             user.failed_login_attempts = 0
             end_all_sessions(session, user.id)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ecomvideo import clock, db
 from ecomvideo.enums import CreditSource, UserRole
-from ecomvideo.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed, field_error
+from ecomvideo.errors import BadRequest, Forbidden, Unauthorized
 from ecomvideo.models import (
     EmailVerificationToken,
     NotificationSettings,
@@ -53,18 +53,6 @@ FREE_PLAN_NAME = "Free"
 GENERIC_LOGIN_ERROR = "Invalid email or password."
 ACCEPTED_MESSAGE = "If an account exists for this email, we have sent a message to it."
 REGISTER_ACCEPTED = "Check your inbox: we have sent a message to this address to finish signing up."
-
-
-def check_password_policy(password: str, email: str | None, field: str = "password") -> None:
-    """Raise ``ValidationFailed`` (422) naming ``field`` when the password is not acceptable."""
-    problems = passwords.policy_violations(password, email)
-    if problems:
-        raise ValidationFailed(
-            "The password does not meet the requirements.",
-            errors=[
-                field_error("/" + field, f"Password {p}.", "password_policy") for p in problems
-            ],
-        )
 
 
 def _user_by_email(session: Session, email: str, *, lock: bool = False) -> User | None:
@@ -141,7 +129,7 @@ def register(
     its owner is mailed "you already have an account: sign in or reset"; nothing changes.
     """
     email = normalise_email(email)
-    check_password_policy(password, email)
+    passwords.check_policy(password, email)
     password_hash = passwords.hash_password(password)  # slow: outside the transaction
     profile = {
         "first_name": first_name,
@@ -212,7 +200,7 @@ def reset_password(token: str, new_password: str, *, request: RequestMeta) -> No
         row = consume_link_token(session, PasswordResetToken, token)
         user = session.get(User, row.user_id, with_for_update=True) if row else None
         if user is not None:
-            check_password_policy(new_password, user.email, "new_password")
+            passwords.check_policy(new_password, user.email, "new_password")
             user.password_hash = passwords.hash_password(new_password)
             user.failed_login_attempts = 0
             user.locked_until = None

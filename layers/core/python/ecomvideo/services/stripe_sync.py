@@ -18,7 +18,6 @@ subscriptions still map to the plan) and the old Price is archived in Stripe. Fr
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import uuid
@@ -321,6 +320,8 @@ def map_price(
 
 
 def main(argv: list[str] | None = None) -> int:
+    import argparse  # lazy: the command line only, not the admin API
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="report changes, change nothing")
     args = parser.parse_args(argv)
