@@ -113,12 +113,17 @@ FLOORS: dict[str, list[str]] = {
     ],
     "auth": POWERTOOLS_API + ORM + ["jwt", "argon2"],
     "account": POWERTOOLS_API + ORM + ["jwt", "argon2"],
-    "pipeline_worker": BATCH + ORM,
+    # The worker's INIT is the batch processor: each message kind loads its own modules on first
+    # use (``services.pipeline`` is a lazy package), so the ORM and the settings model come
+    # with the first message ("all paths" counts them).
+    "pipeline_worker": [*BASIC, "aws_lambda_powertools.utilities.batch"],
     "analytics_ingest": BATCH + ORM,
     "cleanup": [*BASIC, PYDANTIC_IN_USE, *ORM],
     "jobs_worker": [*BASIC, PYDANTIC_IN_USE, *ORM],
 }
 DEFAULT_FLOOR = POWERTOOLS_API + ORM
+# The floor of "all paths" where the paths load libraries that INIT does not.
+ALL_PATHS_FLOORS: dict[str, list[str]] = {"pipeline_worker": BATCH + ORM}
 
 # Optional imports that the dev venv satisfies but the Lambda layer does not ship (httpx loads
 # its CLI, rich + pygments + click, when they are installed): hidden, as in Lambda.
@@ -259,6 +264,7 @@ class Row:
     import_cpu_ms: float
     floor_cpu_ms: float
     all_ms: float
+    all_floor_ms: float
     heaviest: list[tuple[str, float]]
     floor_only: list[str]
 
@@ -272,7 +278,7 @@ class Row:
 
     @property
     def all_ratio(self) -> float:
-        return self.all_ms / self.floor_ms
+        return self.all_ms / self.all_floor_ms
 
     def cells(self) -> tuple[str, ...]:
         return (
@@ -294,6 +300,9 @@ def measure(name: str, runs: int) -> Row:
     floor_modules = FLOORS.get(name, DEFAULT_FLOOR)
     body = "\n".join(m if " " in m else f"import {m}" for m in floor_modules)
     variants = {"import": ("import app", paths), "floor": (body, []), "all": (ALL_PATHS, paths)}
+    if name in ALL_PATHS_FLOORS:
+        all_floor = "\n".join(m if " " in m else f"import {m}" for m in ALL_PATHS_FLOORS[name])
+        variants["all_floor"] = (all_floor, [])
     times = _paired_medians(variants, env, runs)
     return Row(
         name=name,
@@ -302,6 +311,7 @@ def measure(name: str, runs: int) -> Row:
         import_cpu_ms=times["import_cpu_ms"],
         floor_cpu_ms=times["floor_cpu_ms"],
         all_ms=times["all_ms"],
+        all_floor_ms=times.get("all_floor_ms", times["floor_ms"]),
         heaviest=_heaviest(paths, env),
         floor_only=sorted(_packages(body, [], env) - _packages("import app", paths, env)),
     )

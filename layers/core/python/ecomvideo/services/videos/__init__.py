@@ -12,14 +12,14 @@ variables, product URL); once the video is Completed it is exactly the spec's Vi
 
 The service is split by concern: ``preparation`` (a request made concrete: resolution,
 providers, uploads, plan limits, price), ``creation`` (quote, submit, render, the pipeline's
-start), ``queries`` (library, detail, downloads, credits) and ``lifecycle`` (edit, cancel,
+start), ``queries`` (library, detail, downloads, poll headers), ``lifecycle`` (edit, cancel,
 retry, delete) and ``balance`` (the credits pages); ``ecomvideo.services.video_access``
 (ownership) sits below it and storyboards.
 
 The package re-exports each route's service functions without importing them
 (``ecomvideo.lazy``): the videos function's cold start declares the models and builds the
-modules of the route it serves, not those of all thirteen (creating a video needs storyboards,
-credits, preferences and products; listing them needs none of it). The storyboard routes'
+modules of the route it serves, not those of every route (creating a video needs storyboards,
+credits and preferences; listing or polling them needs none of it). The storyboard routes'
 functions are here too (``storyboard``, ``edit_storyboard``, ``storyboard_out``).
 """
 
