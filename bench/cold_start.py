@@ -5,8 +5,9 @@ For each ``functions/<name>/app.py`` (run from the repository root):
 * ``import``: wall time of importing the handler module in a fresh interpreter (the INIT phase
   minus the runtime's own start), median of ``--runs`` runs;
 * ``floor``: the same for only the third-party libraries the handler cannot do without, in
-  use (``FLOORS`` below); ``ratio`` = import / floor (target: <= 1.15). Handler and floor are
-  measured in alternating pairs, so load changes during the run hit both;
+  use (``FLOORS`` below); ``ratio``: the median over the runs of each run's import / floor
+  (target: <= 1.15). Handler and floor are measured in alternating pairs, so load changes
+  during the run hit both;
 * ``CPU ratio``: the same with the interpreter's CPU time (``time.process_time``), which a
   loaded machine disturbs much less than wall time (an import is single-threaded);
 * ``all paths``: import / floor with every lazily exported service loaded as well
@@ -195,13 +196,19 @@ def _import_once(body: str, paths: list[str], env: dict[str, str]) -> tuple[floa
 
 
 def _paired_medians(
-    variants: dict[str, tuple[str, list[str]]], env: dict[str, str], runs: int
+    variants: dict[str, tuple[str, list[str]]],
+    env: dict[str, str],
+    runs: int,
+    ratios: dict[str, tuple[str, str]],
 ) -> dict[str, float]:
-    """Median wall and CPU ms of each variant's import (the handler, its floor, ...).
+    """Median wall and CPU ms of each variant's import (the handler, its floor, ...), and the
+    median of each run's ratios (``ratios``: name -> (numerator, denominator) variant).
 
-    The variants alternate (forwards on even runs, backwards on odd ones) so that a change of
-    machine load during the run weighs on all alike; a warm-up of each fills the bytecode
-    cache first.
+    The variants alternate (forwards on even runs, backwards on odd ones) and a ratio is taken
+    within one run, between imports a second apart: a slow spell of the machine (this VM's
+    steal time moves single imports by 10-15 %) weighs on both sides of one ratio, and the
+    median of the runs' ratios drops the spells that hit one side only. A warm-up of each
+    variant fills the bytecode cache first.
     """
     if BYTECODE:
         for variant in variants.values():
@@ -209,10 +216,15 @@ def _paired_medians(
     samples: dict[str, list[float]] = defaultdict(list)
     order = list(variants.items())
     for run in range(runs):
+        this_run: dict[str, float] = {}
         for label, (body, paths) in order if run % 2 == 0 else reversed(order):
             wall, cpu = _import_once(body, paths, env)
             samples[f"{label}_ms"].append(wall)
             samples[f"{label}_cpu_ms"].append(cpu)
+            this_run[f"{label}_ms"], this_run[f"{label}_cpu_ms"] = wall, cpu
+        for name, (num, den) in ratios.items():
+            samples[name].append(this_run[f"{num}_ms"] / this_run[f"{den}_ms"])
+            samples[f"{name}_cpu"].append(this_run[f"{num}_cpu_ms"] / this_run[f"{den}_cpu_ms"])
     return {key: statistics.median(values) for key, values in samples.items()}
 
 
@@ -264,21 +276,11 @@ class Row:
     import_cpu_ms: float
     floor_cpu_ms: float
     all_ms: float
-    all_floor_ms: float
+    ratio: float  # median of the runs' import / floor
+    cpu_ratio: float
+    all_ratio: float  # median of the runs' all paths / floor of all paths
     heaviest: list[tuple[str, float]]
     floor_only: list[str]
-
-    @property
-    def ratio(self) -> float:
-        return self.import_ms / self.floor_ms
-
-    @property
-    def cpu_ratio(self) -> float:
-        return self.import_cpu_ms / self.floor_cpu_ms
-
-    @property
-    def all_ratio(self) -> float:
-        return self.all_ms / self.all_floor_ms
 
     def cells(self) -> tuple[str, ...]:
         return (
@@ -303,7 +305,9 @@ def measure(name: str, runs: int) -> Row:
     if name in ALL_PATHS_FLOORS:
         all_floor = "\n".join(m if " " in m else f"import {m}" for m in ALL_PATHS_FLOORS[name])
         variants["all_floor"] = (all_floor, [])
-    times = _paired_medians(variants, env, runs)
+    all_floor = "all_floor" if "all_floor" in variants else "floor"
+    ratios = {"ratio": ("import", "floor"), "all_ratio": ("all", all_floor)}
+    times = _paired_medians(variants, env, runs, ratios)
     return Row(
         name=name,
         import_ms=times["import_ms"],
@@ -311,7 +315,9 @@ def measure(name: str, runs: int) -> Row:
         import_cpu_ms=times["import_cpu_ms"],
         floor_cpu_ms=times["floor_cpu_ms"],
         all_ms=times["all_ms"],
-        all_floor_ms=times.get("all_floor_ms", times["floor_ms"]),
+        ratio=times["ratio"],
+        cpu_ratio=times["ratio_cpu"],
+        all_ratio=times["all_ratio"],
         heaviest=_heaviest(paths, env),
         floor_only=sorted(_packages(body, [], env) - _packages("import app", paths, env)),
     )
