@@ -38,7 +38,7 @@ from ecomvideo.models import (
 )
 from ecomvideo.observability import logger
 from ecomvideo.security import passwords
-from ecomvideo.services import activity, auth_mail, credits, system_settings
+from ecomvideo.services import activity, auth_mail, system_settings
 from ecomvideo.services.activity import Action, RequestMeta
 from ecomvideo.services.auth_mail import MailKind, consume_link_token, read_unlock_token
 from ecomvideo.services.auth_sessions import TokenPair, end_all_sessions, issue_tokens
@@ -70,6 +70,9 @@ def _grant_free_credits(session: Session, user: User) -> None:
     ).first()
     if plan is None or not plan.video_credits_monthly:
         return
+
+    # lazy: only registration grants credits; signing in does not declare the ledger's models
+    from ecomvideo.services import credits
 
     days = int(system_settings.get(session, "credits.free_grant_days", 30) or 30)
     credits.grant(
