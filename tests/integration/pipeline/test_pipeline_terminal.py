@@ -23,6 +23,7 @@ from tests.fakes.freepik_fake import freepik_configured
 from tests.integration.pipeline.test_pipeline_freepik import _create, _video, webhook
 from tests.support.factories import make_grant, make_user
 from tests.support.pipeline_stack import PipelineStack, call
+from tests.support.scheduled import invoke_scheduled
 
 INTERVAL = 1.0
 S3_WRITES = ("PutObject", "CreateMultipartUpload", "UploadPart", "CopyObject")
@@ -104,6 +105,11 @@ def _waiting_on_the_video_task(session, stack, freepik):
     return user, video_id
 
 
+def _run_jobs() -> None:
+    run = invoke_scheduled("jobs_worker", {"batch_size": 10, "max_jobs": 20}, timeout_s=120)
+    assert run["failed"] == 0
+
+
 def test_cancel_removes_the_files_written_so_far_and_nothing_is_requested_or_written_after(
     session, freepik_stack
 ):
@@ -122,6 +128,8 @@ def test_cancel_removes_the_files_written_so_far_and_nothing_is_requested_or_wri
 
     assert freepik.calls[calls_at_cancel:] == []  # no poll, no download
     assert writes[writes_at_cancel:] == []  # no S3 write
+    assert _objects(stack, user.id, video_id) != []  # queued with the cancel (media.purge)
+    _run_jobs()
     assert _objects(stack, user.id, video_id) == []  # the generated still is gone too
     assert _open_steps(session, video_id) == []
     assert _video(session, video_id).status is VideoStatus.CANCELLED
@@ -147,6 +155,7 @@ def test_a_cancel_during_the_providers_download_leaves_no_file(session, freepik_
     _settle(stack, 2 * INTERVAL)
 
     assert writes[cancelled_at[0] :] == []  # the downloaded render was not stored
+    _run_jobs()  # the cancel's media.purge
     assert _objects(stack, user.id, video_id) == []
     assert _open_steps(session, video_id) == []
     assert _video(session, video_id).status is VideoStatus.CANCELLED

@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.engagement import api, completed_video, token_for
 from tests.support.factories import make_user
+from tests.support.scheduled import invoke_scheduled
 
 BUCKET = "ecomvideo-videos-local"  # the settings' default videos bucket
 
@@ -97,10 +98,15 @@ def test_a_revoked_link_answers_the_media_route_404(shared):
     assert gone.status == 404 and gone.content_type == "application/problem+json"
 
 
-def test_deleting_the_video_deletes_its_public_copies(shared):
-    client, slug, video = shared["client"], shared["slug"], shared["video"]
+def test_deleting_the_video_deletes_its_files_and_public_copies(shared):
+    client, slug, video, s3 = shared["client"], shared["slug"], shared["video"], shared["s3"]
     client.call("public", "GET", f"/v1/public/videos/{slug}/media/video")
-    assert shared["s3"].list_objects_v2(Bucket=BUCKET, Prefix="public/")["KeyCount"] == 1
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix="public/")["KeyCount"] == 1
     deleted = client.call("videos", "DELETE", f"/v1/videos/{video.id}", token=shared["token"])
     assert deleted.status == 204, deleted.body
-    assert shared["s3"].list_objects_v2(Bucket=BUCKET, Prefix="public/")["KeyCount"] == 0
+
+    # Queued with the deletion (media.purge); the files go when the jobs worker runs.
+    assert s3.list_objects_v2(Bucket=BUCKET)["KeyCount"] == 3
+    run = invoke_scheduled("jobs_worker", {"batch_size": 10, "max_jobs": 10}, timeout_s=120)
+    assert run["failed"] == 0
+    assert s3.list_objects_v2(Bucket=BUCKET)["KeyCount"] == 0

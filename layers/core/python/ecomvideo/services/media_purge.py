@@ -7,6 +7,8 @@ exactly when the change commits; a rolled-back deletion leaves none):
   video's final file, extra formats, thumbnails, scene segments and work files), the uploads
   bucket's ``users/<user>/`` (the user's uploaded images) and each ``public/<key>/`` copy a
   share link served (``public_media``);
+* a video deleted or cancelled by its owner (``videos.delete``, ``videos.cancel``): everything
+  under the video's prefix and, once shared, its ``public/<key>/`` copies;
 * a video failed by the stuck-video reaper (``maintenance.reap_stuck_videos``): that attempt's
   work files (``work/a<attempt>-``), what MarkFailed removes for a failed attempt (a retry
   writes under a new attempt number, so it is never touched).
@@ -25,13 +27,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from ecomvideo.observability import logger
 from ecomvideo.services import jobs, media_store, public_media
 from ecomvideo.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from ecomvideo.models.videos import Video
 
 JOB_TYPE = "media.purge"
 MAX_ATTEMPTS = 10  # backoff 30 s .. 1 h: about five hours of S3 refusing before Failed
@@ -61,6 +66,14 @@ def enqueue(session: Session, targets: list[Target], *, reason: str) -> None:
 
 def enqueue_account_purge(session: Session, user_id: uuid.UUID) -> None:
     enqueue(session, account_targets(session, user_id), reason=f"account {user_id} deleted")
+
+
+def enqueue_video_purge(session: Session, video: Video, *, reason: str) -> None:
+    """Every stored file of ``video`` (it never runs again): its prefix and its public copies."""
+    targets: list[Target] = [("videos", media_store.media_prefix(video.user_id, video.id))]
+    if shared := public_media.public_key_of(video):
+        targets.append(("videos", public_media.public_prefix(shared)))
+    enqueue(session, targets, reason=f"video {video.id} {reason}")
 
 
 def enqueue_attempt_work_purge(

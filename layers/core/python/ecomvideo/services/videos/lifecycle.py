@@ -15,7 +15,7 @@ from ecomvideo.models.videos import Video
 from ecomvideo.observability import logger
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.security.principal import Principal
-from ecomvideo.services import catalog, credits, media_store, public_media, video_formats
+from ecomvideo.services import catalog, credits, media_purge, video_formats
 from ecomvideo.services.storyboards import STORYBOARD_KEY
 from ecomvideo.services.video_access import current_attempt, owned_video
 from ecomvideo.services.video_lifecycle import close_open_steps, execution_arn, transition
@@ -73,9 +73,9 @@ def cancel(principal: Principal, video_id: uuid.UUID) -> VideoStatus:
         credits.release(session, video.user_id, video.id)
         close_open_steps(session, video.id, "The video was cancelled.")
         attempt = current_attempt(video)
-        user_id = video.user_id
+        # Files go with the jobs worker (a late step writes nothing: the pipeline checks first).
+        media_purge.enqueue_video_purge(session, video, reason="cancelled")
     _stop_execution(video_id, attempt, "cancelled by the user")
-    media_store.discard_unfinished(user_id, video_id)  # a late step writes nothing (pipeline)
     return VideoStatus.CANCELLED
 
 
@@ -108,20 +108,17 @@ def _kept_meta(video: Video) -> dict[str, Any]:
 
 
 def delete(principal: Principal, video_id: uuid.UUID) -> None:
-    """Delete a video, its tags' counts, its S3 objects; an unfinished one is cancelled first."""
+    """Delete a video and its tags' counts, and queue the deletion of its stored files (the
+    ``media.purge`` job, in the same transaction); an unfinished one is cancelled first."""
     with transaction() as session:
         video = owned_video(session, principal, video_id, write=True, lock=True)
         running = not video.status.is_terminal
         attempt = current_attempt(video)
         if running:
             credits.release(session, video.user_id, video.id)
-        prefix = media_store.media_prefix(video.user_id, video.id)
-        shared = public_media.public_key_of(video)
+        media_purge.enqueue_video_purge(session, video, reason="deleted")
         catalog.untag_video(session, video.id)
         session.delete(video)
         session.flush()
     if running:
         _stop_execution(video_id, attempt, "deleted by the user")
-    media_store.delete_prefix(get_settings().videos_bucket, prefix)
-    if shared:  # the opaque copies a share link served
-        media_store.delete_prefix(get_settings().videos_bucket, public_media.public_prefix(shared))
