@@ -32,28 +32,6 @@ if TYPE_CHECKING:
         failure_details,
     )
 
-# The shared exceptions and request types live in ``base`` (dataclasses: ~5 ms to declare); a
-# function that only names a provider (``makes_clips``, ``canonical_name``) does not import it.
-_BASE_NAMES = frozenset(
-    {
-        "ContentRejected",
-        "ImageProvider",
-        "ImageRequest",
-        "InvalidProviderInput",
-        "ProductCard",
-        "ProviderFailure",
-        "ProviderOutOfCredits",
-        "ProviderRateLimited",
-        "ProviderResult",
-        "ProviderTaskFailed",
-        "ProviderTaskNotFound",
-        "ProviderUnavailable",
-        "VideoProvider",
-        "VideoRequest",
-        "failure_details",
-    }
-)
-
 __all__ = [
     "ContentRejected",
     "ImageProvider",
@@ -93,8 +71,12 @@ _LOCK = threading.Lock()
 
 
 def __getattr__(name: str) -> Any:
-    """PEP 562: the names re-exported from ``base`` import it on first use."""
-    if name not in _BASE_NAMES:
+    """PEP 562: the names of ``__all__`` not defined here are ``base``'s, imported on first use.
+
+    ``base`` holds the shared exceptions and request types (dataclasses: ~5 ms to declare); a
+    function that only names a provider (``makes_clips``, ``canonical_name``) does not import it.
+    """
+    if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module("ecomvideo.providers.base"), name)
     globals()[name] = value
@@ -121,7 +103,7 @@ def canonical_name(name: str) -> str:
     for known in _FACTORIES:
         if known.lower() == name.strip().lower():
             return known
-    from ecomvideo.providers.base import InvalidProviderInput  # lazy: see _BASE_NAMES
+    from ecomvideo.providers.base import InvalidProviderInput  # lazy: see __getattr__
 
     raise InvalidProviderInput(f"unknown video provider {name!r}")
 
@@ -174,7 +156,7 @@ def _load(key: str) -> Callable[[], Any]:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        from ecomvideo.providers.base import ProviderUnavailable  # lazy: see _BASE_NAMES
+        from ecomvideo.providers.base import ProviderUnavailable  # lazy: see __getattr__
 
         raise ProviderUnavailable(
             f"{key} provider is not available", provider=key, provider_message=repr(exc)
