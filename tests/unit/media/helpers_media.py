@@ -137,7 +137,8 @@ def decode_audio(data: bytes) -> Sound:
             except (av.BlockingIOError, av.EOFError):
                 return
             samples.frombytes(bytes(frame.planes[0])[: frame.samples * 4])
-            last = dict(frame.metadata)
+            if "lavfi.r128.I" in frame.metadata:  # frames that end a measurement step
+                last = dict(frame.metadata)
 
     with av.open(io.BytesIO(data)) as container:
         stream = container.streams.audio[0]

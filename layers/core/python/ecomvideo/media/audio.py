@@ -165,7 +165,9 @@ def _run(chain: list[tuple[str, str]], frames: list[Any]) -> tuple[list[Any], di
     except av.EOFError:  # a trim reached its end: the rest is not wanted
         pass
     drain()
-    return out, dict(out[-1].metadata) if out else {}
+    # ebur128 tags the frames that end a measurement step: the last tagged one has the totals.
+    tagged = next((frame for frame in reversed(out) if frame.metadata), None)
+    return out, dict(tagged.metadata) if tagged is not None else {}
 
 
 def _repeated(frames: list[Any], count: int, samples: int) -> list[Any]:
