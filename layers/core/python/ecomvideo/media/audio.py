@@ -308,6 +308,22 @@ class AudioTrack:
         self.container.mux(self.stream.encode(None))
 
 
+def bed_for(music: MusicSource | None, frames: int, fps: int) -> MusicBed | None:
+    """The bed of ``music`` under ``frames`` video frames (sample-exact at 48 kHz); ``None``
+    without music, or (logged) when the file does not decode: the video gets a silent track
+    rather than failing (uploads are checked at create, ``check_music``)."""
+    if music is None:
+        return None
+    try:
+        return music_bed(music, round(frames * RATE / fps))
+    except AudioError as exc:
+        from ecomvideo.observability import logger
+
+        reason = {"music": music.label, "reason": str(exc)}
+        logger.warning("music unusable: silent track", extra=reason)
+        return None
+
+
 def audio_track(container: Any, audio: bool | MusicBed) -> AudioTrack | None:
     """The AAC track ``audio`` asks for: none (``False``), silence (``True``) or the bed."""
     if audio is False:

@@ -29,7 +29,7 @@ from typing import Any
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
-from ecomvideo.media.audio import RATE, MusicBed, MusicSource, music_bed
+from ecomvideo.media.audio import MusicSource, bed_for
 from ecomvideo.media.clip_source import ClipSource
 from ecomvideo.media.design import Palette, pick_palette, rounded_box, vertical_gradient
 from ecomvideo.media.formats import safe_zone
@@ -710,7 +710,7 @@ def render_storyboard(
     total = sum(counts)
     fade = max(0, round(min(0.4, spec.duration_seconds / 10) * spec.fps))
     starts = [sum(counts[:k]) for k in range(len(counts))]
-    bed = _music_bed(music, total, spec.fps)
+    bed = bed_for(music, total, spec.fps)
 
     # Each scene is prepared once (its photo scaled and converted, its text laid out) and kept
     # until its last use: its own frames and, with segments, the blend of the scene after it
@@ -832,8 +832,3 @@ def render_storyboard(
         text_boxes=composer.text_boxes,
         music=bed.describe() if bed is not None else None,
     )
-
-
-def _music_bed(music: MusicSource | None, frames: int, fps: int) -> MusicBed | None:
-    """The bed of ``music`` for ``frames`` video frames (sample-exact at 48 kHz)."""
-    return None if music is None else music_bed(music, round(frames * RATE / fps))

@@ -32,6 +32,16 @@ RATIOS = {"9:16": (9, 16), "1:1": (1, 1), "16:9": (16, 9), "4:5": (4, 5)}
 MIN_SIDE, MAX_SIDE = 64, 3840
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 UPLOAD_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+AUDIO_MAX_BYTES = 20 * 1024 * 1024
+AUDIO_TYPES = {
+    "audio/mpeg": "mp3",
+    "audio/mp4": "m4a",
+    "audio/x-m4a": "m4a",
+    "audio/aac": "aac",
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/ogg": "ogg",
+}
 PREMIUM_FEATURE = "Premium Templates"
 
 
@@ -112,6 +122,7 @@ class Prepared:
     auto_render: bool = True
     more_images: list[str] = field(default_factory=list)
     formats: list[str] = field(default_factory=list)
+    music: dict[str, str] | None = None
 
 
 def available_providers() -> set[str]:
@@ -249,6 +260,7 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
     ]
     if body.input_type is VideoInputType.IMAGE:
         image_url = _image_reference(user_id, body, provider)
+    music = music_choice(user_id, body.music)
 
     category_id = catalog.resolve_category(session, body.category) if body.category else None
     if category_id is None and template is not None:
@@ -282,6 +294,7 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
         auto_render=body.auto_render,
         more_images=more_images,
         formats=formats,
+        music=music,
     )
 
 
@@ -315,6 +328,19 @@ def upload_reference(
 ) -> str:
     """``s3://`` URI of one of the user's uploads, checked to exist and be an image (and, with
     ``provider``, to fit that provider's image-to-video model)."""
+    bucket, key = _stored_upload(
+        user_id, key, field_name, UPLOAD_TYPES, UPLOAD_MAX_BYTES, "a JPEG, PNG or WebP up to 10 MB"
+    )
+    if limits := provider_inputs.limits_for(provider):
+        provider_inputs.check_upload(bucket, key, limits, field_name)
+    return f"s3://{bucket}/{key}"
+
+
+def _stored_upload(
+    user_id: uuid.UUID, key: str, field_name: str, types: dict[str, str], most: int, what: str
+) -> tuple[str, str]:
+    """(bucket, key) of one of the user's uploads, checked to exist with one of ``types`` and
+    at most ``most`` bytes (``what`` says which in the 422)."""
     key = key.strip()
     if not key.startswith(upload_prefix(user_id)) or ".." in key:
         raise invalid_field(field_name, "unknown upload")
@@ -326,21 +352,57 @@ def upload_reference(
         if code in {"404", "NoSuchKey", "NotFound", "403"}:
             raise invalid_field(field_name, "the upload was not found; PUT the file first") from exc
         raise ServiceUnavailable("Storage is not reachable; try again.") from exc
-    if (
-        head.get("ContentType") not in UPLOAD_TYPES
-        or head.get("ContentLength", 0) > UPLOAD_MAX_BYTES
-    ):
-        raise invalid_field(field_name, "the upload must be a JPEG, PNG or WebP up to 10 MB")
-    if limits := provider_inputs.limits_for(provider):
-        provider_inputs.check_upload(bucket, key, limits, field_name)
-    return f"s3://{bucket}/{key}"
+    if head.get("ContentType") not in types or head.get("ContentLength", 0) > most:
+        raise invalid_field(field_name, f"the upload must be {what}")
+    return bucket, key
+
+
+def music_choice(
+    user_id: uuid.UUID, choice: schemas.MusicChoice | None, field_name: str = "music"
+) -> dict[str, str] | None:
+    """The storyboard's ``music`` for a request's choice: a bundled track that exists, or one
+    of the user's audio uploads that decodes (PyAV, not its content type) to at least 1 s."""
+    if choice is None:
+        return None
+    if choice.track is not None:
+        from ecomvideo.media.music import BY_ID
+
+        if choice.track not in BY_ID:
+            raise invalid_field(f"{field_name}/track", "unknown track; see GET /v1/music/tracks")
+        return {"track": choice.track}
+    pointer = f"{field_name}/upload_key"
+    bucket, key = _stored_upload(
+        user_id,
+        choice.upload_key or "",
+        pointer,
+        AUDIO_TYPES,
+        AUDIO_MAX_BYTES,
+        "an MP3, M4A/AAC, WAV or Ogg audio file up to 20 MB",
+    )
+    # lazy: PyAV loads only when a music upload is checked
+    from ecomvideo.media.audio import AudioError, check_music
+
+    try:
+        data = aws.s3().get_object(Bucket=bucket, Key=key)["Body"].read()
+    except Exception as exc:
+        raise ServiceUnavailable("Storage is not reachable; try again.") from exc
+    try:
+        check_music(data)
+    except AudioError as exc:
+        raise invalid_field(pointer, f"the upload is not usable audio: {exc}") from exc
+    return {"upload_key": key}
 
 
 def create_upload(user_id: uuid.UUID, request: schemas.UploadRequest) -> schemas.UploadTicket:
-    """A presigned PUT for an image under the user's prefix of the uploads bucket."""
-    if request.size_bytes > UPLOAD_MAX_BYTES:
-        raise invalid_field("size_bytes", f"images are limited to {UPLOAD_MAX_BYTES} bytes")
-    key = f"{upload_prefix(user_id)}{uuid.uuid4().hex}.{UPLOAD_TYPES[request.content_type]}"
+    """A presigned PUT for an image or an audio file under the user's prefix of the uploads
+    bucket."""
+    audio = request.content_type in AUDIO_TYPES
+    most = AUDIO_MAX_BYTES if audio else UPLOAD_MAX_BYTES
+    if request.size_bytes > most:
+        kind = "audio files" if audio else "images"
+        raise invalid_field("size_bytes", f"{kind} are limited to {most} bytes")
+    extension = (AUDIO_TYPES if audio else UPLOAD_TYPES)[request.content_type]
+    key = f"{upload_prefix(user_id)}{uuid.uuid4().hex}.{extension}"
     expires_in = 900
     url = aws.presigned_put(
         get_settings().uploads_bucket,
@@ -354,5 +416,5 @@ def create_upload(user_id: uuid.UUID, request: schemas.UploadRequest) -> schemas
         upload_key=key,
         headers={"Content-Type": request.content_type},
         expires_in=expires_in,
-        max_bytes=UPLOAD_MAX_BYTES,
+        max_bytes=most,
     )
