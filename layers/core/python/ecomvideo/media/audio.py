@@ -9,7 +9,7 @@ all in ffmpeg's filters through PyAV (the layer has no numpy; the filters run in
    a longer one is cut; then a fade in (0.5 s) and a fade out ending with the video (1.5 s),
    measured by ``ebur128`` (ITU-R BS.1770 / EBU R128 integrated loudness, gated);
 2. one linear gain to -14 LUFS (``volume``), a sample-peak limiter at -1.5 dBFS
-   (``alimiter``) only when the gain would push peaks past it, measured again; when the
+   (``alimiter``) only when the gain would push peaks past it, then measured again; when the
    limiter cost loudness the gain is corrected (at most 3 more passes, usually none);
 3. cut into 1024-sample frames for the AAC encoder (``AudioTrack``), which writes them in step
    with the video frames (or silence when there is no bed).
@@ -38,6 +38,11 @@ MAX_CORRECTIONS = 3  # gain corrections after the limiter (each a pass over the 
 MIN_SECONDS = 1.0
 SILENCE_LUFS = -70.0  # ebur128's floor (its absolute gate)
 _TIME_BASE = Fraction(1, RATE)
+# ffmpeg's AAC encoder for a background bed at 128 kb/s: the "fast" coder without its
+# optional tools (noise substitution, intensity and mid/side stereo, temporal noise shaping)
+# costs ~1/3 of the default "twoloop" (a 30 s loop: ~0.25 instead of ~0.8 CPU-s;
+# docs/benchmarks.md, bench/music_bench.py).
+AAC_OPTIONS = {"aac_coder": "fast", "aac_pns": "0", "aac_is": "0", "aac_ms": "0", "aac_tns": "0"}
 
 
 class AudioError(ValueError):
@@ -230,13 +235,13 @@ def music_bed(source: MusicSource, samples: int) -> MusicBed:
         (float(meta.get(f"lavfi.r128.sample_peaks_ch{c}", 1.0)) for c in (0, 1)), default=1.0
     )
     gain = min(MAX_GAIN_DB, TARGET_LUFS - source_loudness)
-    out, loudness = _normalised(shaped, gain, peak)
+    out, loudness = _normalised(shaped, gain, peak, meta)
     for _ in range(MAX_CORRECTIONS):
         if abs(loudness - TARGET_LUFS) <= 0.5 or gain >= MAX_GAIN_DB:
             break
         # The limiter took loudness off the peaks: ask for that much more.
         gain = min(MAX_GAIN_DB, gain + TARGET_LUFS - loudness)
-        out, loudness = _normalised(shaped, gain, peak)
+        out, loudness = _normalised(shaped, gain, peak, meta)
     return MusicBed(
         frames=out,
         samples=samples,
@@ -246,18 +251,21 @@ def music_bed(source: MusicSource, samples: int) -> MusicBed:
     )
 
 
-def _normalised(frames: list[Any], gain_db: float, peak: float) -> tuple[list[Any], float]:
+def _normalised(
+    frames: list[Any], gain_db: float, peak: float, source_meta: dict[str, str]
+) -> tuple[list[Any], float]:
     """``frames`` with ``gain_db`` applied (peaks limited when they would pass ``PEAK_LIMIT``),
     cut into AAC frames; and their integrated loudness."""
     chain = [("volume", f"volume={gain_db:.4f}dB")]
-    if peak * 10 ** (gain_db / 20) > PEAK_LIMIT:
-        chain.append(("alimiter", f"limit={PEAK_LIMIT}:level=0:attack=5:release=50:latency=1"))
-    chain += [
-        ("ebur128", "metadata=1"),
-        ("asetnsamples", f"n={FRAME_SAMPLES}:p=0"),
-    ]
-    out, meta = _run(chain, frames)
-    return out, _loudness(meta)
+    limited = peak * 10 ** (gain_db / 20) > PEAK_LIMIT
+    if limited:
+        chain += [
+            ("alimiter", f"limit={PEAK_LIMIT}:level=0:attack=5:release=50:latency=1"),
+            ("ebur128", "metadata=1"),
+        ]
+    out, meta = _run([*chain, ("asetnsamples", f"n={FRAME_SAMPLES}:p=0")], frames)
+    # A gain alone moves the (gated) integrated loudness by exactly the gain: no second meter.
+    return out, _loudness(meta) if limited else _loudness(source_meta) + gain_db
 
 
 class AudioTrack:
@@ -270,7 +278,7 @@ class AudioTrack:
         import av
 
         self.container = container
-        self.stream = container.add_stream("aac", rate=RATE)
+        self.stream = container.add_stream("aac", rate=RATE, options=AAC_OPTIONS if bed else None)
         self.stream.layout = "stereo"
         self.bed = bed
         if bed is not None:

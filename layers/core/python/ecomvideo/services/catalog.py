@@ -372,7 +372,7 @@ def _flush_unique(session: Session, message: str) -> None:
 
 def music_tracks() -> schemas.MusicTrackList:
     """The bundled music loops (a fixed catalogue: ``media.music.TRACKS``)."""
-    from ecomvideo.media.music import TRACKS  # pure Python, small
+    from ecomvideo.media.music import TRACKS  # lazy: only this route reads the tracks
 
     return schemas.MusicTrackList(
         items=[

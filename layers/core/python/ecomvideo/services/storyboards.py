@@ -24,6 +24,7 @@ from ecomvideo.models import ProductData, ProductImage, Video, VideoTemplate
 from ecomvideo.providers import makes_clips
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.security.principal import Principal
+from ecomvideo.services import uploads
 from ecomvideo.services.video_access import awaiting_confirmation, owned_video
 
 MAX_IMAGES = 8
@@ -198,10 +199,7 @@ def edit(
         )
     music = board.music
     if "music" in changes.model_fields_set:
-        # lazy: the videos service package imports this module
-        from ecomvideo.services.videos.preparation import music_choice
-
-        music = music_choice(principal.user_id, changes.music)
+        music = uploads.music_choice(principal.user_id, changes.music)
     edited = sb.Storyboard(
         scenes=tuple(scenes), images=board.images, palette=board.palette, edited=True, music=music
     )

@@ -194,7 +194,8 @@ def music_source(music: dict[str, str] | None) -> Any:
     ``media.audio.MusicSource``; ``None`` without music or (logged) when it cannot be read."""
     if not music:
         return None
-    from ecomvideo.media.audio import MusicSource  # light: PyAV loads when the bed is made
+    # lazy: only videos with music read them (PyAV itself loads when the bed is made)
+    from ecomvideo.media.audio import MusicSource
     from ecomvideo.media.music import MusicMissing, track_file
 
     try:

@@ -16,6 +16,7 @@ start), ``queries`` (library, detail, downloads, credits) and ``lifecycle`` (edi
 retry, delete); ``ecomvideo.services.video_access`` (ownership) sits below it and storyboards.
 """
 
+from ecomvideo.services.uploads import upload_prefix
 from ecomvideo.services.video_access import awaiting_confirmation, current_attempt, owned_video
 from ecomvideo.services.videos.creation import (
     accepted_headers,
@@ -39,7 +40,6 @@ from ecomvideo.services.videos.preparation import (
     default_provider,
     normalise_resolution,
     prepare,
-    upload_prefix,
 )
 from ecomvideo.services.videos.queries import (
     ListFilters,

@@ -16,7 +16,6 @@ from ecomvideo.enums import VideoInputType
 from ecomvideo.errors import (
     PaymentRequired,
     PlanLimitExceeded,
-    ServiceUnavailable,
     invalid_field,
 )
 from ecomvideo.media.formats import CLASS_LONG_SIDE
@@ -25,6 +24,13 @@ from ecomvideo.models.preferences import UserPreferences
 from ecomvideo.models.videos import VideoTemplate
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.services import catalog, credits, plans, provider_inputs, video_formats
+from ecomvideo.services.uploads import (
+    AUDIO_MAX_BYTES,
+    AUDIO_TYPES,
+    music_choice,
+    stored_upload,
+    upload_prefix,
+)
 from ecomvideo.settings import get_settings
 
 RESOLUTION_RANK = {"720p": 1, "1080p": 2, "4k": 3}
@@ -32,16 +38,6 @@ RATIOS = {"9:16": (9, 16), "1:1": (1, 1), "16:9": (16, 9), "4:5": (4, 5)}
 MIN_SIDE, MAX_SIDE = 64, 3840
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 UPLOAD_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
-AUDIO_MAX_BYTES = 20 * 1024 * 1024
-AUDIO_TYPES = {
-    "audio/mpeg": "mp3",
-    "audio/mp4": "m4a",
-    "audio/x-m4a": "m4a",
-    "audio/aac": "aac",
-    "audio/wav": "wav",
-    "audio/x-wav": "wav",
-    "audio/ogg": "ogg",
-}
 PREMIUM_FEATURE = "Premium Templates"
 
 
@@ -309,10 +305,6 @@ def _template_style(template: VideoTemplate | None) -> str | None:
     return str(palette)[:100] if palette else None
 
 
-def upload_prefix(user_id: uuid.UUID) -> str:
-    return f"users/{user_id}/"
-
-
 def _image_reference(user_id: uuid.UUID, body: schemas.VideoCreate, provider: str) -> str:
     """The image of an Image video: our uploads bucket (checked now) or an https URL."""
     if body.image_url:
@@ -328,69 +320,12 @@ def upload_reference(
 ) -> str:
     """``s3://`` URI of one of the user's uploads, checked to exist and be an image (and, with
     ``provider``, to fit that provider's image-to-video model)."""
-    bucket, key = _stored_upload(
+    bucket, key = stored_upload(
         user_id, key, field_name, UPLOAD_TYPES, UPLOAD_MAX_BYTES, "a JPEG, PNG or WebP up to 10 MB"
     )
     if limits := provider_inputs.limits_for(provider):
         provider_inputs.check_upload(bucket, key, limits, field_name)
     return f"s3://{bucket}/{key}"
-
-
-def _stored_upload(
-    user_id: uuid.UUID, key: str, field_name: str, types: dict[str, str], most: int, what: str
-) -> tuple[str, str]:
-    """(bucket, key) of one of the user's uploads, checked to exist with one of ``types`` and
-    at most ``most`` bytes (``what`` says which in the 422)."""
-    key = key.strip()
-    if not key.startswith(upload_prefix(user_id)) or ".." in key:
-        raise invalid_field(field_name, "unknown upload")
-    bucket = get_settings().uploads_bucket
-    try:
-        head = aws.s3().head_object(Bucket=bucket, Key=key)
-    except Exception as exc:  # botocore ClientError (404) or a transport error
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-        if code in {"404", "NoSuchKey", "NotFound", "403"}:
-            raise invalid_field(field_name, "the upload was not found; PUT the file first") from exc
-        raise ServiceUnavailable("Storage is not reachable; try again.") from exc
-    if head.get("ContentType") not in types or head.get("ContentLength", 0) > most:
-        raise invalid_field(field_name, f"the upload must be {what}")
-    return bucket, key
-
-
-def music_choice(
-    user_id: uuid.UUID, choice: schemas.MusicChoice | None, field_name: str = "music"
-) -> dict[str, str] | None:
-    """The storyboard's ``music`` for a request's choice: a bundled track that exists, or one
-    of the user's audio uploads that decodes (PyAV, not its content type) to at least 1 s."""
-    if choice is None:
-        return None
-    if choice.track is not None:
-        from ecomvideo.media.music import BY_ID
-
-        if choice.track not in BY_ID:
-            raise invalid_field(f"{field_name}/track", "unknown track; see GET /v1/music/tracks")
-        return {"track": choice.track}
-    pointer = f"{field_name}/upload_key"
-    bucket, key = _stored_upload(
-        user_id,
-        choice.upload_key or "",
-        pointer,
-        AUDIO_TYPES,
-        AUDIO_MAX_BYTES,
-        "an MP3, M4A/AAC, WAV or Ogg audio file up to 20 MB",
-    )
-    # lazy: PyAV loads only when a music upload is checked
-    from ecomvideo.media.audio import AudioError, check_music
-
-    try:
-        data = aws.s3().get_object(Bucket=bucket, Key=key)["Body"].read()
-    except Exception as exc:
-        raise ServiceUnavailable("Storage is not reachable; try again.") from exc
-    try:
-        check_music(data)
-    except AudioError as exc:
-        raise invalid_field(pointer, f"the upload is not usable audio: {exc}") from exc
-    return {"upload_key": key}
 
 
 def create_upload(user_id: uuid.UUID, request: schemas.UploadRequest) -> schemas.UploadTicket:
