@@ -141,3 +141,10 @@ def test_check_music_refuses_a_file_without_an_audio_stream():
     with pytest.raises(audio.AudioError):
         audio.check_music(photo_bytes())
     assert audio.check_music(tone_file(0.3, 3.0, fmt="ipod")) >= 1.0
+
+
+def test_a_silent_upload_stays_silent_and_says_so():
+    bed = _bed(tone_file(0.0, 2.0), 4.0)
+    assert bed.loudness == bed.source_loudness == audio.SILENCE_LUFS
+    sound = decode_audio(_blank_video(bed, 4.0))
+    assert max(abs(v) for v in sound.samples) < 1e-4

@@ -234,10 +234,11 @@ def music_bed(source: MusicSource, samples: int) -> MusicBed:
     peak = max(
         (float(meta.get(f"lavfi.r128.sample_peaks_ch{c}", 1.0)) for c in (0, 1)), default=1.0
     )
-    gain = min(MAX_GAIN_DB, TARGET_LUFS - source_loudness)
+    silent = source_loudness <= SILENCE_LUFS  # below ebur128's gate: it stays silent, no gain
+    gain = 0.0 if silent else min(MAX_GAIN_DB, TARGET_LUFS - source_loudness)
     out, loudness = _normalised(shaped, gain, peak, meta)
     for _ in range(MAX_CORRECTIONS):
-        if abs(loudness - TARGET_LUFS) <= 0.5 or gain >= MAX_GAIN_DB:
+        if abs(loudness - TARGET_LUFS) <= 0.5 or silent or gain >= MAX_GAIN_DB:
             break
         # The limiter took loudness off the peaks: ask for that much more.
         gain = min(MAX_GAIN_DB, gain + TARGET_LUFS - loudness)
