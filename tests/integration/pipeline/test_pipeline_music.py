@@ -142,3 +142,46 @@ def test_without_music_the_video_keeps_a_silent_track(session, stack: PipelineSt
     assert "music" not in video.meta
     sound = decode_audio(_s3_bytes(stack, video.video_url))
     assert max(abs(v) for v in sound.samples) == 0
+
+
+class _Rejecting:
+    """The Local provider, but its video step is refused (the first attempt fails)."""
+
+    name = "Local"
+    asynchronous = False
+    storyboards = True
+
+    def start_image(self, request):
+        from ecomvideo.providers.local import LocalProvider
+
+        return LocalProvider().start_image(request)
+
+    def start_video(self, request):
+        from ecomvideo.providers import ContentRejected
+
+        raise ContentRejected(provider="Local", provider_message="refused once")
+
+
+def test_a_retry_of_a_failed_video_keeps_its_music(session, stack: PipelineStack):
+    from ecomvideo.providers import register_provider
+
+    user = make_user(session)
+    make_grant(session, user, 10)
+    register_provider("Local", lambda: _Rejecting())
+    try:
+        body = {**TEXT, "music": {"track": "drive-forward"}}
+        status, accepted, _ = call("videos", "POST", "/v1/videos", user_id=user.id, body=body)
+        assert status == 202, accepted
+        stack.pump(lambda: _video(session, accepted["id"]).status.is_terminal)
+    finally:
+        register_provider("Local", "ecomvideo.providers.local:create_provider")
+    assert _video(session, accepted["id"]).status is VideoStatus.FAILED
+
+    status, _, _ = call("videos", "POST", f"/v1/videos/{accepted['id']}/retry", user_id=user.id)
+    assert status == 202
+    stack.pump(lambda: _video(session, accepted["id"]).status.is_terminal)
+
+    video = _video(session, accepted["id"])
+    assert video.status is VideoStatus.COMPLETED, video.error_message
+    assert video.meta["music"]["track"] == "drive-forward"
+    _check_bed(_s3_bytes(stack, video.video_url))
