@@ -148,3 +148,14 @@ def test_a_silent_upload_stays_silent_and_says_so():
     assert bed.loudness == bed.source_loudness == audio.SILENCE_LUFS
     sound = decode_audio(_blank_video(bed, 4.0))
     assert max(abs(v) for v in sound.samples) < 1e-4
+
+
+def test_the_formats_of_one_video_share_one_bed(monkeypatch):
+    made = []
+    real = audio.music_bed
+    monkeypatch.setattr(audio, "music_bed", lambda *a: made.append(a) or real(*a))
+    music = audio.MusicSource(tone_file(0.3, 2.0), "upload")
+    first = audio.bed_for(music, 90, 30)
+    assert audio.bed_for(music, 90, 30) is first and len(made) == 1
+    assert audio.bed_for(music, 120, 30) is not first and len(made) == 2  # another length
+    assert first is not None and first.samples == 3 * audio.RATE

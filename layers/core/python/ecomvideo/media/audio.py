@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 RATE = 48000
@@ -320,17 +321,25 @@ class AudioTrack:
 def bed_for(music: MusicSource | None, frames: int, fps: int) -> MusicBed | None:
     """The bed of ``music`` under ``frames`` video frames (sample-exact at 48 kHz); ``None``
     without music, or (logged) when the file does not decode: the video gets a silent track
-    rather than failing (uploads are checked at create, ``check_music``)."""
+    rather than failing (uploads are checked at create, ``check_music``).
+
+    The last bed is kept: the extra formats of a video (rendered one after the other with the
+    same music and length) share it instead of making it again."""
     if music is None:
         return None
     try:
-        return music_bed(music, round(frames * RATE / fps))
+        return _last_bed(music, round(frames * RATE / fps))
     except AudioError as exc:
         from ecomvideo.observability import logger
 
         reason = {"music": music.label, "reason": str(exc)}
         logger.warning("music unusable: silent track", extra=reason)
         return None
+
+
+@lru_cache(maxsize=1)
+def _last_bed(music: MusicSource, samples: int) -> MusicBed:
+    return music_bed(music, samples)
 
 
 def audio_track(container: Any, audio: bool | MusicBed) -> AudioTrack | None:
