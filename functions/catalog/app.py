@@ -27,8 +27,7 @@ TagPrefix = Annotated[str | None, Query(max_length=50)]
 
 def _editor() -> str:
     """The caller's id (audit actor) once their role allows catalogue edits."""
-    principal = current_principal(app)
-    require_roles(principal, *EDITORS)
+    require_roles(principal := current_principal(app), *EDITORS)
     return str(principal.user_id)
 
 
@@ -56,8 +55,12 @@ def get_template(template_id: uuid.UUID) -> schemas.TemplateOut:
 @app.get("/v1/video-categories", openapi_extensions=BOUNDED_LIST)
 def list_categories() -> schemas.CategoryList:
     with transaction() as session:
-        rows = catalog.list_categories(session)
-        return schemas.CategoryList(items=[schemas.CategoryOut.model_validate(c) for c in rows])
+        return catalog.category_list(session)
+
+
+@app.get("/v1/music/tracks", openapi_extensions=BOUNDED_LIST)
+def list_music_tracks() -> schemas.MusicTrackList:
+    return catalog.music_tracks()  # any signed-in user (the authorizer)
 
 
 @app.get("/v1/tags")
@@ -97,9 +100,7 @@ def delete_template(template_id: uuid.UUID) -> Response[None]:
 def create_category(body: schemas.CategoryIn) -> Response[schemas.CategoryOut]:
     _editor()
     with transaction() as session:
-        out = schemas.CategoryOut.model_validate(
-            catalog.create_category(session, body.model_dump())
-        )
+        out = catalog.create_category(session, body.model_dump())
     return created(out, f"/v1/admin/video-categories/{out.id}")
 
 
@@ -107,8 +108,7 @@ def create_category(body: schemas.CategoryIn) -> Response[schemas.CategoryOut]:
 def update_category(category_id: uuid.UUID, body: schemas.CategoryPatch) -> schemas.CategoryOut:
     _editor()
     with transaction() as session:
-        changed = catalog.update_category(session, category_id, body.model_dump(exclude_unset=True))
-        return schemas.CategoryOut.model_validate(changed)
+        return catalog.update_category(session, category_id, body.model_dump(exclude_unset=True))
 
 
 @app.delete("/v1/admin/video-categories/<category_id>")

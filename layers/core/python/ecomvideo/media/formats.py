@@ -67,11 +67,22 @@ class FormatMetadata(TypedDict):
     scenes: list[SceneTiming]
 
 
+class MusicMetadata(TypedDict):
+    """The music bed of a video: the bundled track's id or ``upload``, and its integrated
+    loudness (LUFS, EBU R128) as measured after normalisation and before it."""
+
+    track: str
+    loudness: float
+    sourceLoudness: float
+
+
 class RenderedVideoMetadata(VideoMetadata, total=False):
     """``videos.metadata`` as the API shows it: the spec's keys (of the main format) plus a
-    storyboard's scenes and, when several formats were asked for, every format."""
+    storyboard's scenes, the music bed when there is one and, when several formats were asked
+    for, every format."""
 
     scenes: list[SceneTiming]
+    music: MusicMetadata
     formats: list[FormatMetadata]
 
 

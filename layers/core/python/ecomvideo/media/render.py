@@ -21,13 +21,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from PIL import Image, ImageFilter
 
 from ecomvideo.media.images import encode_jpeg
 from ecomvideo.media.overlay import Overlay
 from ecomvideo.media.planes import Planes
+
+if TYPE_CHECKING:
+    from ecomvideo.media.audio import MusicBed
 
 Motion = Literal["auto", "zoom_in", "zoom_out", "pan"]
 Fit = Literal["auto", "cover", "contain"]
@@ -90,6 +93,8 @@ class RenderedVideo:
     # bounding box of every text line per scene id (frame coordinates).
     scenes: list[dict[str, Any]] = field(default_factory=list)
     text_boxes: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)
+    # ``metadata.music`` of a video with a music bed (``media.audio.MusicBed.describe``).
+    music: dict[str, Any] | None = None
 
 
 def _ease(t: float) -> float:
@@ -294,7 +299,7 @@ def render_video(
 
 
 def encode_mp4(
-    frames: Iterator[Image.Image | Planes], spec: RenderSpec, *, audio: bool = False
+    frames: Iterator[Image.Image | Planes], spec: RenderSpec, *, audio: bool | MusicBed = False
 ) -> bytes:
     """H.264 MP4 bytes of ``frames`` (RGB images or yuv420p ``Planes`` of ``spec``'s size),
     encoded while composed.
@@ -302,10 +307,13 @@ def encode_mp4(
     A helper thread runs the ``frames`` iterator (composition) and converts each image to
     yuv420p while this thread encodes: Pillow, swscale and libx264 release the GIL, so two vCPUs
     work at once. Yielding the *same* image object again (a static frame) reuses its converted
-    frame: no conversion at all. ``audio`` adds a silent stereo AAC track of the same length
-    (players and networks that expect an audio stream get one).
+    frame: no conversion at all. ``audio`` adds a stereo AAC track of the same length: the
+    music bed given (``media.audio.music_bed``), or silence for ``True`` (players and networks
+    that expect an audio stream get one).
     """
     import av  # heavy: only when a video is actually rendered
+
+    from ecomvideo.media.audio import audio_track
 
     ready: queue.Queue[Any] = queue.Queue(maxsize=4)
     stop = threading.Event()
@@ -346,7 +354,7 @@ def encode_mp4(
             stream.pix_fmt = "yuv420p"
             stream.codec_context.time_base = Fraction(1, spec.fps)
             stream.codec_context.thread_count = spec.threads
-            silence = SilentAudio(container) if audio else None
+            sound = audio_track(container, audio)
             worker.start()
             index = 0
             while True:
@@ -361,11 +369,11 @@ def encode_mp4(
                 item.time_base = Fraction(1, spec.fps)
                 container.mux(stream.encode(item))
                 index += 1
-                if silence is not None:
-                    silence.until(index / spec.fps)
+                if sound is not None:
+                    sound.until(index / spec.fps)
             container.mux(stream.encode(None))
-            if silence is not None:
-                silence.flush()
+            if sound is not None:
+                sound.flush()
         with open(path, "rb") as fh:
             return fh.read()
     finally:
@@ -385,36 +393,6 @@ def x264_options(spec: RenderSpec) -> dict[str, str]:
     if spec.x264_params:
         options["x264-params"] = spec.x264_params
     return options
-
-
-class SilentAudio:
-    """A silent 48 kHz stereo AAC stream, written in step with the video."""
-
-    RATE = 48000
-    SAMPLES = 1024
-
-    def __init__(self, container: Any) -> None:
-        import av
-
-        self.container = container
-        self.stream = container.add_stream("aac", rate=self.RATE)
-        self.stream.layout = "stereo"
-        self.frame = av.AudioFrame(format="fltp", layout="stereo", samples=self.SAMPLES)
-        for plane in self.frame.planes:
-            plane.update(bytes(plane.buffer_size))
-        self.frame.sample_rate = self.RATE
-        self.written = 0
-
-    def until(self, seconds: float) -> None:
-        target = round(seconds * self.RATE)
-        while self.written + self.SAMPLES <= target:
-            self.frame.pts = self.written
-            self.frame.time_base = Fraction(1, self.RATE)
-            self.container.mux(self.stream.encode(self.frame))
-            self.written += self.SAMPLES
-
-    def flush(self) -> None:
-        self.container.mux(self.stream.encode(None))
 
 
 def _thumb_box(size: tuple[int, int]) -> tuple[int, int]:

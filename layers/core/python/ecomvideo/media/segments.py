@@ -10,8 +10,9 @@ already encoded are not rendered again, and after a text edit only the edited sc
 one after it, which blends from it) is.
 
 ``concat`` joins segments by copying their packets with shifted timestamps (no re-encoding;
-every segment starts with a keyframe and has the same encoder settings) and writes one silent
-AAC track for the whole length.
+every segment starts with a keyframe and has the same encoder settings) and writes one AAC
+track for the whole length: silence, or the music bed (``media.audio``), so the sound runs on
+across scene joins.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from PIL import Image
 
+    from ecomvideo.media.audio import MusicBed
     from ecomvideo.media.design import Palette
     from ecomvideo.media.render import RenderSpec
     from ecomvideo.media.storyboard import Storyboard
@@ -94,28 +96,28 @@ def scene_key(
     return hashlib.blake2b(blob, digest_size=20).hexdigest()
 
 
-def concat(parts: list[bytes], fps: int, *, audio: bool = True) -> bytes:
+def concat(parts: list[bytes], fps: int, *, audio: bool | MusicBed = True) -> bytes:
     """One MP4 of the segments ``parts`` in order (their packets copied, not re-encoded),
-    with a silent stereo AAC track of the same length when ``audio``."""
+    with a stereo AAC track of the same length: the music bed given, silence for ``True``."""
     import io
 
     import av
 
-    from ecomvideo.media.render import SilentAudio
+    from ecomvideo.media.audio import audio_track
 
     fd, path = tempfile.mkstemp(suffix=".mp4")
     os.close(fd)
     try:
         with av.open(path, "w", format="mp4", options={"movflags": "+faststart"}) as out:
             stream = None
-            silence = None
+            sound = None
             offset = 0  # frames written so far
             for data in parts:
                 with av.open(io.BytesIO(data), "r") as part:
                     source = part.streams.video[0]
                     if stream is None:
                         stream = out.add_stream_from_template(source)
-                        silence = SilentAudio(out) if audio else None
+                        sound = audio_track(out, audio)
                     frames = 0
                     for packet in part.demux(source):
                         if packet.dts is None:  # the demuxer's flush packet
@@ -127,10 +129,10 @@ def concat(parts: list[bytes], fps: int, *, audio: bool = True) -> bytes:
                         out.mux(packet)
                         frames += 1
                 offset += frames
-                if silence is not None:
-                    silence.until(offset / fps)
-            if silence is not None:
-                silence.flush()
+                if sound is not None:
+                    sound.until(offset / fps)
+            if sound is not None:
+                sound.flush()
         with open(path, "rb") as fh:
             return fh.read()
     finally:

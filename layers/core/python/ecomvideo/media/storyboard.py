@@ -98,12 +98,16 @@ class Scene:
 
 @dataclass(frozen=True, slots=True)
 class Storyboard:
-    """The plan of a video: scenes in order, the pictures they use, the look."""
+    """The plan of a video: scenes in order, the pictures they use, the look, the sound.
+
+    ``music`` is the bed under every format: ``{"track": "<bundled id>"}`` or
+    ``{"upload_key": "<the user's upload>"}``; ``None``: a silent track."""
 
     scenes: tuple[Scene, ...]
     images: tuple[str, ...] = ()
     palette: str | None = None
     edited: bool = False
+    music: dict[str, str] | None = None
 
     @property
     def duration(self) -> float:
@@ -120,6 +124,7 @@ class Storyboard:
             "images": list(self.images),
             "palette": self.palette,
             "edited": self.edited,
+            "music": self.music,
         }
 
     @classmethod
@@ -129,6 +134,7 @@ class Storyboard:
             images=tuple(data.get("images") or ()),
             palette=data.get("palette"),
             edited=bool(data.get("edited")),
+            music=data.get("music") or None,
         )
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
+from ecomvideo.media.audio import MusicSource, bed_for
 from ecomvideo.media.clip_source import ClipSource
 from ecomvideo.media.design import Palette, pick_palette, rounded_box, vertical_gradient
 from ecomvideo.media.formats import safe_zone
@@ -669,6 +670,7 @@ def render_storyboard(
     seed_text: str | None = None,
     segments: SegmentStore | None = None,
     clip: ClipSource | None = None,
+    music: MusicSource | None = None,
 ) -> RenderedVideo:
     """Render ``board`` at ``spec``'s size; ``pictures`` maps image indexes to photos.
 
@@ -681,6 +683,10 @@ def render_storyboard(
     is not rendered again (a retry after a failed scene, a re-render after editing one scene),
     and the scenes are joined without re-encoding (``segments.concat``). Without it the
     scenes are encoded in one pass.
+
+    ``music`` is laid under the whole video once (``media.audio.music_bed``: looped or cut to
+    its length, faded, -14 LUFS), also across the joined segments; without it the AAC track is
+    silent.
     """
     started = time.perf_counter()
     size = (spec.width, spec.height)
@@ -704,6 +710,7 @@ def render_storyboard(
     total = sum(counts)
     fade = max(0, round(min(0.4, spec.duration_seconds / 10) * spec.fps))
     starts = [sum(counts[:k]) for k in range(len(counts))]
+    bed = bed_for(music, total, spec.fps)
 
     # Each scene is prepared once (its photo scaled and converted, its text laid out) and kept
     # until its last use: its own frames and, with segments, the blend of the scene after it
@@ -773,7 +780,7 @@ def render_storyboard(
                     yield img
                 previous = img
 
-        mp4 = encode_mp4(frames(), spec, audio=True)
+        mp4 = encode_mp4(frames(), spec, audio=bed or True)
     else:
         from ecomvideo.media import segments as seg
 
@@ -810,7 +817,7 @@ def render_storyboard(
                 for future in futures:
                     future.cancel()
                 raise
-        mp4 = seg.concat(parts, spec.fps, audio=True)
+        mp4 = seg.concat(parts, spec.fps, audio=bed or True)
     thumb = thumbs[0] if thumbs else scene_source(thumb_scene).frame(counts[thumb_scene] // 2)
     box = (540, 960) if spec.height >= spec.width else (960, 540)
     return RenderedVideo(
@@ -823,4 +830,5 @@ def render_storyboard(
         render_seconds=time.perf_counter() - started,
         scenes=timings,
         text_boxes=composer.text_boxes,
+        music=bed.describe() if bed is not None else None,
     )

@@ -22,7 +22,6 @@ left to right. Both paths are tested (``tests/unit/media/test_text.py``).
 
 from __future__ import annotations
 
-import os
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,6 +30,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont, features
 
 from ecomvideo.media.design import fit
+from ecomvideo.media.worker_files import worker_dir
 
 FONT_DIR_ENV = "ECOMVIDEO_FONT_DIR"
 # (file, face index in a collection) per weight; the last entry is the CJK fallback.
@@ -59,31 +59,15 @@ def font_dir() -> Path:
     A function without the fonts raises ``FontsMissing`` when it first draws text, never at
     import (other functions import ``media`` modules for their pure helpers).
     """
-    explicit = os.environ.get(FONT_DIR_ENV)
-    if explicit:
-        candidates = [Path(explicit)]
-    else:
-        task_root = os.environ.get("LAMBDA_TASK_ROOT")
-        candidates = [Path(task_root) / "fonts"] if task_root else []
-        candidates += _checkout_font_dir()
     files = {name for chain in _CHAIN.values() for name, _index in chain}
-    for directory in candidates:
-        if all((directory / name).is_file() for name in files):
-            return directory
+    found, candidates = worker_dir("fonts", FONT_DIR_ENV, files)
+    if found is not None:
+        return found
     raise FontsMissing(
         f"font files {sorted(files)} not found in {', '.join(map(str, candidates))}: only the "
         f"pipeline worker ships them (functions/pipeline_worker/fonts); set {FONT_DIR_ENV} to "
         "a directory holding them to draw text elsewhere"
     )
-
-
-def _checkout_font_dir() -> list[Path]:
-    """The worker's fonts in this repository, when this module runs from a checkout
-    (``layers/core/python/ecomvideo/media/text.py``); nothing in a built layer (``/opt``)."""
-    here = Path(__file__).resolve().parents
-    if len(here) > 5 and (here[4].name, here[3].name) == ("layers", "core"):
-        return [here[5] / "functions" / "pipeline_worker" / "fonts"]
-    return []
 
 
 def default_engine() -> ImageFont.Layout:

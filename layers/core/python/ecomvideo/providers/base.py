@@ -224,6 +224,9 @@ class VideoRequest:
     # The still that clip was made from: the clip scene's stand-in when the clip is unusable
     # and the scene has no photo of its own.
     clip_still: bytes | None = field(default=None, repr=False)
+    # The storyboard's music bed (``media.audio.MusicSource``: the file and its label);
+    # ``None``: a silent AAC track.
+    music: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         _check_size(self.width, self.height)

@@ -138,7 +138,8 @@ class LocalProvider:
         return _completed(video, request.reference)
 
     def _render_storyboard(self, request: VideoRequest) -> ProviderResult:
-        """Every scene of ``request.storyboard`` composed into one MP4 (silent AAC track)."""
+        """Every scene of ``request.storyboard`` composed into one MP4 (AAC: the music bed of
+        ``request.music``, else silence)."""
         from ecomvideo.media.storyboard import Storyboard
         from ecomvideo.media.storyboard_render import render_storyboard
 
@@ -168,8 +169,10 @@ class LocalProvider:
             seed_text=title,
             segments=request.segments,
             clip=_clip(board, request) if board.clip_scene else None,
+            music=request.music,
         )
-        return _completed(video, request.reference, scenes=video.scenes)
+        extra = {"music": video.music} if video.music else {}
+        return _completed(video, request.reference, scenes=video.scenes, **extra)
 
     def poll_video(self, task_id: str) -> ProviderResult:
         """Local work is never pending, so there is no task to poll."""

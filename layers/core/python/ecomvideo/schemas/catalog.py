@@ -180,3 +180,31 @@ class CategoryList(Schema):
 class TagList(Schema):
     items: list[TagOut]
     next_cursor: str | None = None
+
+
+class MusicTrackOut(Schema):
+    """A bundled royalty-free loop (CC0) to use as ``music.track`` on ``POST /v1/videos``."""
+
+    id: str
+    name: str
+    mood: str
+    bpm: int
+    duration_seconds: float = Field(description="One loop; it repeats under longer videos")
+
+
+class MusicTrackList(Schema):
+    model_config = _examples(
+        {
+            "items": [
+                {
+                    "id": "bright-pop",
+                    "name": "Bright Pop",
+                    "mood": "upbeat",
+                    "bpm": 120,
+                    "duration_seconds": 16.0,
+                }
+            ]
+        }
+    )
+
+    items: list[MusicTrackOut]

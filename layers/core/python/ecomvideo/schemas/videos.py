@@ -13,6 +13,9 @@ from ecomvideo.schemas.fields import AspectRatio, HttpsUrl, UtcDateTime, bounded
 
 Provider = Literal["Local", "Freepik"]
 ImageContentType = Literal["image/jpeg", "image/png", "image/webp"]
+AudioContentType = Literal[
+    "audio/mpeg", "audio/mp4", "audio/x-m4a", "audio/aac", "audio/wav", "audio/x-wav", "audio/ogg"
+]
 TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 VariableValue = Annotated[str, StringConstraints(max_length=300)]
 # "1080x1920" or a class ("720p", "1080p", "4k") resolved with the aspect ratio.
@@ -26,6 +29,24 @@ Resolution = Annotated[
 
 class _Request(Schema):
     model_config = ConfigDict(extra="forbid")
+
+
+class MusicChoice(_Request):
+    """The music bed under the video (every format): one bundled loop (``GET
+    /v1/music/tracks``) or one audio upload (``POST /v1/uploads`` with an audio type). It is
+    looped or cut to the video's length, faded in and out and normalised to -14 LUFS; it costs
+    no credits."""
+
+    model_config = _examples({"track": "bright-pop"}, {"upload_key": "users/<id>/<hex>.mp3"})
+
+    track: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
+    upload_key: Annotated[str, StringConstraints(max_length=400)] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.track is None) == (self.upload_key is None):
+            raise ValueError("music needs exactly one of track or upload_key")
+        return self
 
 
 class VideoCreate(_Request):
@@ -106,6 +127,9 @@ class VideoCreate(_Request):
         description="false: the video waits with its storyboard (GET/PATCH .../storyboard) "
         "until POST /v1/videos/{id}/render; the credits are held at creation either way.",
     )
+    music: MusicChoice | None = Field(
+        None, description="A music bed (no credits); absent or null: a silent audio track."
+    )
 
     @model_validator(mode="after")
     def _inputs_match_type(self) -> Self:
@@ -182,6 +206,7 @@ class StoryboardOut(Schema):
         default_factory=list, json_schema_extra=bounded_list("the product's and uploaded photos")
     )
     scenes: list[SceneOut] = Field(json_schema_extra=bounded_list("at most 12 scenes"))
+    music: MusicChoice | None = Field(None, description="The music bed; null: a silent track")
 
 
 class SceneEdit(_Request):
@@ -201,7 +226,8 @@ class SceneEdit(_Request):
 class StoryboardEdit(_Request):
     """PATCH /v1/videos/{id}/storyboard: the scenes to change (unset fields keep their value);
     listing every scene sets their order. The durations must still add up to the video's
-    duration (the credits were quoted for it)."""
+    duration (the credits were quoted for it). ``music`` sent changes the bed (null: silent);
+    not sent, it stays."""
 
     model_config = _examples(
         {
@@ -214,7 +240,14 @@ class StoryboardEdit(_Request):
         }
     )
 
-    scenes: list[SceneEdit] = Field(min_length=1, max_length=12)
+    scenes: list[SceneEdit] = Field(default_factory=list, max_length=12)
+    music: MusicChoice | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Self:
+        if not self.scenes and "music" not in self.model_fields_set:
+            raise ValueError("send scenes to change, music, or both")
+        return self
 
 
 class Quote(Schema):
@@ -355,7 +388,10 @@ class UploadRequest(_Request):
         {"content_type": "image/jpeg", "size_bytes": 2400000, "filename": "aero-runner-white.jpg"}
     )
 
-    content_type: ImageContentType
+    content_type: ImageContentType | AudioContentType = Field(
+        description="An image (JPEG, PNG, WebP; up to 10 MB) or, for a music bed, audio "
+        "(MP3, M4A/AAC, WAV, Ogg; up to 20 MB)"
+    )
     size_bytes: int = Field(gt=0)
     filename: Annotated[str, StringConstraints(max_length=200)] | None = None
 

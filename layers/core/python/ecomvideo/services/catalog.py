@@ -165,21 +165,27 @@ def list_categories(session: Session, *, include_inactive: bool = False) -> list
     return list(session.scalars(stmt.order_by(VideoCategory.sort_order, VideoCategory.name)))
 
 
-def create_category(session: Session, data: dict[str, Any]) -> VideoCategory:
+def category_list(session: Session) -> schemas.CategoryList:
+    """GET /v1/video-categories: every active category, in their order."""
+    rows = list_categories(session)
+    return schemas.CategoryList(items=[schemas.CategoryOut.model_validate(c) for c in rows])
+
+
+def create_category(session: Session, data: dict[str, Any]) -> schemas.CategoryOut:
     category = VideoCategory(**data)
     session.add(category)
     _flush_unique(session, "A category with this name exists.")
-    return category
+    return schemas.CategoryOut.model_validate(category)
 
 
 def update_category(
     session: Session, category_id: uuid.UUID, changes: dict[str, Any]
-) -> VideoCategory:
+) -> schemas.CategoryOut:
     category = get_category(session, category_id, active_only=False)
     for key, value in changes.items():
         setattr(category, key, value)
     _flush_unique(session, "A category with this name exists.")
-    return category
+    return schemas.CategoryOut.model_validate(category)
 
 
 def delete_category(session: Session, category_id: uuid.UUID) -> None:
@@ -344,3 +350,17 @@ def _flush_unique(session: Session, message: str) -> None:
         session.flush()
     except IntegrityError as exc:
         raise Conflict(message) from exc
+
+
+def music_tracks() -> schemas.MusicTrackList:
+    """The bundled music loops (a fixed catalogue: ``media.music.TRACKS``)."""
+    from ecomvideo.media.music import TRACKS  # lazy: only this route reads the tracks
+
+    return schemas.MusicTrackList(
+        items=[
+            schemas.MusicTrackOut(
+                id=t.id, name=t.name, mood=t.mood, bpm=t.bpm, duration_seconds=round(t.duration, 3)
+            )
+            for t in TRACKS
+        ]
+    )

@@ -23,6 +23,7 @@ from ecomvideo.media import storyboard as sb
 from ecomvideo.models import ProductData, ProductImage, Video, VideoTemplate
 from ecomvideo.providers import makes_clips
 from ecomvideo.security.principal import Principal
+from ecomvideo.services import uploads
 from ecomvideo.services.video_access import awaiting_confirmation, owned_video
 
 if TYPE_CHECKING:
@@ -132,12 +133,13 @@ def for_video(session: Session, video: Video) -> sb.Storyboard:
         product_data_id=video.product_data_id,
     )
     template = session.get(VideoTemplate, video.template_id) if video.template_id else None
-    return sb.build(
+    board = sb.build(
         story,
         float(video.duration_seconds),
         template_spec(template),
         clip=makes_clips(video.ai_provider),
     )
+    return replace(board, music=request.get("music") or None)
 
 
 def for_owned_video(
@@ -158,13 +160,15 @@ def to_schema(board: sb.Storyboard, *, video_id: uuid.UUID | None = None) -> sch
         edited=board.edited,
         images=list(board.images),
         scenes=[schemas.SceneOut(**s) for s in board.to_dict()["scenes"]],
+        music=schemas.MusicChoice(**board.music) if board.music else None,
     )
 
 
 def edit(
     session: Session, principal: Principal, video_id: uuid.UUID, changes: schemas.StoryboardEdit
 ) -> sb.Storyboard:
-    """Apply ``changes`` (texts, images, durations; the order when every scene is listed).
+    """Apply ``changes`` (texts, images, durations; the order when every scene is listed; the
+    music bed when ``music`` is sent, checked as at create).
 
     Only before rendering (``auto_render: false``, not yet confirmed) or after a failure.
     The total duration is what the credits were quoted for, so it must stay the same.
@@ -198,8 +202,11 @@ def edit(
             f"the scenes last {total:g} s; the video is {video.duration_seconds} s "
             "(the credits were quoted for that duration)",
         )
+    music = board.music
+    if "music" in changes.model_fields_set:
+        music = uploads.music_choice(principal.user_id, changes.music)
     edited = sb.Storyboard(
-        scenes=tuple(scenes), images=board.images, palette=board.palette, edited=True
+        scenes=tuple(scenes), images=board.images, palette=board.palette, edited=True, music=music
     )
     video.meta = {**(video.meta or {}), STORYBOARD_KEY: edited.to_dict()}
     video.updated_by = str(principal.user_id)

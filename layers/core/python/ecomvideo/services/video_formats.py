@@ -105,14 +105,14 @@ def _read_json(bucket: str, key: str) -> dict[str, Any] | None:
 def render_extras(
     video: Video,
     attempt: int,
-    storyboard: Callable[[Any], tuple[dict[str, Any] | None, tuple[bytes, ...]]],
+    storyboard: Callable[[Any], tuple[dict[str, Any] | None, tuple[bytes, ...], Any]],
     put: Callable[[str, bytes, str], None],
     clip: bytes | None = None,
     clip_still: bytes | None = None,
 ) -> list[dict[str, Any]]:
     """Render (or reuse, when an earlier try rendered it) every extra format of the video.
 
-    ``storyboard(provider)`` gives the storyboard and its photos, ``put(key, body, type)``
+    ``storyboard(provider)`` gives the storyboard, its photos and music, ``put(key, body, type)``
     stores a file (the pipeline's, which refuses once the video is no longer active), ``clip``
     is the provider's generated clip its hero scene shows (cropped for each format), and
     ``clip_still`` the still it was made from (that scene's stand-in without a photo)."""
@@ -126,7 +126,7 @@ def render_extras(
     local = get_provider("Local")
     bucket = get_settings().videos_bucket
     entries: list[dict[str, Any]] = []
-    board: tuple[dict[str, Any] | None, tuple[bytes, ...]] | None = None
+    board: tuple[dict[str, Any] | None, tuple[bytes, ...], Any] | None = None
     for ratio in extras:
         done = _read_json(bucket, _work_key(video, attempt, ratio))
         if done is not None:
@@ -150,6 +150,7 @@ def render_extras(
                 segments=S3Segments(video),
                 clip=clip,
                 clip_still=clip_still,
+                music=board[2],  # every format gets the same bed
             )
         )
         mp4 = bytes(result.asset or b"")

@@ -52,7 +52,7 @@ def around_clip(
     video, attempt = ctx.video, ctx.message.attempt
     clip = _clip(rendered)
     local = get_provider("Local")
-    board, images = steps.storyboard_for(ctx, local)
+    board, images, music = steps.storyboard_for(ctx, local)
     still = _still(ctx, board)
     width, height = frame_size(video.aspect_ratio, video.resolution)
     result = local.start_video(
@@ -70,12 +70,15 @@ def around_clip(
             title=video.title,
             style=video.style,
             reference=f"{video.id}:{attempt}:story",
+            music=music,
         )
     )
     output: dict[str, Any] = {
         "videoKey": assets.asset_key(video, f"work/a{attempt}-story.mp4"),
         "scenes": list(result.metadata.get("scenes") or []),
     }
+    if result.metadata.get("music"):
+        output["music"] = result.metadata["music"]
     assets.put_asset(video.id, attempt, output["videoKey"], bytes(result.asset or b""), "video/mp4")
     if result.thumbnail:
         output["thumbnailKey"] = assets.asset_key(video, f"work/a{attempt}-story-thumb.jpg")

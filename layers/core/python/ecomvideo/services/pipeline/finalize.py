@@ -91,9 +91,7 @@ def finalize_step(ctx: StepContext) -> StepResult:
             active = True
             if row.state == StepState.DONE:
                 return Recorded(dict(row.output or {}))
-            _complete_video(
-                session, video_row, metadata, video_key, thumb_key, rendered.get("scenes")
-            )
+            _complete_video(session, video_row, metadata, video_key, thumb_key, rendered)
             video_formats.record(video_row, extras)
             rows.mark_done(row, output)
     if not active:
@@ -171,15 +169,17 @@ def _complete_video(
     metadata: dict[str, Any],
     video_key: str,
     thumb_key: str,
-    scenes: list[dict[str, Any]] | None = None,
+    rendered: dict[str, Any],
 ) -> None:
+    """Completed: the file's metadata, the scenes' timings and the music bed (as rendered)."""
     bucket = get_settings().videos_bucket
     transition(video, VideoStatus.COMPLETED)
     meta = video.meta or {}
     kept = {k: meta[k] for k in ("storyboard",) if k in meta}
     video.meta = {**kept, **{k: metadata[k] for k in VIDEO_METADATA_KEYS}}
-    if scenes:
-        video.meta["scenes"] = scenes
+    for key in ("scenes", "music"):
+        if rendered.get(key):
+            video.meta[key] = rendered[key]
     video.file_size_bytes = int(metadata["fileSize"])
     video.video_url = f"s3://{bucket}/{video_key}"
     video.thumbnail_url = f"s3://{bucket}/{thumb_key}"

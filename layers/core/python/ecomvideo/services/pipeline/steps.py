@@ -6,7 +6,7 @@ from the video, its product and storyboard, and the model chosen by template or 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from ecomvideo.clients import aws
 from ecomvideo.db import transaction
@@ -25,6 +25,7 @@ from ecomvideo.services.pipeline.results import (
     provider_for,
 )
 from ecomvideo.services.video_lifecycle import IMAGE, VIDEO
+from ecomvideo.settings import get_settings
 
 
 def _request(video: Video) -> dict[str, Any]:
@@ -108,7 +109,7 @@ def video_step(ctx: StepContext) -> StepResult:
     location = assets.source_location(ctx) if getattr(provider, "asynchronous", False) else None
     image_url = aws.presigned_get(*location, expires_in=3600) if location else None
     options = _model_options(video, provider, VIDEO)
-    storyboard, images = storyboard_for(ctx, provider)
+    storyboard, images, music = storyboard_for(ctx, provider)
     seconds = float(video.duration_seconds)
     if getattr(provider, "clips", False):
         seconds = clip_seconds(ctx)
@@ -129,14 +130,16 @@ def video_step(ctx: StepContext) -> StepResult:
             product=card,
             style=video.style,
             reference=_reference(ctx),
+            music=music,
         ),
         **options,
     )
     if not result.is_completed:
         return Started(provider.name, str(result.task_id), _started_options(result))
     output = assets.store_provider_asset(video, ctx.message.attempt, VIDEO, result)
-    if result.metadata.get("scenes"):
-        output["scenes"] = result.metadata["scenes"]
+    for key in ("scenes", "music"):
+        if result.metadata.get(key):
+            output[key] = result.metadata[key]
     if result.thumbnail:
         output["thumbnailKey"] = assets.asset_key(video, f"work/a{ctx.message.attempt}-thumb.jpg")
         assets.put_asset(
@@ -149,16 +152,24 @@ def video_step(ctx: StepContext) -> StepResult:
     return Output(output)
 
 
-def storyboard_for(
-    ctx: StepContext, provider: Any
-) -> tuple[dict[str, Any] | None, tuple[bytes, ...]]:
-    """The storyboard and its photos for providers that compose scenes (``storyboards``).
+class StoryboardInputs(NamedTuple):
+    """What a storyboard renderer needs: the storyboard, its photos, its music bed's file
+    (``media.audio.MusicSource``, ``None``: silent)."""
+
+    board: dict[str, Any] | None
+    images: tuple[bytes, ...]
+    music: Any = None
+
+
+def storyboard_for(ctx: StepContext, provider: Any) -> StoryboardInputs:
+    """The storyboard, its photos and music for providers that compose scenes (``storyboards``).
 
     A photo that cannot be fetched is left out (its scenes fall back to designed cards); the
-    video fails only when the one photo of an Image video is gone (``_source_image``).
+    video fails only when the one photo of an Image video is gone (``_source_image``). Music
+    that cannot be read leaves the track silent (logged): it was checked at create.
     """
     if not getattr(provider, "storyboards", False):
-        return None, ()
+        return StoryboardInputs(None, ())
 
     with transaction() as session:
         video = session.get(Video, ctx.video.id)
@@ -175,7 +186,29 @@ def storyboard_for(
         except Exception:
             logger.warning("storyboard image skipped", extra={"image": ref[:200]})
             images.append(b"")
-    return board.to_dict(), tuple(images)
+    return StoryboardInputs(board.to_dict(), tuple(images), music_source(board.music))
+
+
+def music_source(music: dict[str, str] | None) -> Any:
+    """The file of a storyboard's ``music`` (a bundled loop or the user's upload) as a
+    ``media.audio.MusicSource``; ``None`` without music or (logged) when it cannot be read."""
+    if not music:
+        return None
+    # lazy: only videos with music read them (PyAV itself loads when the bed is made)
+    from ecomvideo.media.audio import MusicSource
+    from ecomvideo.media.music import MusicMissing, track_file
+
+    try:
+        if music.get("track"):
+            return MusicSource(track_file(music["track"]), music["track"], seamless=True)
+        return MusicSource(
+            assets.get_object(get_settings().uploads_bucket, music["upload_key"]), "upload"
+        )
+    except (KeyError, OSError, MusicMissing) as exc:
+        logger.warning("music skipped: silent track", extra={"music": music, "reason": str(exc)})
+    except Exception:  # S3: the upload expired or storage failed
+        logger.warning("music upload unreadable: silent track", extra={"music": music})
+    return None
 
 
 def clip_seconds(ctx: StepContext) -> float:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ecomvideo.services.storyboards import edit as edit_storyboard
     from ecomvideo.services.storyboards import for_owned_video as storyboard
     from ecomvideo.services.storyboards import to_schema as storyboard_out
+    from ecomvideo.services.uploads import upload_prefix
     from ecomvideo.services.video_access import (
         awaiting_confirmation,
         current_attempt,
@@ -62,7 +63,6 @@ if TYPE_CHECKING:
         default_provider,
         normalise_resolution,
         prepare,
-        upload_prefix,
     )
     from ecomvideo.services.videos.queries import (
         ListFilters,
@@ -105,7 +105,7 @@ __getattr__, __dir__ = lazy.exports(
         "storyboard_out": "ecomvideo.services.storyboards:to_schema",
         "submit": "ecomvideo.services.videos.creation",
         "update_video": "ecomvideo.services.videos.lifecycle",
-        "upload_prefix": "ecomvideo.services.videos.preparation",
+        "upload_prefix": "ecomvideo.services.uploads",
     },
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -53,6 +54,7 @@ def quote(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> sc
         storyboards.template_spec(prepared.template),
         clip=makes_clips(prepared.provider),
     )
+    board = replace(board, music=prepared.music)
     return schemas.Quote(
         cost=prepared.cost,
         balance=credits.balance(session, user_id),
@@ -83,6 +85,8 @@ def _insert_video(session: Session, user_id: uuid.UUID, prepared: Prepared) -> V
         request_meta["awaitingConfirmation"] = True
     if prepared.more_images:
         request_meta["moreImages"] = prepared.more_images
+    if prepared.music:
+        request_meta["music"] = prepared.music
     if len(prepared.formats) > 1:
         request_meta[video_formats.FORMATS_KEY] = prepared.formats
     video = Video(

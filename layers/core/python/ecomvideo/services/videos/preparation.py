@@ -17,7 +17,6 @@ from ecomvideo.enums import VideoInputType
 from ecomvideo.errors import (
     PaymentRequired,
     PlanLimitExceeded,
-    ServiceUnavailable,
     invalid_field,
 )
 from ecomvideo.media.formats import CLASS_LONG_SIDE
@@ -26,6 +25,13 @@ from ecomvideo.models.preferences import UserPreferences
 from ecomvideo.models.videos import VideoTemplate
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.services import catalog, plans, pricing, provider_inputs, video_formats
+from ecomvideo.services.uploads import (
+    AUDIO_MAX_BYTES,
+    AUDIO_TYPES,
+    music_choice,
+    stored_upload,
+    upload_prefix,
+)
 from ecomvideo.settings import get_settings
 
 RESOLUTION_RANK = {"720p": 1, "1080p": 2, "4k": 3}
@@ -113,6 +119,7 @@ class Prepared:
     auto_render: bool = True
     more_images: list[str] = field(default_factory=list)
     formats: list[str] = field(default_factory=list)
+    music: dict[str, str] | None = None
 
 
 def available_providers() -> set[str]:
@@ -250,6 +257,7 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
     ]
     if body.input_type is VideoInputType.IMAGE:
         image_url = _image_reference(user_id, body, provider)
+    music = music_choice(user_id, body.music)
 
     category_id = catalog.resolve_category(session, body.category) if body.category else None
     if category_id is None and template is not None:
@@ -283,6 +291,7 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
         auto_render=body.auto_render,
         more_images=more_images,
         formats=formats,
+        music=music,
     )
 
 
@@ -295,10 +304,6 @@ def _template_style(template: VideoTemplate | None) -> str | None:
         return None
     palette = template.style_settings.get("palette")
     return str(palette)[:100] if palette else None
-
-
-def upload_prefix(user_id: uuid.UUID) -> str:
-    return f"users/{user_id}/"
 
 
 def _image_reference(user_id: uuid.UUID, body: schemas.VideoCreate, provider: str) -> str:
@@ -316,32 +321,24 @@ def upload_reference(
 ) -> str:
     """``s3://`` URI of one of the user's uploads, checked to exist and be an image (and, with
     ``provider``, to fit that provider's image-to-video model)."""
-    key = key.strip()
-    if not key.startswith(upload_prefix(user_id)) or ".." in key:
-        raise invalid_field(field_name, "unknown upload")
-    bucket = get_settings().uploads_bucket
-    try:
-        head = aws.s3().head_object(Bucket=bucket, Key=key)
-    except Exception as exc:  # botocore ClientError (404) or a transport error
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-        if code in {"404", "NoSuchKey", "NotFound", "403"}:
-            raise invalid_field(field_name, "the upload was not found; PUT the file first") from exc
-        raise ServiceUnavailable("Storage is not reachable; try again.") from exc
-    if (
-        head.get("ContentType") not in UPLOAD_TYPES
-        or head.get("ContentLength", 0) > UPLOAD_MAX_BYTES
-    ):
-        raise invalid_field(field_name, "the upload must be a JPEG, PNG or WebP up to 10 MB")
+    bucket, key = stored_upload(
+        user_id, key, field_name, UPLOAD_TYPES, UPLOAD_MAX_BYTES, "a JPEG, PNG or WebP up to 10 MB"
+    )
     if limits := provider_inputs.limits_for(provider):
         provider_inputs.check_upload(bucket, key, limits, field_name)
     return f"s3://{bucket}/{key}"
 
 
 def create_upload(user_id: uuid.UUID, request: schemas.UploadRequest) -> schemas.UploadTicket:
-    """A presigned PUT for an image under the user's prefix of the uploads bucket."""
-    if request.size_bytes > UPLOAD_MAX_BYTES:
-        raise invalid_field("size_bytes", f"images are limited to {UPLOAD_MAX_BYTES} bytes")
-    key = f"{upload_prefix(user_id)}{uuid.uuid4().hex}.{UPLOAD_TYPES[request.content_type]}"
+    """A presigned PUT for an image or an audio file under the user's prefix of the uploads
+    bucket."""
+    audio = request.content_type in AUDIO_TYPES
+    most = AUDIO_MAX_BYTES if audio else UPLOAD_MAX_BYTES
+    if request.size_bytes > most:
+        kind = "audio files" if audio else "images"
+        raise invalid_field("size_bytes", f"{kind} are limited to {most} bytes")
+    extension = (AUDIO_TYPES if audio else UPLOAD_TYPES)[request.content_type]
+    key = f"{upload_prefix(user_id)}{uuid.uuid4().hex}.{extension}"
     expires_in = 900
     url = aws.presigned_put(
         get_settings().uploads_bucket,
@@ -355,5 +352,5 @@ def create_upload(user_id: uuid.UUID, request: schemas.UploadRequest) -> schemas
         upload_key=key,
         headers={"Content-Type": request.content_type},
         expires_in=expires_in,
-        max_bytes=UPLOAD_MAX_BYTES,
+        max_bytes=most,
     )
