@@ -72,7 +72,7 @@ def bench_list_queries() -> None:
     from ecomvideo.enums import VideoInputType, VideoStatus
     from ecomvideo.models import User, Video
     from ecomvideo.seed import seed
-    from ecomvideo.services import catalog
+    from ecomvideo.services import tagging
     from ecomvideo.settings import reset_settings
     from tests.conftest import migrate
     from tests.support.pipeline_stack import PipelineStack, call
@@ -106,7 +106,7 @@ def bench_list_queries() -> None:
                 )
                 session.add(video)
                 session.flush()
-                catalog.set_video_tags(session, video.id, [f"tag{i % 7}", "bench"])
+                tagging.set_video_tags(session, video.id, [f"tag{i % 7}", "bench"])
             session.commit()
             user_id = user.id
         engine.dispose()

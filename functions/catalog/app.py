@@ -18,7 +18,7 @@ from ecomvideo.http.pagination import BOUNDED_LIST, PageCursor, PageLimit
 from ecomvideo.keyset import clamp_limit
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import catalog as schemas
-from ecomvideo.services import catalog
+from ecomvideo.services import catalog, tagging
 
 app = create_app()
 EDITORS = ("Admin", "Moderator")
@@ -49,7 +49,7 @@ def list_templates(
 @app.get("/v1/templates/<template_id>")
 def get_template(template_id: uuid.UUID) -> schemas.TemplateOut:
     with transaction() as session:
-        return schemas.TemplateOut.model_validate(catalog.get_template(session, template_id))
+        return schemas.TemplateOut.model_validate(tagging.get_template(session, template_id))
 
 
 @app.get("/v1/video-categories", openapi_extensions=BOUNDED_LIST)

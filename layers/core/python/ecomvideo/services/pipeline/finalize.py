@@ -24,12 +24,12 @@ from ecomvideo.media.formats import VIDEO_METADATA_KEYS
 from ecomvideo.models import Video
 from ecomvideo.observability import logger, metrics
 from ecomvideo.services import (
-    catalog,
     credits,
     media_store,
     notifications,
     pricing,
     scene_segments,
+    tagging,
     video_formats,
 )
 from ecomvideo.services.pipeline import assets, compose, messages, rows, steps
@@ -189,7 +189,7 @@ def _complete_video(
         video.generation_cost_credits or 0
     )
     if video.template_id is not None:
-        catalog.increment_template_usage(session, video.template_id)
+        tagging.increment_template_usage(session, video.template_id)
     notify_finished(session, video)
 
 

@@ -21,11 +21,11 @@ from ecomvideo.providers import makes_clips
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.security.principal import Principal
 from ecomvideo.services import (
-    catalog,
     credits,
     idempotency,
     storyboards,
     system_settings,
+    tagging,
     video_formats,
 )
 from ecomvideo.services.video_access import awaiting_confirmation, current_attempt, owned_video
@@ -111,7 +111,7 @@ def _insert_video(session: Session, user_id: uuid.UUID, prepared: Prepared) -> V
     session.add(video)
     session.flush()
     if prepared.tags:
-        catalog.set_video_tags(session, video.id, prepared.tags)
+        tagging.set_video_tags(session, video.id, prepared.tags)
     return video
 
 

@@ -15,7 +15,7 @@ from ecomvideo.models.videos import Video
 from ecomvideo.observability import logger
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.security.principal import Principal
-from ecomvideo.services import catalog, credits, media_purge, video_formats
+from ecomvideo.services import credits, media_purge, tagging, video_formats
 from ecomvideo.services.storyboards import STORYBOARD_KEY
 from ecomvideo.services.video_access import current_attempt, owned_video
 from ecomvideo.services.video_lifecycle import close_open_steps, execution_arn, transition
@@ -33,11 +33,11 @@ def update_video(
     if "description" in data:
         video.description = data["description"]
     if "category" in data:
-        video.category_id = catalog.resolve_category(session, data["category"])
+        video.category_id = tagging.resolve_category(session, data["category"])
     if "is_public" in data and data["is_public"] is not None:
         video.is_public = data["is_public"]
     if data.get("tags") is not None:
-        catalog.set_video_tags(session, video.id, data["tags"])
+        tagging.set_video_tags(session, video.id, data["tags"])
     video.updated_by = str(principal.user_id)
     session.flush()
 
@@ -117,7 +117,7 @@ def delete(principal: Principal, video_id: uuid.UUID) -> None:
         if running:
             credits.release(session, video.user_id, video.id)
         media_purge.enqueue_video_purge(session, video, reason="deleted")
-        catalog.untag_video(session, video.id)
+        tagging.untag_video(session, video.id)
         session.delete(video)
         session.flush()
     if running:

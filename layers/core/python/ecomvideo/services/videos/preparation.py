@@ -24,7 +24,7 @@ from ecomvideo.models.billing import SubscriptionPlan
 from ecomvideo.models.preferences import UserPreferences
 from ecomvideo.models.videos import VideoTemplate
 from ecomvideo.schemas import videos as schemas
-from ecomvideo.services import catalog, plans, pricing, provider_inputs, video_formats
+from ecomvideo.services import plans, pricing, provider_inputs, tagging, video_formats
 from ecomvideo.services.uploads import (
     AUDIO_MAX_BYTES,
     AUDIO_TYPES,
@@ -154,7 +154,7 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
         )
     plan = entitled.plan
     prefs = session.scalar(select(UserPreferences).where(UserPreferences.user_id == user_id))
-    template = catalog.get_template(session, body.template_id) if body.template_id else None
+    template = tagging.get_template(session, body.template_id) if body.template_id else None
     if template is not None and template.is_premium and not _allows_premium(plan):
         raise PlanLimitExceeded(
             f"The template '{template.name}' is premium; the {plan.name} plan does not include "
@@ -259,7 +259,7 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
         image_url = _image_reference(user_id, body, provider)
     music = music_choice(user_id, body.music)
 
-    category_id = catalog.resolve_category(session, body.category) if body.category else None
+    category_id = tagging.resolve_category(session, body.category) if body.category else None
     if category_id is None and template is not None:
         category_id = template.category_id
 
@@ -278,7 +278,7 @@ def prepare(session: Session, user_id: uuid.UUID, body: schemas.VideoCreate) -> 
         text_prompt=text_prompt,
         template=template,
         category_id=category_id,
-        tags=catalog.normalise_tags(body.tags),
+        tags=tagging.normalise_tags(body.tags),
         style=body.style or _template_style(template),
         duration_seconds=duration,
         aspect_ratio=aspect_ratio,

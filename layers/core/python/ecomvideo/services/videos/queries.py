@@ -19,7 +19,7 @@ from ecomvideo.models.pipeline import PipelineStep
 from ecomvideo.models.videos import Video, VideoTag, video_tag_mappings
 from ecomvideo.schemas import videos as schemas
 from ecomvideo.security.principal import Principal
-from ecomvideo.services import catalog, video_formats
+from ecomvideo.services import tagging, video_formats
 from ecomvideo.services.video_access import READ_ALL_ROLES, owned_video, visible_to
 from ecomvideo.services.video_lifecycle import (
     POLL_AFTER_SECONDS,
@@ -57,9 +57,9 @@ def _list_statement(session: Session, principal: Principal, filters: ListFilters
     if filters.status is not None:
         stmt = stmt.where(Video.status == filters.status)
     if filters.category:
-        stmt = stmt.where(Video.category_id == catalog.resolve_category(session, filters.category))
+        stmt = stmt.where(Video.category_id == tagging.resolve_category(session, filters.category))
     if filters.tag:
-        tag_name = catalog.normalise_tags([filters.tag])
+        tag_name = tagging.normalise_tags([filters.tag])
         stmt = stmt.where(
             Video.id.in_(
                 select(video_tag_mappings.c.video_id)
@@ -102,7 +102,7 @@ def list_videos(
         decode_cursor(cursor),
     ).limit(size + 1)
     rows, next_cursor = page(list(session.scalars(stmt)), size)
-    tags = catalog.tags_for_videos(session, [v.id for v in rows])
+    tags = tagging.tags_for_videos(session, [v.id for v in rows])
     return schemas.VideoPage(
         items=[_summary(v, tags.get(v.id, [])) for v in rows], next_cursor=next_cursor
     )
@@ -141,7 +141,7 @@ def _summary(video: Video, tags: list[str]) -> schemas.VideoSummary:
 
 def detail(session: Session, principal: Principal, video_id: uuid.UUID) -> schemas.VideoDetail:
     video = owned_video(session, principal, video_id)
-    tags = catalog.tags_for_videos(session, [video.id])[video.id]
+    tags = tagging.tags_for_videos(session, [video.id])[video.id]
     step, shown_step, provider_progress, position = None, None, None, None
     if not video.status.is_terminal:
         current = session.scalar(
