@@ -136,7 +136,9 @@ def test_text_video_is_rendered_stored_probed_and_charged_once(
     width, height, duration, _ = _decode(data)
     assert (width, height) == (180, 320)
     assert abs(duration - 2.0) <= 0.1
-    assert set(video.meta) == METADATA_KEYS
+    # The spec's VideoMetadata, and the storyboard as rendered (GET /storyboard shows it).
+    assert set(video.meta) == METADATA_KEYS | {"storyboard"}
+    assert video.meta["storyboard"]["scenes"]
     assert (video.meta["width"], video.meta["height"]) == (180, 320)
     assert (video.meta["format"], video.meta["codec"]) == ("mp4", "h264")
     assert abs(video.meta["duration"] - 2.0) <= 0.1

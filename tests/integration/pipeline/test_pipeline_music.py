@@ -88,6 +88,10 @@ def test_a_bundled_track_is_mixed_under_every_format_and_costs_nothing(
         _check_bed(_s3_bytes(stack, stored["videoUrl"]))
     assert beds[0].samples == beds[1].samples  # every format gets the same bed
     assert credits.balance(session, user.id) == 10 - accepted["cost"]
+    # Once completed, the storyboard still says what was rendered (the request is dropped).
+    status, board, _ = call("videos", "GET", f"/v1/videos/{video.id}/storyboard", user_id=user.id)
+    assert status == 200 and board["music"] == quoted["storyboard"]["music"], board
+    assert [s["id"] for s in board["scenes"]] == [s["id"] for s in quoted["storyboard"]["scenes"]]
 
 
 def test_an_uploaded_song_is_mixed_and_a_draft_can_change_or_drop_it(session, stack: PipelineStack):

@@ -29,6 +29,7 @@ from ecomvideo.services import (
     notifications,
     pricing,
     scene_segments,
+    storyboards,
     tagging,
     video_formats,
 )
@@ -174,9 +175,10 @@ def _complete_video(
     """Completed: the file's metadata, the scenes' timings and the music bed (as rendered)."""
     bucket = get_settings().videos_bucket
     transition(video, VideoStatus.COMPLETED)
-    meta = video.meta or {}
-    kept = {k: meta[k] for k in ("storyboard",) if k in meta}
-    video.meta = {**kept, **{k: metadata[k] for k in VIDEO_METADATA_KEYS}}
+    # The storyboard as rendered (edited, or built from the request that is dropped now: its
+    # variables, extra photos and music) stays what GET /storyboard shows.
+    board = storyboards.for_video(session, video).to_dict()
+    video.meta = {"storyboard": board, **{k: metadata[k] for k in VIDEO_METADATA_KEYS}}
     for key in ("scenes", "music"):
         if rendered.get(key):
             video.meta[key] = rendered[key]
