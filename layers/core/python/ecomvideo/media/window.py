@@ -61,6 +61,8 @@ def fit_axis(left: float, span: float, n: int, limit: int, step: int = 2) -> Axi
         for length in {int(ideal), int(ideal) + 1}:
             r = length / scaled
             slope = (n - 1) * (r - s)
+            if best is not None and abs(slope) / 2 >= best.error:
+                continue  # the scale alone is further off than the best fit
             for offset in range(0, scaled - n + 1, step):
                 start = round(left - offset * r)
                 if start < 0 or start + length > limit:
