@@ -33,6 +33,9 @@ SOURCE_MARGIN = 1.06
 OVERSCAN = 32
 # Pixels of repeated edge around the source: room for the overscan at the largest window scale.
 PAD = 48
+# swscale's area averaging (Pillow's BOX does the same); bicubic or lanczos keep a little more
+# detail for 2-3x the CPU (docs/benchmarks.md, ``bench/window_bench.py``).
+SCALE_FLAGS = "area"
 # A fit this close (source pixels) ends the search: far below what the eye or the encoder sees.
 GOOD_ENOUGH = 0.05
 PixelFormat = Literal["yuv420p", "rgb24"]
@@ -121,7 +124,7 @@ class WindowScaler:
         w, h = size
         buffer = graph.add_buffer(template=source, time_base=Fraction(1, 30))
         self._crop = graph.add("crop", f"w={w}:h={h}:x=0:y=0:exact=1")
-        self._scale = graph.add("scale", f"w={w}:h={h}:flags=area")
+        self._scale = graph.add("scale", f"w={w}:h={h}:flags={SCALE_FLAGS}")
         convert = graph.add("format", f"pix_fmts={pix_fmt}")
         sink = graph.add("buffersink")
         buffer.link_to(self._crop)
