@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 
 import pytest
 from PIL import Image, ImageDraw
@@ -99,3 +100,24 @@ def test_a_ken_burns_move_follows_its_ideal_trajectory_without_steps(mode):
     # The move is real: the marker travels several pixels.
     travel = max(abs(found[-1][a] - found[0][a]) for a in (0, 1))
     assert travel > 3
+
+
+def test_two_threads_scaling_windows_of_one_scene_get_the_frames_one_thread_gets():
+    # Scene segments are encoded side by side: the next scene's thread asks a Ken Burns scene
+    # for its last frame while the scene's own thread scales its frames (one filter graph).
+    size = (180, 320)
+    photo = _marker((300, 500), (150, 200), 30)
+    frames = _KenBurns(40, 30, Image.new("RGB", size), photo, (0, 0, *size), 0)
+    expected = [frames.planes(i).y.tobytes() for i in range(40)]
+    got: dict[int, bytes] = {}
+
+    def scale(indexes: range) -> None:
+        for i in indexes:
+            got[i] = frames.planes(i).y.tobytes()
+
+    threads = [threading.Thread(target=scale, args=(range(k, 40, 2),)) for k in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [got[i] for i in range(40)] == expected
