@@ -2,8 +2,9 @@
 
 libx264 encodes yuv420p. A frame composed in RGB costs a swscale conversion (~6 ms at
 1080x1920) and every RGB resize moves 3 samples per pixel where 4:2:0 has 1.5. So the moving
-scenes (Ken Burns) are composed straight in YUV: luma full size, chroma half size, each plane
-resized from a source converted once. Colours are converted by swscale (BT.601, limited range)
+scenes (Ken Burns) are composed straight in YUV: luma full size, chroma half size, the window
+scaled by swscale from a source converted once (``media.window``), the canvas and text layers
+converted once and drawn per plane. Colours are converted by swscale (BT.601, limited range)
 as for a frame converted from RGB, so planes composed either way match; resizing, blending and
 alpha pasting are linear, so doing them per plane gives the RGB result up to rounding.
 

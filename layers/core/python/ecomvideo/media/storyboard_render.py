@@ -6,7 +6,8 @@ the frames of a transition). A scene that stops moving yields the *same* image o
 encoder reuses its converted frame (``render.encode_mp4``), so static frames cost nothing but
 the encode. Composition runs on a helper thread while libx264 encodes. The encoder gets
 yuv420p planes (``planes(i)``): moving scenes are composed straight in YUV from a source
-converted once (``media.planes``); ``frame(i)`` draws the same picture in RGB (thumbnails, checks).
+converted once (``media.planes``, the Ken Burns window scaled by swscale: ``media.window``);
+``frame(i)`` draws the same picture in RGB with the same scaler (thumbnails, checks).
 
 Looks: the palette comes from the product photo (its most saturated frequent colour as accent,
 a dark tint of it as background) unless the storyboard names one; product photos are cropped
