@@ -12,6 +12,7 @@ frames and encoding them is timed, so the bare loop is libx264's floor for these
     .venv/bin/python bench/storyboard_bench.py --x264-params subme=1 --crf 24 --repeat 3
     .venv/bin/python bench/storyboard_bench.py --cores 2
     .venv/bin/python bench/storyboard_bench.py --segments        # scene by scene, joined
+    .venv/bin/python bench/storyboard_bench.py --scenes          # composition CPU per scene
 
 Columns: wall and CPU seconds (``getrusage`` of this process, every thread included), wall /
 video length (target <= 0.5 on 2 vCPUs), the bare encode's wall and CPU seconds, the render's
@@ -212,6 +213,33 @@ def quality(mp4: bytes, board: sb.Storyboard, pictures, spec: RenderSpec) -> tup
     return psnr, sum(ssims) / len(ssims)
 
 
+def scene_costs(board: sb.Storyboard, pictures, spec: RenderSpec) -> None:
+    """Composition CPU per scene, single thread: preparation, then every frame as the encoder
+    thread gets it (each distinct ``Planes`` converted to an ``av.VideoFrame``)."""
+    size = (spec.width, spec.height)
+    composer = _Composer(board, pictures, size, spec.fps, board_palette(board, pictures))
+    total = 0.0
+    print(f"{'scene':<14}{'layout':<12}{'frames':>7}{'distinct':>9}{'prep ms':>9}{'ms/frame':>9}")
+    for k, (scene, n) in enumerate(zip(board.scenes, _frame_counts(board, spec.fps), strict=True)):
+        c0 = time.process_time()
+        source = composer.scene(k, scene, n)
+        c1 = time.process_time()
+        last, distinct = None, 0
+        for i in range(n):
+            planes = source.planes(i)
+            if planes is not last:
+                planes.to_frame()
+                distinct += 1
+            last = planes
+        c2 = time.process_time()
+        total += c2 - c0
+        print(
+            f"{scene.kind:<14}{scene.layout:<12}{n:>7}{distinct:>9}{(c1 - c0) * 1000:>9.0f}"
+            f"{(c2 - c1) * 1000 / n:>9.1f}"
+        )
+    print(f"composition, all scenes: {total:.2f} CPU-s")
+
+
 def main() -> None:
     defaults = RenderSpec(1080, 1920, 15.0)  # the renderer's encoder settings
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -234,6 +262,7 @@ def main() -> None:
         action="store_true",
         help="encode scene by scene and join (what the pipeline does: per-scene resume)",
     )
+    parser.add_argument("--scenes", action="store_true", help="composition CPU per scene only")
     args = parser.parse_args()
     if args.cores:
         os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[: args.cores]))
@@ -250,6 +279,9 @@ def main() -> None:
         f"{'preset':<10}{'load':>11}{'wall s':>8}{'cpu s':>8}{'x realtime':>11}"
         f"{'bare wall':>10}{'bare cpu':>9}{'vs bare':>8}{'MB':>7}{'PSNR dB':>8}{'SSIM':>8}"
     )
+    if args.scenes:
+        scene_costs(board, pictures, RenderSpec(w, h, board.duration))
+        return
     if not args.sweep:
         print(header)
         print("-" * len(header))

@@ -2,8 +2,9 @@
 
 libx264 encodes yuv420p. A frame composed in RGB costs a swscale conversion (~6 ms at
 1080x1920) and every RGB resize moves 3 samples per pixel where 4:2:0 has 1.5. So the moving
-scenes (Ken Burns) are composed straight in YUV: luma full size, chroma half size, each plane
-resized from a source converted once. Colours are converted by swscale (BT.601, limited range)
+scenes (Ken Burns) are composed straight in YUV: luma full size, chroma half size, the window
+scaled by swscale from a source converted once (``media.window``), the canvas and text layers
+converted once and drawn per plane. Colours are converted by swscale (BT.601, limited range)
 as for a frame converted from RGB, so planes composed either way match; resizing, blending and
 alpha pasting are linear, so doing them per plane gives the RGB result up to rounding.
 
@@ -21,21 +22,15 @@ from PIL import Image
 BLACK_Y, MID_CHROMA = 16, 128
 
 
-def _plane_image(plane: Any, size: tuple[int, int]) -> Image.Image:
-    return Image.frombytes("L", size, bytes(plane), "raw", "L", plane.line_size)
+def plane_image(plane: Any, box: tuple[int, int, int, int]) -> Image.Image:
+    """The part inside ``box`` of a frame's plane, as an "L" image (a copy)."""
+    rows = plane.buffer_size // plane.line_size
+    view = Image.frombuffer("L", (plane.line_size, rows), plane, "raw", "L", 0, 1)
+    return view.crop(box)
 
 
 def _even(v: int) -> int:
     return v - (v & 1)
-
-
-def yuv444(img: Image.Image) -> tuple[Image.Image, Image.Image, Image.Image]:
-    """``img`` (RGB) as full-size Y, U and V planes (swscale: BT.601, limited range)."""
-    import av  # heavy: only when a video is actually rendered
-
-    frame = av.VideoFrame.from_image(img.convert("RGB")).reformat(format="yuv444p")
-    y, u, v = (_plane_image(plane, img.size) for plane in frame.planes)
-    return y, u, v
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,36 +50,20 @@ class Planes:
         """``img`` (RGB, even size) converted by swscale, as the encoder would."""
         import av  # heavy: only when a video is actually rendered
 
-        frame = av.VideoFrame.from_image(img.convert("RGB")).reformat(format="yuv420p")
-        w, h = img.size
-        return cls(
-            _plane_image(frame.planes[0], (w, h)),
-            _plane_image(frame.planes[1], (w // 2, h // 2)),
-            _plane_image(frame.planes[2], (w // 2, h // 2)),
+        return cls.from_frame(
+            av.VideoFrame.from_image(img.convert("RGB")).reformat(format="yuv420p")
         )
 
     @classmethod
-    def resized(
-        cls,
-        source: tuple[Image.Image, Image.Image, Image.Image],
-        size: tuple[int, int],
-        box: tuple[float, float, float, float],
-    ) -> Planes:
-        """``box`` (fractional) of a ``yuv444`` source resized to ``size`` (BOX filter).
-
-        Chroma is resized from the full-size planes straight to half size: one filter pass
-        over 2.2 source pixels per sample, as close to the RGB path (resize, then 2x2 chroma)
-        as luma is. Resizing a half-size chroma source instead costs less but aliases the
-        chroma of busy photos (~40 dB against the RGB path, ~56 dB this way).
-        """
-        w, h = size
-        box_filter = Image.Resampling.BOX
-        y, u, v = source
-        return cls(
-            y.resize((w, h), box_filter, box=box),
-            u.resize((w // 2, h // 2), box_filter, box=box),
-            v.resize((w // 2, h // 2), box_filter, box=box),
-        )
+    def from_frame(cls, frame: Any, keep: tuple[int, int, int, int] | None = None) -> Planes:
+        """The planes of a yuv420p ``av.VideoFrame`` (copied: the result can be drawn on), or
+        of its part inside ``keep`` (even coordinates)."""
+        w, h = frame.width, frame.height
+        if keep is None:
+            keep = (0, 0, w, h)
+        half = (keep[0] // 2, keep[1] // 2, keep[2] // 2, keep[3] // 2)
+        y, u, v = frame.planes
+        return cls(plane_image(y, keep), plane_image(u, half), plane_image(v, half))
 
     def to_frame(self) -> Any:
         """An ``av.VideoFrame`` (yuv420p) holding these planes."""
@@ -162,8 +141,8 @@ class Layer:
         # a half-covered 2x2 block is the colour of its covered part, not darkened.
         half = padded.resize((padded.width // 2, padded.height // 2), Image.Resampling.BOX)
         yuv = av.VideoFrame.from_image(half.convert("RGB")).reformat(format="yuv444p")
-        u = _plane_image(yuv.planes[1], half.size)
-        v = _plane_image(yuv.planes[2], half.size)
+        u = plane_image(yuv.planes[1], (0, 0, *half.size))
+        v = plane_image(yuv.planes[2], (0, 0, *half.size))
         layer = cls(Planes(luma, u, v), padded.getchannel("A"), half.getchannel("A"))
         return layer, (x0, y0)
 

@@ -49,6 +49,10 @@ THUMBNAIL_MAX = (540, 960)
 # `bench/storyboard_bench.py --sweep`): ~25 % less encoder CPU than plain veryfast, same size
 # and SSIM, luma PSNR on or above plain veryfast's size/quality curve.
 X264_PARAMS = "subme=1:bframes=5:ref=2:trellis=1"
+# Frames composed ahead of the encoder: a storyboard's composer is ~3x faster than libx264 and
+# pauses 30-150 ms to prepare each scene; 16 frames (~0.25 s of encoding at 1080x1920, ~50 MB)
+# carry the encoder over those pauses. Repeated (static) frames are one object, no memory.
+FRAME_QUEUE = 16
 # Every per-frame resize is a slight downscale (sources are prepared at the largest zoom), where
 # BOX (area averaging, fractional edges) looks like BILINEAR and costs ~30 % less in Pillow.
 _MOTION_FILTER = Image.Resampling.BOX
@@ -315,7 +319,7 @@ def encode_mp4(
 
     from ecomvideo.media.audio import audio_track
 
-    ready: queue.Queue[Any] = queue.Queue(maxsize=4)
+    ready: queue.Queue[Any] = queue.Queue(maxsize=FRAME_QUEUE)
     stop = threading.Event()
 
     def produce() -> None:

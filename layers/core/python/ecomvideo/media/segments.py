@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ecomvideo.media.render import RenderSpec
     from ecomvideo.media.storyboard import Storyboard
 
-VERSION = "2"  # 2: moving scenes composed in YUV
+VERSION = "3"  # 2: moving scenes composed in YUV; 3: Ken Burns windows scaled by swscale
 
 
 class SegmentStore(Protocol):

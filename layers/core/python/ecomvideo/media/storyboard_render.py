@@ -6,7 +6,8 @@ the frames of a transition). A scene that stops moving yields the *same* image o
 encoder reuses its converted frame (``render.encode_mp4``), so static frames cost nothing but
 the encode. Composition runs on a helper thread while libx264 encodes. The encoder gets
 yuv420p planes (``planes(i)``): moving scenes are composed straight in YUV from a source
-converted once (``media.planes``); ``frame(i)`` draws the same picture in RGB (thumbnails, checks).
+converted once (``media.planes``, the Ken Burns window scaled by swscale: ``media.window``);
+``frame(i)`` draws the same picture in RGB with the same scaler (thumbnails, checks).
 
 Looks: the palette comes from the product photo (its most saturated frequent colour as accent,
 a dark tint of it as background) unless the storyboard names one; product photos are cropped
@@ -34,11 +35,12 @@ from ecomvideo.media.clip_source import ClipSource
 from ecomvideo.media.design import Palette, pick_palette, rounded_box, vertical_gradient
 from ecomvideo.media.formats import safe_zone
 from ecomvideo.media.images import encode_jpeg
-from ecomvideo.media.planes import Layer, Planes, yuv444
+from ecomvideo.media.planes import Layer, Planes
 from ecomvideo.media.render import MAX_ZOOM, RenderedVideo, RenderSpec, encode_mp4
 from ecomvideo.media.segments import SegmentStore
 from ecomvideo.media.storyboard import GENERATED_CLIP, Scene, Storyboard
 from ecomvideo.media.text import Face, fit_face, load_face
+from ecomvideo.media.window import SOURCE_MARGIN, PixelFormat, WindowScaler
 
 RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]
@@ -367,13 +369,21 @@ class _KenBurns(_SceneFrames):
         aw, ah = area[2] - area[0], area[3] - area[1]
         self.size = (aw, ah)
         self.center = subject_center(photo)
-        self.source = _cover_at(
-            _flat(photo), (round(aw * MAX_ZOOM), round(ah * MAX_ZOOM)), self.center
-        )
+        # Every window a slight downscale (``window.SOURCE_MARGIN``): placed to a fraction of
+        # a pixel by swscale.
+        scale = MAX_ZOOM * SOURCE_MARGIN
+        self.source = _cover_at(_flat(photo), (round(aw * scale), round(ah * scale)), self.center)
         self.full = area == (0, 0, canvas.width, canvas.height)
         self.mode = seed % 3
-        # The source as Y, U, V planes (full size) and the canvas as planes: converted once.
-        self._yuv: tuple[tuple[Image.Image, Image.Image, Image.Image], Planes | None] | None = None
+        # Per pixel format, the source prepared once for scaling windows of it.
+        self._scalers: dict[str, WindowScaler] = {}
+        self._canvas: Planes | None = None
+
+    def _scaler(self, pix_fmt: PixelFormat) -> WindowScaler:
+        scaler = self._scalers.get(pix_fmt)
+        if scaler is None:
+            scaler = self._scalers[pix_fmt] = WindowScaler(self.source, self.size, pix_fmt)
+        return scaler
 
     def _window(self, i: int) -> tuple[float, float, float, float]:
         """The part of ``source`` shown at frame ``i`` (fractional: sub-pixel smooth)."""
@@ -393,7 +403,7 @@ class _KenBurns(_SceneFrames):
         return (left, top, left + bw, top + bh)
 
     def base(self, i: int) -> Image.Image:
-        moved = self.source.resize(self.size, Image.Resampling.BOX, box=self._window(i))
+        moved = self._scaler("rgb24").image(self._window(i))
         if self.full:
             return moved
         frame = self.canvas.copy()
@@ -401,17 +411,15 @@ class _KenBurns(_SceneFrames):
         return frame
 
     def planes(self, i: int) -> Planes:
-        """``frame(i)`` composed in YUV: the window resized per plane (chroma at half size)
-        from the source converted once, over the canvas converted once, text drawn over it."""
-        if self._yuv is None:
-            canvas = None if self.full else Planes.from_rgb(self.canvas)
-            self._yuv = (yuv444(self.source), canvas)
-        source, canvas = self._yuv
-        moved = Planes.resized(source, self.size, self._window(i))
-        if canvas is None:
+        """``frame(i)`` composed in YUV: the window scaled by swscale from the source
+        converted once, over the canvas converted once, text drawn over it."""
+        moved = self._scaler("yuv420p").planes(self._window(i))
+        if self.full:
             frame = moved
         else:
-            frame = canvas.copy()
+            if self._canvas is None:
+                self._canvas = Planes.from_rgb(self.canvas)
+            frame = self._canvas.copy()
             frame.paste(moved, self.area[:2])
         if self.text is not None:
             layer, xy = self._text_planes(i + 1)
