@@ -23,7 +23,7 @@ from ecomvideo.http.app import create_app
 from ecomvideo.http.auth import current_principal, require_roles
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import analytics as schemas
-from ecomvideo.services import reports, sharing
+from ecomvideo.services import reports, video_access
 
 app = create_app()
 
@@ -58,7 +58,7 @@ def video_report(
     principal = current_principal(app)
     rng = reports.make_range(date_from, date_to, interval, top)
     with transaction() as session:
-        sharing.owned_or_staff_video(session, principal, video_id)
+        video_access.owned_video(session, principal, video_id)
         result = reports.report(session, "video", video_id, rng)
     return _respond(result, format, f"video-{video_id}")
 

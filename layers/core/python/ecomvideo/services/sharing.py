@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
-from ecomvideo.enums import UserRole, VideoStatus
+from ecomvideo.enums import VideoStatus
 from ecomvideo.errors import Conflict, NotFound
 from ecomvideo.keyset import apply_keyset, decode_cursor, encode_cursor, page
 from ecomvideo.models import Video, VideoShare
@@ -29,9 +29,9 @@ from ecomvideo.schemas import sharing as schemas
 from ecomvideo.security.principal import Principal
 from ecomvideo.services import public_media
 from ecomvideo.services.account_guards import require_verified
+from ecomvideo.services.video_access import owned_video
 from ecomvideo.settings import get_settings
 
-READ_ALL_ROLES = (UserRole.ADMIN, UserRole.MODERATOR, UserRole.SUPPORT)
 _NOT_FOUND = "No such video."
 
 
@@ -125,27 +125,11 @@ def _share_out(share: VideoShare, link: VideoShareLink, video: Video) -> schemas
     )
 
 
-def _video(session: Session, principal: Principal, video_id: uuid.UUID, *, write: bool) -> Video:
-    """The caller's video (staff may read any); others' and unknown ids are the same 404."""
-    stmt = select(Video).where(Video.id == video_id)
-    if write or not principal.has_any(*READ_ALL_ROLES):
-        stmt = stmt.where(Video.user_id == principal.user_id)
-    video = session.scalar(stmt)
-    if video is None:
-        raise NotFound(_NOT_FOUND)
-    return video
-
-
-def owned_or_staff_video(session: Session, principal: Principal, video_id: uuid.UUID) -> Video:
-    """The caller's video, or any video for Admin/Moderator/Support; else 404."""
-    return _video(session, principal, video_id, write=False)
-
-
 def create_share(
     session: Session, principal: Principal, video_id: uuid.UUID, body: schemas.ShareCreate
 ) -> schemas.ShareOut:
     """Record a share of the caller's Completed video and mint its public link."""
-    video = _video(session, principal, video_id, write=True)
+    video = owned_video(session, principal, video_id, write=True)
     require_verified(session, principal.user_id, "sharing")
     if video.status is not VideoStatus.COMPLETED or not video.video_url:
         raise Conflict("Only completed videos can be shared.")
@@ -180,7 +164,7 @@ def list_shares(
     cursor: str | None = None,
 ) -> schemas.ShareList:
     """The video's shares, newest first (owner, or staff), one page."""
-    video = _video(session, principal, video_id, write=False)
+    video = owned_video(session, principal, video_id)
     stmt = apply_keyset(
         select(VideoShare, VideoShareLink)
         .join(VideoShareLink, VideoShareLink.share_id == VideoShare.id)
@@ -202,7 +186,7 @@ def revoke_share(
     session: Session, principal: Principal, video_id: uuid.UUID, share_id: uuid.UUID
 ) -> None:
     """Disable a share link at once (idempotent); the share stays in the history."""
-    _video(session, principal, video_id, write=True)
+    owned_video(session, principal, video_id, write=True)
     link = session.scalar(
         select(VideoShareLink).where(
             VideoShareLink.share_id == share_id, VideoShareLink.video_id == video_id
