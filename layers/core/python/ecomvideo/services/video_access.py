@@ -13,7 +13,6 @@ from ecomvideo.enums import UserRole, VideoStatus
 from ecomvideo.errors import NotFound
 from ecomvideo.models.videos import Video
 from ecomvideo.security.principal import Principal
-from ecomvideo.services.video_lifecycle import attempt_of
 
 READ_ALL_ROLES = (UserRole.ADMIN, UserRole.MODERATOR, UserRole.SUPPORT)
 
@@ -55,4 +54,5 @@ def awaiting_confirmation(video: Video) -> bool:
 
 
 def current_attempt(video: Video) -> int:
-    return attempt_of(video)
+    """The attempt the video is on (1, then one more per retry)."""
+    return int(((video.meta or {}).get("request") or {}).get("attempt", 1))

@@ -136,10 +136,6 @@ def execution_arn(state_machine_arn: str, video_id: uuid.UUID | str, attempt: in
     )
 
 
-def attempt_of(video: Video) -> int:
-    return int(((video.meta or {}).get("request") or {}).get("attempt", 1))
-
-
 def close_row(row: PipelineStep, reason: str) -> None:
     """End a waiting step whose video is terminal (no more polls, webhooks are no-ops)."""
     row.state = StepState.FAILED

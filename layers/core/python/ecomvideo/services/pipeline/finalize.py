@@ -42,12 +42,12 @@ from ecomvideo.services.pipeline.results import (
     StepResult,
     VideoNotActive,
 )
+from ecomvideo.services.video_access import current_attempt
 from ecomvideo.services.video_lifecycle import (
     IMAGE,
     TIMEOUT_MESSAGE,
     VIDEO,
     StepState,
-    attempt_of,
     close_open_steps,
     transition,
 )
@@ -211,7 +211,7 @@ def mark_failed(message: StepMessage) -> str:
     with transaction() as session:
         video = session.get(Video, message.video_id, with_for_update=True)
         if video is not None:
-            current = attempt_of(video) == message.attempt
+            current = current_attempt(video) == message.attempt
             if current and not video.status.is_terminal:
                 transition(video, VideoStatus.FAILED)
                 video.error_message = video.error_message or _describe(message.error)

@@ -30,11 +30,11 @@ from ecomvideo.services.pipeline import assets, messages, rows, timers
 from ecomvideo.services.pipeline.messages import StepMessage, take_token
 from ecomvideo.services.pipeline.results import VideoNotActive, provider_named
 from ecomvideo.services.pipeline.timers import RESUME_MESSAGE
+from ecomvideo.services.video_access import current_attempt
 from ecomvideo.services.video_lifecycle import (
     IMAGE,
     TIMEOUT_MESSAGE,
     StepState,
-    attempt_of,
     close_row,
 )
 from ecomvideo.settings import get_settings
@@ -102,7 +102,7 @@ def resume_provider_task(provider_task_id: str) -> str:
             return ended
         if video is None:
             return "unknown"
-        if video.status.is_terminal or attempt_of(video) != row.attempt:
+        if video.status.is_terminal or current_attempt(video) != row.attempt:
             close_row(row, f"The video is {video.status}.")
             return "closed"  # cancelled/failed/superseded: never polled or downloaded again
         video_id, attempt, step = row.video_id, row.attempt, row.step
@@ -267,7 +267,7 @@ def poll_waiting_step(message: StepMessage) -> str:
         row = session.get(
             PipelineStep, (message.video_id, message.attempt, step), with_for_update=True
         )
-        if video is None or attempt_of(video) != message.attempt or video.status.is_terminal:
+        if video is None or current_attempt(video) != message.attempt or video.status.is_terminal:
             verdict, text = "skip", "The video is no longer active."
         elif row is None or row.state == StepState.FAILED:
             verdict, text = "fail", (row.error if row else None) or TIMEOUT_MESSAGE

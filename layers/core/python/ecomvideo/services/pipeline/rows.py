@@ -24,7 +24,8 @@ from ecomvideo.services import media_store
 from ecomvideo.services.pipeline import messages, timers
 from ecomvideo.services.pipeline.messages import StepMessage
 from ecomvideo.services.pipeline.results import Started, VideoNotActive
-from ecomvideo.services.video_lifecycle import IMAGE, StepState, attempt_of, close_row
+from ecomvideo.services.video_access import current_attempt
+from ecomvideo.services.video_lifecycle import IMAGE, StepState, close_row
 from ecomvideo.settings import get_settings
 
 
@@ -34,7 +35,7 @@ def ensure_active(video_id: uuid.UUID, attempt: int) -> None:
     is never written to again (what a write in flight still leaves, its completion removes)."""
     with transaction() as session:
         video = session.get(Video, video_id)
-        if video is None or video.status.is_terminal or attempt_of(video) != attempt:
+        if video is None or video.status.is_terminal or current_attempt(video) != attempt:
             raise VideoNotActive()
 
 

@@ -29,6 +29,7 @@ from ecomvideo.services.pipeline.results import (
     StepResult,
     provider_for,
 )
+from ecomvideo.services.video_access import current_attempt
 from ecomvideo.services.video_lifecycle import (
     FINALIZE,
     IMAGE,
@@ -39,7 +40,6 @@ from ecomvideo.services.video_lifecycle import (
     STEP_STATUS,
     VIDEO,
     StepState,
-    attempt_of,
     transition,
 )
 from ecomvideo.settings import get_settings
@@ -73,7 +73,7 @@ def _begin(message: StepMessage) -> _Begin:
         row, video = rows.lock_step(session, message)
         if video is None:
             return _Begin("skip", reason="The video was deleted.")
-        if attempt_of(video) != message.attempt:
+        if current_attempt(video) != message.attempt:
             return _Begin("skip", reason="A newer attempt of this video is running.")
         if row.state == StepState.DONE:
             return _Begin("done", output=dict(row.output or {}))
