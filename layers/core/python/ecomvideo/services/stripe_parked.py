@@ -31,7 +31,6 @@ from ecomvideo.db import transaction
 from ecomvideo.keyset import apply_keyset, clamp_limit, decode_cursor, page
 from ecomvideo.models.stripe import StripeParkedEvent
 from ecomvideo.observability import logger
-from ecomvideo.services.stripe_handlers import apply_event
 from ecomvideo.services.stripe_objects import Obj, Park, event_customer, ts
 
 PARKED = "parked"
@@ -97,6 +96,9 @@ def reapply(parked_id: uuid.UUID) -> str:
             return "skipped"
         row.attempts += 1
         row.last_attempt_at = clock.utcnow()
+        # lazy: re-applying needs every event handler (ledger, mail); listing parked events not
+        from ecomvideo.services.stripe_handlers import apply_event
+
         try:
             park = apply_event(session, row.payload)
         except Exception as exc:  # the savepoint is rolled back; keep the event for later
