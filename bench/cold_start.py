@@ -13,6 +13,10 @@ For each ``functions/<name>/app.py`` (run from the repository root):
 * ``all paths``: import / floor with every lazily exported service loaded as well
   (``ecomvideo.lazy.load_primed()``: what a SnapStart snapshot holds, and the most a first
   request can add to INIT), measured in the same alternating runs;
+* ``same process`` (and ``same process, all paths``): the median over the runs of
+  (floor + handler) / floor with both imported in one interpreter, the handler right after
+  its floor: a steadier estimate of the same ratio on a machine whose speed drifts between
+  processes (this VM's: the same code measures +-0.15 apart in two processes);
 * ``heaviest``: the top-level packages whose modules' own import time (``-X importtime``)
   adds up to the most.
 
@@ -228,6 +232,38 @@ def _paired_medians(
     return {key: statistics.median(values) for key, values in samples.items()}
 
 
+STACKED = """
+import sys, time
+sys.modules.update(dict.fromkeys({hidden!r}))
+sys.path[:0] = {paths!r}
+t0 = time.perf_counter()
+{floor}
+t1 = time.perf_counter()
+{body}
+t2 = time.perf_counter()
+print(t1 - t0, t2 - t1)
+"""
+
+
+def _stacked_ratio(
+    floor: str, body: str, paths: list[str], env: dict[str, str], runs: int
+) -> float:
+    """Median over ``runs`` interpreters of (floor + handler) / floor, both timed in the same
+    interpreter one after the other: the handler's import then costs only what the floor did not
+    load (our code, and any library the floor lacks), and a slow spell of the machine rarely
+    falls between the two halves of one sample, unlike two processes seconds apart."""
+    code = STACKED.format(hidden=NOT_IN_LAMBDA, paths=paths, floor=floor, body=body)
+    _run(code, env)  # bytecode cache
+    ratios = []
+    for _ in range(runs):
+        proc = _run(code, env)
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr.strip().splitlines()[-1])
+        floor_s, own_s = (float(x) for x in proc.stdout.split())
+        ratios.append((floor_s + own_s) / floor_s)
+    return statistics.median(ratios)
+
+
 def _importtime(stderr: str) -> list[tuple[str, float]]:
     """(module, self ms) of every ``-X importtime`` line."""
     rows = []
@@ -279,6 +315,8 @@ class Row:
     ratio: float  # median of the runs' import / floor
     cpu_ratio: float
     all_ratio: float  # median of the runs' all paths / floor of all paths
+    stacked: float  # median of (floor + handler) / floor, timed in one interpreter
+    stacked_all: float  # the same with every path loaded
     heaviest: list[tuple[str, float]]
     floor_only: list[str]
 
@@ -290,9 +328,16 @@ class Row:
             f"{self.ratio:.2f}",
             f"{self.cpu_ratio:.2f}",
             f"{self.all_ratio:.2f}",
+            f"{self.stacked:.2f}",
+            f"{self.stacked_all:.2f}",
             ", ".join(f"{pkg} {ms:.0f}" for pkg, ms in self.heaviest),
             ", ".join(self.floor_only) or "-",
         )
+
+
+def _body(modules: list[str]) -> str:
+    """Python source importing ``modules`` (entries with a space are code, run as they are)."""
+    return "\n".join(m if " " in m else f"import {m}" for m in modules)
 
 
 def measure(name: str, runs: int) -> Row:
@@ -300,11 +345,10 @@ def measure(name: str, runs: int) -> Row:
     env = _env(name)
     paths = [str(LAYER), str(ROOT / "functions" / name)]
     floor_modules = FLOORS.get(name, DEFAULT_FLOOR)
-    body = "\n".join(m if " " in m else f"import {m}" for m in floor_modules)
+    body = _body(floor_modules)
     variants = {"import": ("import app", paths), "floor": (body, []), "all": (ALL_PATHS, paths)}
     if name in ALL_PATHS_FLOORS:
-        all_floor = "\n".join(m if " " in m else f"import {m}" for m in ALL_PATHS_FLOORS[name])
-        variants["all_floor"] = (all_floor, [])
+        variants["all_floor"] = (_body(ALL_PATHS_FLOORS[name]), [])
     all_floor = "all_floor" if "all_floor" in variants else "floor"
     ratios = {"ratio": ("import", "floor"), "all_ratio": ("all", all_floor)}
     times = _paired_medians(variants, env, runs, ratios)
@@ -318,6 +362,16 @@ def measure(name: str, runs: int) -> Row:
         ratio=times["ratio"],
         cpu_ratio=times["ratio_cpu"],
         all_ratio=times["all_ratio"],
+        stacked=_stacked_ratio(body, "import app", paths, env, runs),
+        stacked_all=_stacked_ratio(
+            "\n".join(
+                m if " " in m else f"import {m}" for m in ALL_PATHS_FLOORS.get(name, floor_modules)
+            ),
+            ALL_PATHS,
+            paths,
+            env,
+            runs,
+        ),
         heaviest=_heaviest(paths, env),
         floor_only=sorted(_packages(body, [], env) - _packages("import app", paths, env)),
     )
@@ -340,18 +394,19 @@ def main(argv: list[str] | None = None) -> int:
         names = [n for n in names if n in set(args.only.split(","))]
     if args.markdown:
         print(
-            "| handler | import ms | floor ms | ratio | CPU ratio | all paths | heaviest imports"
-            " (self ms) | floor-only |"
+            "| handler | import ms | floor ms | ratio | CPU ratio | all paths | same process"
+            " | same process, all paths | heaviest imports (self ms) | floor-only |"
         )
-        print("|---|---:|---:|---:|---:|---:|---|---|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for name in names:
         cells = measure(name, args.runs).cells()  # printed as it comes: a run takes minutes
         if args.markdown:
             print("| " + " | ".join(cells) + " |", flush=True)
         else:
-            name_, import_ms, floor_ms, ratio, cpu_ratio, all_paths, heavy, only = cells
+            name_, import_ms, floor_ms, ratio, cpu_ratio, all_paths, same, same_all = cells[:8]
+            heavy, only = cells[8:]
             line = f"{name_:<18} {import_ms:>7} {floor_ms:>7} {ratio:>6} {cpu_ratio:>6}"
-            line += f" {all_paths:>6}  {heavy}"
+            line += f" {all_paths:>6} {same:>6} {same_all:>6}  {heavy}"
             line += f"  [floor-only: {only}]" if only != "-" else ""
             print(line, flush=True)
     return 0
