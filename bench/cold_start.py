@@ -346,9 +346,10 @@ def measure(name: str, runs: int) -> Row:
     paths = [str(LAYER), str(ROOT / "functions" / name)]
     floor_modules = FLOORS.get(name, DEFAULT_FLOOR)
     body = _body(floor_modules)
+    all_paths_floor = _body(ALL_PATHS_FLOORS.get(name, floor_modules))
     variants = {"import": ("import app", paths), "floor": (body, []), "all": (ALL_PATHS, paths)}
     if name in ALL_PATHS_FLOORS:
-        variants["all_floor"] = (_body(ALL_PATHS_FLOORS[name]), [])
+        variants["all_floor"] = (all_paths_floor, [])
     all_floor = "all_floor" if "all_floor" in variants else "floor"
     ratios = {"ratio": ("import", "floor"), "all_ratio": ("all", all_floor)}
     times = _paired_medians(variants, env, runs, ratios)
@@ -363,15 +364,7 @@ def measure(name: str, runs: int) -> Row:
         cpu_ratio=times["ratio_cpu"],
         all_ratio=times["all_ratio"],
         stacked=_stacked_ratio(body, "import app", paths, env, runs),
-        stacked_all=_stacked_ratio(
-            "\n".join(
-                m if " " in m else f"import {m}" for m in ALL_PATHS_FLOORS.get(name, floor_modules)
-            ),
-            ALL_PATHS,
-            paths,
-            env,
-            runs,
-        ),
+        stacked_all=_stacked_ratio(all_paths_floor, ALL_PATHS, paths, env, runs),
         heaviest=_heaviest(paths, env),
         floor_only=sorted(_packages(body, [], env) - _packages("import app", paths, env)),
     )
