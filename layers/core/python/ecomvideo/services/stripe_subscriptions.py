@@ -22,7 +22,6 @@ from ecomvideo.models import PaymentMethod, SubscriptionPlan, UserSubscription
 from ecomvideo.models.stripe import StripePrice
 from ecomvideo.observability import logger
 from ecomvideo.services import plans
-from ecomvideo.services.billing_mail import notify_trial_ending
 from ecomvideo.services.stripe_customers import lock_user, resolve_user
 from ecomvideo.services.stripe_objects import (
     Obj,
@@ -234,4 +233,7 @@ def on_subscription_event(session: Session, event: Obj) -> None:
         session, event["data"]["object"], version=int(event["created"]), strict=True
     )
     if row is not None and event["type"] == "customer.subscription.trial_will_end":
+        # lazy: only this event mails; the billing API's plan changes use this module without it
+        from ecomvideo.services.billing_mail import notify_trial_ending
+
         notify_trial_ending(session, row)
