@@ -122,3 +122,11 @@ def test_the_snapstart_hook_loads_the_lazy_services():
         "snapstart.build_deferred()"
     )
     assert "ecomvideo.services.videos.creation" in loaded
+
+
+def test_the_pipeline_worker_never_imports_the_api_schemas():
+    loaded = _modules_after(
+        "from ecomvideo.services import pipeline\nfrom ecomvideo import lazy\nlazy.load_primed()"
+    )
+    assert "ecomvideo.services.pipeline.finalize" in loaded
+    assert not {m for m in loaded if m.startswith("ecomvideo.schemas")}

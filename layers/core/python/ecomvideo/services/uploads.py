@@ -8,11 +8,14 @@ music (``storyboards.edit``), so it sits below both.
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from ecomvideo.clients import aws
 from ecomvideo.errors import ServiceUnavailable, invalid_field
-from ecomvideo.schemas import videos as schemas
 from ecomvideo.settings import get_settings
+
+if TYPE_CHECKING:  # the storyboards (pipeline worker) import this module, not the API models
+    from ecomvideo.schemas import videos as schemas
 
 AUDIO_MAX_BYTES = 20 * 1024 * 1024
 AUDIO_TYPES = {
