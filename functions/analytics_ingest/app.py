@@ -1,6 +1,6 @@
 """SQS consumer of public video events (``AnalyticsQueue``): records each with partial failures.
 
-Each message is one ``analytics.TrackedEvent`` recorded in its own transaction, so a poison
+Each message is one ``tracked_events.TrackedEvent`` recorded in its own transaction, so a poison
 message fails alone (and reaches the DLQ after maxReceiveCount) while the rest of the batch
 commits. A malformed body is logged and dropped: retrying it can never succeed.
 """
@@ -21,14 +21,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecomvideo.db import transaction
 from ecomvideo.observability import logger, metrics, tracer
-from ecomvideo.services import analytics
+from ecomvideo.services import analytics, tracked_events
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> None:
     try:
-        event = analytics.TrackedEvent.from_message(json.loads(record.body))
+        event = tracked_events.TrackedEvent.from_message(json.loads(record.body))
     except (ValueError, KeyError, TypeError):
         logger.error("dropping malformed analytics message", extra={"id": record.message_id})
         metrics.add_metric(name="AnalyticsMalformed", unit="Count", value=1)

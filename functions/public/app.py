@@ -21,7 +21,7 @@ from ecomvideo.enums import AnalyticsEventType
 from ecomvideo.http.app import create_app
 from ecomvideo.observability import logger, metrics, tracer
 from ecomvideo.schemas import sharing as schemas
-from ecomvideo.services import analytics, public_media, sharing
+from ecomvideo.services import public_media, sharing, tracked_events
 from ecomvideo.settings import get_settings
 
 app = create_app()
@@ -58,7 +58,7 @@ def post_event(slug: str, body: schemas.PublicEventIn) -> Response[schemas.Publi
     queue_url = get_settings().analytics_queue_url
     with transaction() as session:
         target = sharing.resolve_public(session, slug)
-        tracked = analytics.TrackedEvent(
+        tracked = tracked_events.TrackedEvent(
             video_id=target.video.id,
             event_type=AnalyticsEventType(body.event_type),
             occurred_at=clock.utcnow(),
@@ -73,7 +73,12 @@ def post_event(slug: str, body: schemas.PublicEventIn) -> Response[schemas.Publi
             user_id=_viewer(headers.get("authorization")),
             meta={"share_id": str(target.share_id)} if target.share_id else {},
         )
-        analytics.submit(session, tracked, queue_url=queue_url)
+        if queue_url:  # production: the analytics_ingest function records it
+            tracked_events.enqueue(tracked, queue_url)
+        else:  # no ingest queue (local stack, tests): record it in this transaction
+            from ecomvideo.services import analytics
+
+            analytics.record(session, tracked)
     metrics.add_metric(name=f"Public{body.event_type}Events", unit="Count", value=1)
     return Response(202, "application/json", schemas.PublicEventAccepted())
 

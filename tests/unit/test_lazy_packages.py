@@ -130,3 +130,19 @@ def test_the_pipeline_worker_never_imports_the_api_schemas():
     )
     assert "ecomvideo.services.pipeline.finalize" in loaded
     assert not {m for m in loaded if m.startswith("ecomvideo.schemas")}
+
+
+def test_enqueuing_a_viewer_event_does_not_load_the_analytics_tables():
+    """The public function only enqueues events in production (analytics_ingest records them):
+    the event and its hand-off map no analytics table."""
+    loaded = _modules_after(
+        "from ecomvideo.services import sharing, tracked_events\n"
+        "tracked_events.TrackedEvent, tracked_events.enqueue"
+    )
+    assert "ecomvideo.models.engagement" in loaded  # the share links it resolves
+    assert not loaded & {
+        "ecomvideo.services.analytics",
+        "ecomvideo.models.analytics",
+        "ecomvideo.models.rollups",
+        "ecomvideo.models.activity",
+    }

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from devserver.events import sqs_event
 from ecomvideo import clock
 from ecomvideo.models import User, Video, VideoAnalytics
-from ecomvideo.models.engagement import VideoAnalyticsDaily
+from ecomvideo.models.rollups import VideoAnalyticsDaily
 from ecomvideo.services import system_settings
 from tests.support.engagement import BOT_UA, api, completed_video, token_for
 from tests.support.factories import make_user

@@ -10,6 +10,7 @@ import pytest
 
 from ecomvideo.enums import AnalyticsEventType as Ev
 from ecomvideo.services import analytics
+from ecomvideo.services.tracked_events import TrackedEvent
 from tests.support.engagement import BOT_UA, BROWSER_UA, api, completed_video, token_for
 from tests.support.factories import make_user
 
@@ -22,7 +23,7 @@ DAY = datetime(2026, 3, 2, 10, 0)  # a Monday
 def _track(session, video, event_type, when, session_id, *, ua=BROWSER_UA, **kw):
     analytics.record(
         session,
-        analytics.TrackedEvent(
+        TrackedEvent(
             video_id=video.id,
             event_type=event_type,
             occurred_at=when,

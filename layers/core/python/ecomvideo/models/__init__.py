@@ -20,12 +20,7 @@ if TYPE_CHECKING:
     from ecomvideo.models.analytics import VideoAnalytics
     from ecomvideo.models.base import Base, utcnow
     from ecomvideo.models.billing import PaymentMethod, SubscriptionPlan, UserSubscription
-    from ecomvideo.models.engagement import (
-        AnalyticsCountedSession,
-        VideoAnalyticsDaily,
-        VideoShare,
-        VideoShareLink,
-    )
+    from ecomvideo.models.engagement import VideoShare, VideoShareLink
     from ecomvideo.models.freepik import FreepikWebhookEvent
     from ecomvideo.models.jobs import BackgroundJob
     from ecomvideo.models.ledger import CreditMovement, MovementKind, UsageCredit
@@ -35,6 +30,7 @@ if TYPE_CHECKING:
     from ecomvideo.models.products import ProductCategory, ProductData, ProductImage
     from ecomvideo.models.profile import NotificationSettings, UserInterest
     from ecomvideo.models.ratelimit import RateLimitCounter
+    from ecomvideo.models.rollups import AnalyticsCountedSession, VideoAnalyticsDaily
     from ecomvideo.models.scraping import ScrapeDomainGate, ScrapingRule
     from ecomvideo.models.stripe import (
         BillingCustomer,
@@ -62,7 +58,7 @@ if TYPE_CHECKING:
     from ecomvideo.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 _LOCATION: dict[str, str] = {
-    "AnalyticsCountedSession": "engagement",
+    "AnalyticsCountedSession": "rollups",
     "ApiUsage": "tracking",
     "BackgroundJob": "jobs",
     "Base": "base",
@@ -103,7 +99,7 @@ _LOCATION: dict[str, str] = {
     "Video": "videos",
     "video_tag_mappings": "videos",
     "VideoAnalytics": "analytics",
-    "VideoAnalyticsDaily": "engagement",
+    "VideoAnalyticsDaily": "rollups",
     "VideoCategory": "videos",
     "VideoShare": "engagement",
     "VideoShareLink": "engagement",

@@ -14,29 +14,30 @@ concurrent viewers of one video queue on row locks instead of deadlocking):
 The IP is anonymised before it is stored (IPv4 to /24, IPv6 to /48) while the
 ``analytics.ip_anonymization`` setting is true (the default). The full address is used only
 to derive the session key of viewers that send no session id, and only as a hash.
+
+The event itself (``TrackedEvent``) and its hand-off to the ingest queue are in
+``services.tracked_events``: the public route only enqueues in production.
 """
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Integer, delete, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
-from ecomvideo.clients import aws
 from ecomvideo.db import rowcount
 from ecomvideo.enums import AnalyticsEventType
 from ecomvideo.models import User, Video, VideoAnalytics
-from ecomvideo.models.engagement import AnalyticsCountedSession, VideoAnalyticsDaily
+from ecomvideo.models.rollups import AnalyticsCountedSession, VideoAnalyticsDaily
 from ecomvideo.services import system_settings, useragent
+from ecomvideo.services.tracked_events import TrackedEvent
 
 DEDUP_WINDOW = timedelta(minutes=30)
 UNKNOWN = "Unknown"
@@ -47,62 +48,6 @@ COUNTER_COLUMNS = {
     AnalyticsEventType.DOWNLOAD: "download_count",
     AnalyticsEventType.SHARE: "share_count",
 }
-
-
-@dataclass(frozen=True)
-class TrackedEvent:
-    """One viewer event as the public route saw it (also the SQS message body)."""
-
-    video_id: uuid.UUID
-    event_type: AnalyticsEventType
-    occurred_at: datetime
-    ip: str | None = None
-    user_agent: str | None = None
-    referrer: str | None = None
-    country_code: str | None = None
-    city: str | None = None
-    session_id: str | None = None
-    platform: str | None = None
-    duration_seconds: int | None = None
-    user_id: uuid.UUID | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    def to_message(self) -> dict[str, Any]:
-        """JSON-safe dict for an SQS message body."""
-        return {
-            "video_id": str(self.video_id),
-            "event_type": str(self.event_type),
-            "occurred_at": self.occurred_at.isoformat(),
-            "ip": self.ip,
-            "user_agent": self.user_agent,
-            "referrer": self.referrer,
-            "country_code": self.country_code,
-            "city": self.city,
-            "session_id": self.session_id,
-            "platform": self.platform,
-            "duration_seconds": self.duration_seconds,
-            "user_id": str(self.user_id) if self.user_id else None,
-            "meta": self.meta,
-        }
-
-    @classmethod
-    def from_message(cls, data: dict[str, Any]) -> TrackedEvent:
-        """Inverse of ``to_message``; raises ValueError/KeyError on a malformed body."""
-        return cls(
-            video_id=uuid.UUID(data["video_id"]),
-            event_type=AnalyticsEventType(data["event_type"]),
-            occurred_at=datetime.fromisoformat(data["occurred_at"]).replace(tzinfo=None),
-            ip=data.get("ip"),
-            user_agent=data.get("user_agent"),
-            referrer=data.get("referrer"),
-            country_code=data.get("country_code"),
-            city=data.get("city"),
-            session_id=data.get("session_id"),
-            platform=data.get("platform"),
-            duration_seconds=data.get("duration_seconds"),
-            user_id=uuid.UUID(data["user_id"]) if data.get("user_id") else None,
-            meta=data.get("meta") or {},
-        )
 
 
 @dataclass(frozen=True)
@@ -282,19 +227,3 @@ def purge_counted_sessions(session: Session, *, now: datetime | None = None) -> 
         delete(AnalyticsCountedSession).where(AnalyticsCountedSession.counted_at < cutoff)
     )
     return rowcount(result)
-
-
-# ---------------------------------------------------------------------------- ingestion
-
-
-def submit(session: Session, event: TrackedEvent, *, queue_url: str | None = None) -> None:
-    """Hand an event to the ingest queue when one is configured, else record it now.
-
-    The queue decouples the public route from write bursts (the consumer records batches);
-    without one (local stack, tests) the few statements of ``record`` run in the caller's
-    transaction.
-    """
-    if queue_url:
-        aws.sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps(event.to_message()))
-        return
-    record(session, event)
