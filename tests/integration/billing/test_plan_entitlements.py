@@ -162,6 +162,15 @@ def test_every_consumer_gives_the_same_answer(row, session, analytics_fn, with_s
         row.standing,
         row.can_generate,
     )
+    # The decision alone (what the rate limiter reads, without the mapped classes) agrees.
+    decided = plans.verdict(session, user.id)
+    assert (decided.plan_id, decided.standing, decided.can_generate, decided.changes_at) == (
+        entitled.plan.id,
+        entitled.standing,
+        entitled.can_generate,
+        entitled.changes_at,
+    )
+    assert decided.subscription_id == (entitled.subscription.id if entitled.subscription else None)
 
     # Generation limits: the plan's duration limit, or 402 while payment is lapsed.
     status, body, _ = call_function(

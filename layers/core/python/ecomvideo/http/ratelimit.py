@@ -59,18 +59,18 @@ class Limits:
 
 
 def _cached_plan_name(session: Session, user_id: uuid.UUID) -> str:
-    """``plans.entitlement``'s plan, cached per container for PLAN_CACHE_SECONDS (or less when
+    """``plans.verdict``'s plan, cached per container for PLAN_CACHE_SECONDS (or less when
     the entitlement changes sooner by time alone, e.g. a grace period's end)."""
     now = time.monotonic()
     cached = _plan_cache.get(user_id)
     if cached and cached[0] > now:
         return cached[1]
-    entitled = plans.entitlement(session, user_id)
+    decided = plans.verdict(session, user_id)
     ttl = PLAN_CACHE_SECONDS
-    if entitled.changes_at is not None:
-        ttl = min(ttl, max(0.0, (entitled.changes_at - clock.utcnow()).total_seconds()))
-    _plan_cache[user_id] = (now + ttl, entitled.plan_name)
-    return entitled.plan_name
+    if decided.changes_at is not None:
+        ttl = min(ttl, max(0.0, (decided.changes_at - clock.utcnow()).total_seconds()))
+    _plan_cache[user_id] = (now + ttl, decided.plan_name)
+    return decided.plan_name
 
 
 def limits_for(session: Session, user_id: uuid.UUID | None) -> Limits:

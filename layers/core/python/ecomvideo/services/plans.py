@@ -2,7 +2,10 @@
 
 Credits (the yearly plans' monthly grants), generation limits (``videos.prepare``), the
 pipeline's per-plan models, rate limits (``http.ratelimit``) and the API (``GET
-/v1/me/usage``) all ask ``entitlement`` and nothing else, so they cannot disagree.
+/v1/me/usage``) all ask ``verdict`` (the decision: plan id and name, standing, ...) or
+``entitlement`` (the same with the plan and subscription rows) and nothing else, so they
+cannot disagree. ``verdict`` reads the two tables through lightweight table clauses, so the
+rate limiter of every API function maps no billing class.
 
 Rules, by the user's subscription (at most one Active/Trial/PastDue row per user, enforced by
 the database; see docs/decisions.md "Plans"):
@@ -27,16 +30,19 @@ import enum
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import DateTime, String, column, or_, select, table
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Session
 
 from ecomvideo import clock
 from ecomvideo.enums import ACTIVE_SUBSCRIPTION_STATUSES, SubscriptionStatus
 from ecomvideo.errors import ServiceUnavailable
-from ecomvideo.models import SubscriptionPlan, UserSubscription
 from ecomvideo.services import system_settings
+
+if TYPE_CHECKING:
+    from ecomvideo.models import SubscriptionPlan, UserSubscription
 
 FREE_PLAN = "Free"
 DEFAULT_GRACE_DAYS = 14
@@ -54,10 +60,41 @@ class Standing(enum.StrEnum):
     FREE = "free"
 
 
+# The columns the rules read, as lightweight table clauses rather than the mapped classes: the
+# rate limiter of every API function asks for a user's plan, and declaring the billing classes
+# for it (a subscription's foreign keys also name payment methods) cost each function ~12 ms of
+# INIT. tests/unit/test_plans_columns.py keeps every column the model's.
+PLANS_TABLE = table("subscription_plans", column("id", UUID), column("name", String))
+SUBSCRIPTIONS_TABLE = table(
+    "user_subscriptions",
+    column("id", UUID),
+    column("user_id", UUID),
+    column("subscription_plan_id", UUID),
+    column("status", String),
+    column("started_at", DateTime),
+    column("ends_at", DateTime),
+    column("updated_at", DateTime),
+    column("metadata", JSONB),
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the rules decide: the plan whose limits apply now (by id and name), why, the
+    subscription it comes from (if any), whether new videos may be created, and when the answer
+    changes by time alone (None: not by time)."""
+
+    plan_id: uuid.UUID
+    plan_name: str
+    standing: Standing
+    subscription_id: uuid.UUID | None = None
+    can_generate: bool = True
+    changes_at: datetime | None = None
+
+
 @dataclass(frozen=True)
 class Entitlement:
-    """The plan whose limits apply now, the subscription it comes from (if any), whether new
-    videos may be created, and when the answer changes by time alone (None: not by time)."""
+    """A verdict with its plan and subscription rows (credits, limits, watermarks read them)."""
 
     plan: SubscriptionPlan
     standing: Standing
@@ -70,54 +107,104 @@ class Entitlement:
         return self.plan.name
 
 
-def entitlement(session: Session, user_id: uuid.UUID) -> Entitlement:
-    """The user's entitlement now: one query (the settings it reads are cached)."""
+@dataclass(frozen=True)
+class _Held:
+    """A subscription as the rules read it."""
+
+    id: uuid.UUID
+    plan_id: uuid.UUID
+    plan_name: str
+    status: SubscriptionStatus
+    started_at: datetime
+    ends_at: datetime
+    updated_at: datetime | None
+    meta: dict[str, Any] | None
+
+
+def verdict(session: Session, user_id: uuid.UUID) -> Verdict:
+    """The user's entitlement now, without loading plan or subscription rows: one query (the
+    settings it reads are cached)."""
     now = clock.utcnow()
+    plan, sub = PLANS_TABLE.c, SUBSCRIPTIONS_TABLE.c
     rows = session.execute(
-        select(SubscriptionPlan, UserSubscription)
+        select(
+            plan.id,
+            plan.name,
+            sub.id,
+            sub.status,
+            sub.started_at,
+            sub.ends_at,
+            sub.updated_at,
+            sub["metadata"],
+        )
+        .select_from(PLANS_TABLE)
         .outerjoin(
-            UserSubscription,
-            (UserSubscription.subscription_plan_id == SubscriptionPlan.id)
-            & (UserSubscription.user_id == user_id)
+            SUBSCRIPTIONS_TABLE,
+            (sub.subscription_plan_id == plan.id)
+            & (sub.user_id == user_id)
             & or_(
-                UserSubscription.status.in_(ACTIVE_SUBSCRIPTION_STATUSES),
-                (UserSubscription.status == SubscriptionStatus.CANCELLED)
-                & (UserSubscription.ends_at > now),
+                sub.status.in_([status.value for status in ACTIVE_SUBSCRIPTION_STATUSES]),
+                (sub.status == SubscriptionStatus.CANCELLED.value) & (sub.ends_at > now),
             ),
         )
-        .where(or_(UserSubscription.id.is_not(None), SubscriptionPlan.name == FREE_PLAN))
+        .where(or_(sub.id.is_not(None), plan.name == FREE_PLAN))
     ).all()
-    free = next((plan for plan, _ in rows if plan.name == FREE_PLAN), None)
-    held = [(plan, sub) for plan, sub in rows if sub is not None]
+    free = next(((row[0], row[1]) for row in rows if row[1] == FREE_PLAN), None)
+    held = [
+        _Held(row[2], row[0], row[1], SubscriptionStatus(row[3]), *row[4:])
+        for row in rows
+        if row[2]
+    ]
     # The active one (at most one per user); else the cancelled one paid up furthest.
-    held.sort(key=lambda r: (r[1].status in ACTIVE_SUBSCRIPTION_STATUSES, r[1].ends_at))
+    held.sort(key=lambda h: (h.status in ACTIVE_SUBSCRIPTION_STATUSES, h.ends_at))
     if not held:
-        return Entitlement(plan=_required(free), standing=Standing.FREE)
-    plan, current = held[-1]
+        return Verdict(*_required(free), standing=Standing.FREE)
+    current = held[-1]
     if current.status is SubscriptionStatus.ACTIVE:
-        return Entitlement(plan=plan, standing=Standing.ACTIVE, subscription=current)
+        return Verdict(current.plan_id, current.plan_name, Standing.ACTIVE, current.id)
     if current.status is SubscriptionStatus.TRIAL:
-        return Entitlement(plan=plan, standing=Standing.TRIAL, subscription=current)
+        return Verdict(current.plan_id, current.plan_name, Standing.TRIAL, current.id)
     if current.status is SubscriptionStatus.CANCELLED:
-        return Entitlement(
-            plan=plan,
-            standing=Standing.CANCELLED_UNTIL_PERIOD_END,
-            subscription=current,
+        return Verdict(
+            current.plan_id,
+            current.plan_name,
+            Standing.CANCELLED_UNTIL_PERIOD_END,
+            current.id,
             changes_at=current.ends_at,
         )
     grace_ends = _grace_ends(session, current)
     if grace_ends is not None and now < grace_ends:
-        return Entitlement(
-            plan=plan,
-            standing=Standing.PAST_DUE_GRACE,
-            subscription=current,
+        return Verdict(
+            current.plan_id,
+            current.plan_name,
+            Standing.PAST_DUE_GRACE,
+            current.id,
             changes_at=grace_ends,
         )
+    return Verdict(*_required(free), Standing.PAST_DUE_LAPSED, current.id, can_generate=False)
+
+
+def entitlement(session: Session, user_id: uuid.UUID) -> Entitlement:
+    """``verdict`` with the plan and subscription rows (from the session's identity map when
+    already loaded)."""
+    # lazy: the rate limiter of every API function needs only the verdict, not the mapped classes
+    from ecomvideo.models import SubscriptionPlan, UserSubscription
+
+    decided = verdict(session, user_id)
+    plan = session.get(SubscriptionPlan, decided.plan_id)
+    if plan is None:  # pragma: no cover - deleted between the two statements
+        raise ServiceUnavailable("Plans are not configured.")
+    subscription = (
+        session.get(UserSubscription, decided.subscription_id)
+        if decided.subscription_id is not None
+        else None
+    )
     return Entitlement(
-        plan=_required(free),
-        standing=Standing.PAST_DUE_LAPSED,
-        subscription=current,
-        can_generate=False,
+        plan=plan,
+        standing=decided.standing,
+        subscription=subscription,
+        can_generate=decided.can_generate,
+        changes_at=decided.changes_at,
     )
 
 
@@ -140,7 +227,7 @@ def watermarks_output(plan: SubscriptionPlan) -> bool:
     return False
 
 
-def _grace_ends(session: Session, sub: UserSubscription) -> datetime | None:
+def _grace_ends(session: Session, sub: _Held) -> datetime | None:
     """End of a past-due subscription's grace period (None: no grace)."""
     meta = sub.meta or {}
     if meta.get("stripe_status") == "unpaid":  # Stripe's retries are exhausted
@@ -168,7 +255,7 @@ def note_status(meta: dict[str, Any] | None, status: SubscriptionStatus, at: int
     return meta
 
 
-def _required(plan: SubscriptionPlan | None) -> SubscriptionPlan:
-    if plan is None:  # pragma: no cover - seeded reference data
+def _required(free: tuple[uuid.UUID, str] | None) -> tuple[uuid.UUID, str]:
+    if free is None:  # pragma: no cover - seeded reference data
         raise ServiceUnavailable("Plans are not configured.")
-    return plan
+    return free

@@ -1,0 +1,25 @@
+"""``services.plans`` reads the plan and subscription tables through lightweight table clauses
+(the rate limiter maps no billing class): each of their columns must be the model's."""
+
+from __future__ import annotations
+
+import pytest
+
+from ecomvideo.models import SubscriptionPlan, UserSubscription
+from ecomvideo.services import plans
+
+
+@pytest.mark.parametrize(
+    ("light", "model"),
+    [(plans.PLANS_TABLE, SubscriptionPlan), (plans.SUBSCRIPTIONS_TABLE, UserSubscription)],
+    ids=["subscription_plans", "user_subscriptions"],
+)
+def test_every_light_column_is_the_models(light, model):
+    table = model.__table__
+    assert light.name == table.name
+    for column in light.c:
+        assert column.name in table.c, f"{table.name}.{column.name} is not a column"
+        declared = table.c[column.name].type
+        assert isinstance(declared, type(column.type)), (
+            f"{table.name}.{column.name}: {declared!r} is not a {type(column.type).__name__}"
+        )
