@@ -31,7 +31,6 @@ from ecomvideo.models import (
     EmailVerificationToken,
     NotificationSettings,
     PasswordResetToken,
-    SubscriptionPlan,
     User,
     UserPreferences,
     UserRoleAssignment,
@@ -63,6 +62,11 @@ def _user_by_email(session: Session, email: str, *, lock: bool = False) -> User 
 
 
 def _grant_free_credits(session: Session, user: User) -> None:
+    # lazy: only registration grants credits; signing in does not declare the billing and
+    # ledger models
+    from ecomvideo.models import SubscriptionPlan
+    from ecomvideo.services import credits
+
     plan = session.scalars(
         select(SubscriptionPlan).where(
             SubscriptionPlan.name == FREE_PLAN_NAME, SubscriptionPlan.is_active.is_(True)
@@ -70,10 +74,6 @@ def _grant_free_credits(session: Session, user: User) -> None:
     ).first()
     if plan is None or not plan.video_credits_monthly:
         return
-
-    # lazy: only registration grants credits; signing in does not declare the ledger's models
-    from ecomvideo.services import credits
-
     days = int(system_settings.get(session, "credits.free_grant_days", 30) or 30)
     credits.grant(
         session,
