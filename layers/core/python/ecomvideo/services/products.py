@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, column, func, select, table, update
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Session
 
 from ecomvideo.db import transaction
 from ecomvideo.enums import TERMINAL_VIDEO_STATUSES, ScrapingStatus
 from ecomvideo.errors import Conflict, NotFound, ValidationFailed, field_error
 from ecomvideo.keyset import apply_keyset, clamp_limit, decode_cursor, page
-from ecomvideo.models import ProductData, Video
+from ecomvideo.models import ProductData
 from ecomvideo.observability import metrics
 from ecomvideo.schemas import products as schemas
 from ecomvideo.scraping import ExtractedProduct, InvalidUrl, ScrapeError
@@ -39,6 +40,21 @@ from ecomvideo.services.product_scraper import (
     record_outcome,
 )
 from ecomvideo.services.scrape_jobs import dispatch, request_scrape
+
+if TYPE_CHECKING:
+    from ecomvideo.models import Video
+
+# The columns of ``videos`` this module reads and writes (a product in use, unlinking, linking),
+# as a lightweight table clause: mapping ``Video`` for them made the scraping function declare
+# the video tables (videos, categories, templates, tags). tests/unit/test_light_tables.py keeps
+# each column the model's.
+VIDEOS_TABLE = table(
+    "videos",
+    column("id", UUID),
+    column("product_data_id", UUID),
+    column("status", String),
+    column("image_url", String),
+)
 
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"})
 
@@ -211,15 +227,21 @@ def delete_product(session: Session, principal: Principal, product_id: uuid.UUID
     """Delete a product and its images. Refused while a video in progress uses it; finished
     videos keep their result and just lose the link."""
     product = _own(session, principal, product_id, lock=True)
+    videos = VIDEOS_TABLE.c
     in_use = session.scalar(
         select(func.count())
-        .select_from(Video)
-        .where(Video.product_data_id == product.id, Video.status.not_in(TERMINAL_VIDEO_STATUSES))
+        .select_from(VIDEOS_TABLE)
+        .where(
+            videos.product_data_id == product.id,
+            videos.status.not_in([status.value for status in TERMINAL_VIDEO_STATUSES]),
+        )
     )
     if in_use:
         raise Conflict("A video is being made from this product; delete it when it has finished.")
     session.execute(
-        update(Video).where(Video.product_data_id == product.id).values(product_data_id=None)
+        update(VIDEOS_TABLE)
+        .where(videos.product_data_id == product.id)
+        .values(product_data_id=None)
     )
     session.delete(product)
     session.flush()
@@ -310,8 +332,8 @@ def _link(session: Session, video: Video, product: ProductData) -> ProductData:
     values: dict[str, Any] = {"product_data_id": product.id}
     if not video.image_url and product.main_image_url:
         values["image_url"] = product.main_image_url
-    session.execute(update(Video).where(Video.id == video.id).values(**values))
-    session.expire(video)
+    session.execute(update(VIDEOS_TABLE).where(VIDEOS_TABLE.c.id == video.id).values(**values))
+    session.expire(video)  # the update bypassed the ORM
     return product
 
 
