@@ -15,7 +15,7 @@ from ecomvideo.clients.stripe_client import get_stripe_client
 from ecomvideo.models.stripe import CreditPack, StripePrice
 from ecomvideo.observability import logger
 from ecomvideo.services.stripe_customers import resolve_user
-from ecomvideo.services.stripe_objects import Obj, Park, as_uuid, dig, ref_id
+from ecomvideo.services.stripe_objects import Obj, Park, by_metadata_id, dig, ref_id
 from ecomvideo.services.stripe_payments import fulfil_credit_pack
 from ecomvideo.services.stripe_subscriptions import ensure_subscription
 
@@ -52,7 +52,7 @@ def _checkout_pack(session: Session, cs: Obj) -> CreditPack:
     """The pack a paid Checkout sold: our ``metadata.credit_pack_id`` when present, else the
     session's line items from Stripe (never in the event) mapped through ``stripe_prices``.
     A price mapped to no pack parks the event until an admin maps it."""
-    pack = session.get(CreditPack, as_uuid(dig(cs, "metadata", "credit_pack_id")))
+    pack = by_metadata_id(session, CreditPack, dig(cs, "metadata", "credit_pack_id"))
     if pack is not None:
         return pack
     items = get_stripe_client().v1.checkout.sessions.line_items.list(cs["id"]).to_dict()

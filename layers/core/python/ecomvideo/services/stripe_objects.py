@@ -12,10 +12,13 @@ from __future__ import annotations
 import calendar
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecomvideo import clock
 from ecomvideo.clients.stripe_client import get_stripe_client
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 Obj = dict[str, Any]
 
@@ -71,6 +74,12 @@ def as_uuid(value: Any) -> uuid.UUID | None:
         return uuid.UUID(str(value)) if value else None
     except ValueError:
         return None
+
+
+def by_metadata_id[T](session: Session, model: type[T], value: Any) -> T | None:
+    """The ``model`` row whose id our metadata names (None when absent, malformed or unknown)."""
+    key = as_uuid(value)
+    return session.get(model, key) if key is not None else None
 
 
 class Park(Exception):

@@ -26,7 +26,14 @@ from ecomvideo.models import Payment
 from ecomvideo.models.stripe import CreditPack
 from ecomvideo.services import credits
 from ecomvideo.services.stripe_customers import resolve_user
-from ecomvideo.services.stripe_objects import KIND_CREDIT_PACK, Obj, Park, as_uuid, dig, ref_id
+from ecomvideo.services.stripe_objects import (
+    KIND_CREDIT_PACK,
+    Obj,
+    Park,
+    by_metadata_id,
+    dig,
+    ref_id,
+)
 
 
 def payment_by_intent(session: Session, payment_intent_id: str) -> Payment | None:
@@ -113,7 +120,7 @@ def on_payment_intent(session: Session, event: Obj) -> None:
         user_id = resolve_user(session, ref_id(pi.get("customer")), meta)
         if user_id is None:
             raise Park(f"customer:{ref_id(pi.get('customer'))}", "payment of an unknown user")
-        pack = session.get(CreditPack, as_uuid(meta.get("credit_pack_id")))
+        pack = by_metadata_id(session, CreditPack, meta.get("credit_pack_id"))
         if succeeded and pack is not None:
             fulfil_credit_pack(
                 session,

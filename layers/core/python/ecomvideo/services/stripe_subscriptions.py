@@ -26,7 +26,7 @@ from ecomvideo.services.stripe_customers import lock_user, resolve_user
 from ecomvideo.services.stripe_objects import (
     Obj,
     Park,
-    as_uuid,
+    by_metadata_id,
     dig,
     ref_id,
     retrieve,
@@ -115,7 +115,7 @@ def upsert_subscription(
     price_id = ref_id(price)
     plan, cycle = plan_for_price(session, price_id)
     if plan is None:
-        plan = session.get(SubscriptionPlan, as_uuid(dig(sub, "metadata", "plan_id")))
+        plan = by_metadata_id(session, SubscriptionPlan, dig(sub, "metadata", "plan_id"))
     if plan is None and row is not None:
         plan = row.plan
     if plan is None:
