@@ -73,12 +73,7 @@ def post_event(slug: str, body: schemas.PublicEventIn) -> Response[schemas.Publi
             user_id=_viewer(headers.get("authorization")),
             meta={"share_id": str(target.share_id)} if target.share_id else {},
         )
-        if queue_url:  # production: the analytics_ingest function records it
-            tracked_events.enqueue(tracked, queue_url)
-        else:  # no ingest queue (local stack, tests): record it in this transaction
-            from ecomvideo.services import analytics
-
-            analytics.record(session, tracked)
+        tracked_events.submit(session, tracked, queue_url=queue_url)
     metrics.add_metric(name=f"Public{body.event_type}Events", unit="Count", value=1)
     return Response(202, "application/json", schemas.PublicEventAccepted())
 

@@ -137,7 +137,7 @@ def test_enqueuing_a_viewer_event_does_not_load_the_analytics_tables():
     the event and its hand-off map no analytics table."""
     loaded = _modules_after(
         "from ecomvideo.services import sharing, tracked_events\n"
-        "tracked_events.TrackedEvent, tracked_events.enqueue"
+        "tracked_events.TrackedEvent, tracked_events.submit"
     )
     assert "ecomvideo.models.engagement" in loaded  # the share links it resolves
     assert not loaded & {

@@ -15,8 +15,9 @@ The IP is anonymised before it is stored (IPv4 to /24, IPv6 to /48) while the
 ``analytics.ip_anonymization`` setting is true (the default). The full address is used only
 to derive the session key of viewers that send no session id, and only as a hash.
 
-The event itself (``TrackedEvent``) and its hand-off to the ingest queue are in
-``services.tracked_events``: the public route only enqueues in production.
+The event itself (``TrackedEvent``) and its hand-off (``submit``: to the ingest queue, or here
+when there is none) are in ``services.tracked_events``: the public route only enqueues in
+production.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import ipaddress
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Integer, delete, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -37,7 +39,9 @@ from ecomvideo.enums import AnalyticsEventType
 from ecomvideo.models import User, Video, VideoAnalytics
 from ecomvideo.models.rollups import AnalyticsCountedSession, VideoAnalyticsDaily
 from ecomvideo.services import system_settings, useragent
-from ecomvideo.services.tracked_events import TrackedEvent
+
+if TYPE_CHECKING:
+    from ecomvideo.services.tracked_events import TrackedEvent
 
 DEDUP_WINDOW = timedelta(minutes=30)
 UNKNOWN = "Unknown"

@@ -63,7 +63,7 @@ class Standing(enum.StrEnum):
 # The columns the rules read, as lightweight table clauses rather than the mapped classes: the
 # rate limiter of every API function asks for a user's plan, and declaring the billing classes
 # for it (a subscription's foreign keys also name payment methods) cost each function ~12 ms of
-# INIT. tests/unit/test_plans_columns.py keeps every column the model's.
+# INIT. tests/unit/test_light_tables.py keeps every column the model's.
 PLANS_TABLE = table("subscription_plans", column("id", UUID), column("name", String))
 SUBSCRIPTIONS_TABLE = table(
     "user_subscriptions",
@@ -153,7 +153,7 @@ def verdict(session: Session, user_id: uuid.UUID) -> Verdict:
     held = [
         _Held(row[2], row[0], row[1], SubscriptionStatus(row[3]), *row[4:])
         for row in rows
-        if row[2]
+        if row[2] is not None
     ]
     # The active one (at most one per user); else the cancelled one paid up furthest.
     held.sort(key=lambda h: (h.status in ACTIVE_SUBSCRIPTION_STATUSES, h.ends_at))

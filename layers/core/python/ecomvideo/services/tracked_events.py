@@ -12,10 +12,13 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecomvideo.clients import aws
 from ecomvideo.enums import AnalyticsEventType
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,14 @@ class TrackedEvent:
         )
 
 
-def enqueue(event: TrackedEvent, queue_url: str) -> None:
-    """Send the event to the ingest queue (``analytics_ingest`` records it)."""
-    aws.sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps(event.to_message()))
+def submit(session: Session, event: TrackedEvent, *, queue_url: str | None = None) -> None:
+    """Hand the event to the ingest queue when one is configured (production: the
+    analytics_ingest function records it), else record it now in the caller's transaction
+    (local stack, tests)."""
+    if queue_url:
+        aws.sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps(event.to_message()))
+        return
+    # lazy: production always has the queue; recording maps the analytics tables
+    from ecomvideo.services import analytics
+
+    analytics.record(session, event)
